@@ -1,0 +1,48 @@
+using System.Reflection;
+
+namespace Hurd.Cli;
+
+/// <summary>
+/// The `hurd` command: one entry point, one sub-command per Hurd utility
+/// (settrans, showtrans, fsysopts, boot, halt, ...). Each command is a class in Commands/.
+/// Exit codes follow the shell's conventions: 0 success, 1 failure, 2 usage error.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Out.Write(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] is "-V" or "--version" or "version")
+        {
+            Console.Out.WriteLine($"hurd {Version}");
+            return 0;
+        }
+        if (Commands.TryGetValue(args[0], out var cmd))
+            return cmd(args[1..]);
+        Console.Error.WriteLine($"hurd: unknown command '{args[0]}'; see 'hurd --help'");
+        return 2;
+    }
+
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "0";
+
+    /// <summary>Sub-commands by name; each takes its own arguments and returns an exit code.</summary>
+    internal static readonly Dictionary<string, Func<string[], int>> Commands = new();
+
+    internal const string Usage = """
+        Usage: hurd COMMAND [ARGS...]
+
+        A Hurd-style multi-server system on Linux.
+
+        Commands:
+          --help, -h      show this help
+          --version, -V   show the version
+
+        Run 'hurd COMMAND --help' for a command's own options.
+
+        """;
+}

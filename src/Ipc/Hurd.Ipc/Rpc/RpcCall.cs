@@ -1,0 +1,60 @@
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Ipc.Rpc;
+
+/// <summary>
+/// What a generated client proxy talks to: something that can start a call to a port
+/// (a send right in this process's space, on any transport).
+/// </summary>
+public interface IRpcTarget
+{
+    /// <summary>
+    /// Starts a call of routine <paramref name="id"/>: rents a request buffer and returns a
+    /// call whose <see cref="RpcCall.Request"/> writer the proxy fills in. The caller must
+    /// <see cref="RpcCall.Dispose"/> it.
+    /// </summary>
+    RpcCall BeginCall(uint id);
+}
+
+/// <summary>The transport behind an <see cref="RpcCall"/>. Implemented by the core's transports.</summary>
+public interface ICallEngine
+{
+    /// <summary>Sends the request and waits for the reply (deadline and cancellation from the call's options).</summary>
+    Errno Invoke(ref RpcCall call);
+    /// <summary>Sends the request as a one-way message (no reply right).</summary>
+    Errno Send(ref RpcCall call);
+    /// <summary>Returns the call's buffers.</summary>
+    void Release(ref RpcCall call);
+}
+
+/// <summary>
+/// One client call in flight. Usage by generated code:
+/// <code>
+/// var call = target.BeginCall(21001);
+/// try {
+///     call.Request.WriteInt64(offset); ...
+///     Errno e = call.Invoke();          // e is the server's return code, or a transport error
+///     if (e == Errno.OK) { ... = call.Reply.ReadInt32(); ... }
+///     return e;
+/// } finally { call.Dispose(); }
+/// </code>
+/// After <see cref="Invoke"/> returns OK the <see cref="Reply"/> reader is positioned just
+/// after the return code. If the reply is malformed (reader Error), the proxy returns EBADMSG.
+/// </summary>
+public ref struct RpcCall
+{
+    public uint Id;
+    public MessageWriter Request;
+    public MessageReader Reply;
+    /// <summary>Absolute deadline (Environment.TickCount64 milliseconds), or long.MaxValue for none.</summary>
+    public long DeadlineMs;
+    public CancellationToken Cancellation;
+    /// <summary>Transport-private state (the engine's buffer handle and connection).</summary>
+    public ICallEngine? Engine;
+    public object? State;
+    public long StateId;
+
+    public Errno Invoke() => Engine is null ? Errno.EBADF : Engine.Invoke(ref this);
+    public Errno Send() => Engine is null ? Errno.EBADF : Engine.Send(ref this);
+    public void Dispose() { Engine?.Release(ref this); Engine = null; }
+}
