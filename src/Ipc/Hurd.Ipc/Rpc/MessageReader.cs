@@ -75,4 +75,35 @@ public ref struct MessageReader
         disposition = _rights[i].Disposition;
         return new PortName(_rights[i].Name);
     }
+
+    // ---- Added for the stub generator (src/Ipc/Hurd.Ipc.Generator); the rules above are unchanged.
+
+    /// <summary>The index <see cref="MessageWriter.WriteOptionalRight"/> writes for a null port (no descriptor).</summary>
+    public const uint NullRightIndex = 0xFFFF_FFFF;
+
+    /// <summary>
+    /// An id array written by <see cref="MessageWriter.WriteUInt32s"/> (a view into the message).
+    /// A byte length that is not a multiple of 4 sets <see cref="Error"/>.
+    /// </summary>
+    public ReadOnlySpan<uint> ReadUInt32s()
+    {
+        var b = ReadBytes();
+        if (_error) return default;
+        if ((b.Length & 3) != 0) { _error = true; return default; }
+        if (!BitConverter.IsLittleEndian) { _error = true; return default; }
+        return MemoryMarshal.Cast<byte, uint>(b);
+    }
+
+    /// <summary>
+    /// A right written by <see cref="MessageWriter.WriteOptionalRight"/>: <see cref="PortName.Null"/>
+    /// (disposition None) for the null index, otherwise as <see cref="ReadRight(out Disposition)"/>.
+    /// </summary>
+    public PortName ReadOptionalRight(out Disposition disposition)
+    {
+        int save = _pos;
+        if (ReadUInt32() == NullRightIndex && !_error) { disposition = Disposition.None; return PortName.Null; }
+        if (_error) { disposition = Disposition.None; return PortName.Null; }
+        _pos = save;
+        return ReadRight(out disposition);
+    }
 }

@@ -111,4 +111,56 @@ public ref struct MessageWriter
         _rights[_rightCount] = new RightDescriptor(name, disposition);
         WriteInt32(_rightCount++);
     }
+
+    // ---- Added for the stub generator (src/Ipc/Hurd.Ipc.Generator); the rules above are unchanged.
+
+    /// <summary>The body buffer's size in bytes: the most a message written here can hold.</summary>
+    public readonly int Capacity => _body.Length;
+
+    /// <summary>
+    /// An id array (uid_t/gid_t vectors): written as a byte array of 4·n bytes, the u32s
+    /// little-endian, so the reader gets it back as <see cref="MessageReader.ReadUInt32s"/>.
+    /// </summary>
+    public void WriteUInt32s(ReadOnlySpan<uint> values)
+    {
+        if (BitConverter.IsLittleEndian) { WriteBytes(MemoryMarshal.AsBytes(values)); return; }
+        WriteInt32(values.Length * 4);
+        var s = Take(4, values.Length * 4);
+        if (s.IsEmpty) return;
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(s[(i * 4)..], values[i]);
+    }
+
+    /// <summary>
+    /// A right that may be null (MACH_PORT_NULL): <see cref="PortName.Null"/> is written as the
+    /// index 0xFFFFFFFF with no descriptor; any other name as <see cref="WriteRight"/>.
+    /// </summary>
+    public void WriteOptionalRight(PortName name, Disposition disposition)
+    {
+        if (name.IsNull) WriteUInt32(MessageReader.NullRightIndex);
+        else WriteRight(name, disposition);
+    }
+
+    /// <summary>
+    /// Overwrites the 4 bytes at <paramref name="offset"/> (already written) with <paramref name="value"/>:
+    /// a server's dispatch writes a reply's return code last, after the out data it wrote in place.
+    /// Out-of-range offsets set <see cref="Overflow"/>.
+    /// </summary>
+    public void PatchInt32(int offset, int value)
+    {
+        if (offset < 0 || offset > _pos - 4) { _overflow = true; return; }
+        BinaryPrimitives.WriteInt32LittleEndian(_body.Slice(offset, 4), value);
+    }
+
+    /// <summary>
+    /// Discards everything written after <paramref name="position"/> and all rights after the
+    /// first <paramref name="rightCount"/>, and clears <see cref="Overflow"/>: a dispatch that must
+    /// answer with an error code alone (or defer its reply) after it started writing outs.
+    /// Arguments beyond what was written are clamped.
+    /// </summary>
+    public void Rewind(int position, int rightCount)
+    {
+        _pos = Math.Clamp(position, 0, _pos);
+        _rightCount = Math.Clamp(rightCount, 0, _rightCount);
+        _overflow = false;
+    }
 }

@@ -1,0 +1,51 @@
+using Hurd.Ipc.Ports;
+
+namespace Hurd.Interfaces;
+
+/// <summary>
+/// The disposition a <see cref="PortName"/> parameter of a protocol routine travels with
+/// (MIG's <c>mach_port_copy_send_t</c>, <c>mach_port_make_send_t</c>, ...). Without it an in
+/// port is <see cref="Disposition.CopySend"/> (the caller keeps its right) and an out port is
+/// <see cref="Disposition.MakeSend"/> (the server mints a send right from a receive right it holds).
+/// When the disposition is only known at run time, use <see cref="PortRight"/> instead.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class RightAttribute(Disposition disposition) : Attribute
+{
+    /// <summary>How the right moves.</summary>
+    public Disposition Disposition { get; } = disposition;
+}
+
+/// <summary>
+/// The largest out byte array (<c>Span&lt;byte&gt;</c>) a server may return for this parameter:
+/// the dispatch reserves at most this many bytes in the reply (less if the reply buffer is
+/// smaller). Without it the server gets all the room left in the reply.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class MaxLengthAttribute(int length) : Attribute
+{
+    /// <summary>The limit in bytes.</summary>
+    public int Length { get; } = length;
+}
+
+/// <summary>
+/// A port with the disposition it travels with, chosen at run time: MIG's polymorphic
+/// <c>mach_port_send_t</c>. A server returns <see cref="Disposition.MakeSend"/> for a port it
+/// serves and <see cref="Disposition.MoveSend"/>/<see cref="Disposition.CopySend"/> for a send right
+/// it holds (dir_lookup handing out a translator's root). A receiver sees how the right was sent.
+/// </summary>
+/// <param name="Name">The port (a name in the sender's space when sending, in the receiver's after).</param>
+/// <param name="Disposition">How the right moves.</param>
+public readonly record struct PortRight(PortName Name, Disposition Disposition)
+{
+    /// <summary>No port (MACH_PORT_NULL).</summary>
+    public static readonly PortRight Null = default;
+    /// <summary>True when no port is carried.</summary>
+    public bool IsNull => Name.IsNull;
+    /// <summary>A send right made from the receive right <paramref name="name"/> (a port the sender serves).</summary>
+    public static PortRight MakeSend(PortName name) => new(name, Disposition.MakeSend);
+    /// <summary>A copy of the send right <paramref name="name"/>; the sender keeps its own.</summary>
+    public static PortRight CopySend(PortName name) => new(name, Disposition.CopySend);
+    /// <summary>The send right <paramref name="name"/> itself; the sender loses it.</summary>
+    public static PortRight MoveSend(PortName name) => new(name, Disposition.MoveSend);
+}
