@@ -74,7 +74,11 @@ public sealed class TestTransport : IRpcTarget, ICallEngine
             ReplyBody = new MessageWriter(_reply.AsSpan(0, ReplyCapacity), _replyRights),
             Context = Context,
         };
-        var r = _dispatch(ref req);
+        var prev = CallContext.Current;
+        CallContext.Current = Context;
+        Errno r;
+        try { r = _dispatch(ref req); }
+        finally { CallContext.Current = prev; }
         LastDispatchResult = r;
         LastReply = req.ReplyBody.Written.ToArray();
         LastReplyRights = req.ReplyBody.Rights.ToArray();
