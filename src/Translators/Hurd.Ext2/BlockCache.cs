@@ -1,0 +1,161 @@
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Ext2;
+
+/// <summary>
+/// A write-back cache of filesystem blocks. Blocks are handed out as their cached arrays: a caller
+/// that changes one must hold the filesystem's write lock and call <see cref="MarkDirty"/>. Dirty
+/// blocks reach the device on <see cref="Flush"/> (sorted, adjacent blocks written in one call) or
+/// when the cache exceeds its capacity. Thread-safe (one internal lock); block numbers are checked
+/// against the filesystem size, so a corrupt pointer gives EIO, never an access outside the image.
+/// </summary>
+internal sealed class BlockCache
+{
+    sealed class Entry { public required byte[] Data; public bool Dirty; public long Tick; }
+
+    readonly IBlockDevice _dev;
+    readonly int _bs;
+    readonly uint _blocksCount;
+    readonly int _capacity;
+    readonly Dictionary<uint, Entry> _map = new();
+    readonly Lock _lock = new();
+    long _tick;
+    int _dirtyCount;
+
+    public BlockCache(IBlockDevice dev, int blockSize, uint blocksCount, int capacityBlocks)
+    {
+        _dev = dev; _bs = blockSize; _blocksCount = blocksCount; _capacity = Math.Max(64, capacityBlocks);
+    }
+
+    /// <summary>Number of dirty blocks.</summary>
+    public int DirtyCount { get { lock (_lock) return _dirtyCount; } }
+
+    /// <summary>Gets block <paramref name="block"/>, reading it on a miss. EIO if outside the filesystem.</summary>
+    public Errno Get(uint block, out byte[] data)
+    {
+        data = null!;
+        if (block >= _blocksCount) return Errno.EIO;
+        lock (_lock)
+        {
+            if (_map.TryGetValue(block, out var e)) { e.Tick = ++_tick; data = e.Data; return Errno.OK; }
+        }
+        var buf = new byte[_bs];
+        var err = _dev.ReadBlocks(block, _bs, buf);
+        if (err != Errno.OK) return err;
+        lock (_lock)
+        {
+            if (_map.TryGetValue(block, out var e)) { e.Tick = ++_tick; data = e.Data; return Errno.OK; }
+            _map[block] = new Entry { Data = buf, Tick = ++_tick };
+            data = buf;
+            MaybeShrink();
+        }
+        return Errno.OK;
+    }
+
+    /// <summary>Gets block <paramref name="block"/> zero-filled and dirty, without reading it (a newly allocated block).</summary>
+    public Errno GetZeroed(uint block, out byte[] data)
+    {
+        data = null!;
+        if (block >= _blocksCount) return Errno.EIO;
+        lock (_lock)
+        {
+            if (_map.TryGetValue(block, out var e))
+            {
+                Array.Clear(e.Data);
+                if (!e.Dirty) { e.Dirty = true; _dirtyCount++; }
+                e.Tick = ++_tick; data = e.Data; return Errno.OK;
+            }
+            data = new byte[_bs];
+            _map[block] = new Entry { Data = data, Dirty = true, Tick = ++_tick };
+            _dirtyCount++;
+            MaybeShrink();
+        }
+        return Errno.OK;
+    }
+
+    /// <summary>
+    /// Marks a block obtained from <see cref="Get"/> as changed. <paramref name="data"/> is the array the
+    /// caller changed: if the cache dropped the block meanwhile, it goes back in.
+    /// </summary>
+    public void MarkDirty(uint block, byte[] data)
+    {
+        lock (_lock)
+        {
+            if (_map.TryGetValue(block, out var e))
+            {
+                e.Data = data;
+                if (!e.Dirty) { e.Dirty = true; _dirtyCount++; }
+            }
+            else
+            {
+                _map[block] = new Entry { Data = data, Dirty = true, Tick = ++_tick };
+                _dirtyCount++;
+            }
+        }
+    }
+
+    /// <summary>Drops a block from the cache without writing it (a freed data block).</summary>
+    public void Forget(uint block)
+    {
+        lock (_lock)
+        {
+            if (_map.Remove(block, out var e) && e.Dirty) _dirtyCount--;
+        }
+    }
+
+    /// <summary>Writes every dirty block to the device; with <paramref name="durable"/>, also flushes the device.</summary>
+    public Errno Flush(bool durable)
+    {
+        lock (_lock)
+        {
+            var err = WriteDirtyLocked();
+            if (err != Errno.OK) return err;
+        }
+        return durable ? _dev.Flush() : Errno.OK;
+    }
+
+    Errno WriteDirtyLocked()
+    {
+        if (_dirtyCount == 0) return Errno.OK;
+        var dirty = new List<uint>(_dirtyCount);
+        foreach (var (k, e) in _map) if (e.Dirty) dirty.Add(k);
+        dirty.Sort();
+        const int MaxRun = 256;
+        byte[]? run = null;
+        Errno result = Errno.OK;
+        for (int i = 0; i < dirty.Count;)
+        {
+            int j = i + 1;
+            while (j < dirty.Count && j - i < MaxRun && dirty[j] == dirty[j - 1] + 1) j++;
+            Errno err;
+            if (j - i == 1) err = _dev.WriteBlocks(dirty[i], _bs, _map[dirty[i]].Data);
+            else
+            {
+                run ??= new byte[MaxRun * _bs];
+                for (int k = i; k < j; k++) _map[dirty[k]].Data.CopyTo(run, (k - i) * _bs);
+                err = _dev.WriteBlocks(dirty[i], _bs, run.AsSpan(0, (j - i) * _bs));
+            }
+            if (err != Errno.OK) result = err;
+            else for (int k = i; k < j; k++) _map[dirty[k]].Dirty = false;
+            i = j;
+        }
+        _dirtyCount = 0;
+        foreach (var e in _map.Values) if (e.Dirty) _dirtyCount++;
+        return result;
+    }
+
+    void MaybeShrink()
+    {
+        if (_map.Count <= _capacity) return;
+        // Write back, then drop the older half. Amortized: runs once per capacity/2 insertions.
+        WriteDirtyLocked();
+        var ticks = new List<long>(_map.Count);
+        foreach (var e in _map.Values) if (!e.Dirty) ticks.Add(e.Tick);
+        if (ticks.Count == 0) return;
+        ticks.Sort();
+        long cut = ticks[Math.Min(ticks.Count - 1, _map.Count / 2)];
+        var drop = new List<uint>();
+        foreach (var (k, e) in _map) if (!e.Dirty && e.Tick <= cut) drop.Add(k);
+        foreach (var k in drop) _map.Remove(k);
+    }
+}

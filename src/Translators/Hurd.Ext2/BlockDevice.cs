@@ -1,0 +1,212 @@
+using Hurd.Ipc.Abi;
+using Microsoft.Win32.SafeHandles;
+using IOFileMode = System.IO.FileMode;
+
+namespace Hurd.Ext2;
+
+/// <summary>
+/// A random-access store of bytes the ext2 core runs on (an image file, memory). Every access is
+/// bounds-checked by the implementation: a read or write that does not lie entirely inside
+/// [0, <see cref="Size"/>) answers <see cref="Errno.EIO"/> and touches nothing, so a corrupt image
+/// can never make the core read or write outside the device.
+/// </summary>
+public interface IBlockDevice : IDisposable
+{
+    /// <summary>The device size in bytes.</summary>
+    long Size { get; }
+
+    /// <summary>True if writes are refused (EROFS).</summary>
+    bool IsReadOnly { get; }
+
+    /// <summary>Fills <paramref name="buffer"/> from byte <paramref name="offset"/>. EIO if out of bounds or on an I/O error.</summary>
+    Errno Read(long offset, Span<byte> buffer);
+
+    /// <summary>Writes <paramref name="buffer"/> at byte <paramref name="offset"/>. EIO if out of bounds, EROFS if read-only.</summary>
+    Errno Write(long offset, ReadOnlySpan<byte> buffer);
+
+    /// <summary>Makes every completed write durable (fsync for a file). When it returns OK the data is in the image.</summary>
+    Errno Flush();
+}
+
+/// <summary>Block-range helpers on <see cref="IBlockDevice"/>.</summary>
+public static class BlockDeviceExtensions
+{
+    /// <summary>Reads whole blocks <paramref name="block"/>.. into <paramref name="buffer"/> (its length a multiple of <paramref name="blockSize"/>).</summary>
+    public static Errno ReadBlocks(this IBlockDevice dev, long block, int blockSize, Span<byte> buffer) =>
+        block < 0 || block > long.MaxValue / blockSize ? Errno.EIO : dev.Read(block * blockSize, buffer);
+
+    /// <summary>Writes whole blocks starting at <paramref name="block"/>.</summary>
+    public static Errno WriteBlocks(this IBlockDevice dev, long block, int blockSize, ReadOnlySpan<byte> buffer) =>
+        block < 0 || block > long.MaxValue / blockSize ? Errno.EIO : dev.Write(block * blockSize, buffer);
+
+    internal static bool InBounds(long size, long offset, int length) =>
+        offset >= 0 && length >= 0 && offset <= size && length <= size - offset;
+}
+
+/// <summary>An image file accessed with pread/pwrite (<see cref="RandomAccess"/>); <see cref="Flush"/> is fsync.</summary>
+public sealed class FileBlockDevice : IBlockDevice
+{
+    readonly SafeFileHandle _handle;
+    readonly long _size;
+
+    /// <summary>Opens <paramref name="path"/>; its current length is the device size.</summary>
+    public FileBlockDevice(string path, bool readOnly = false)
+    {
+        _handle = File.OpenHandle(path, IOFileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite, FileShare.ReadWrite);
+        _size = RandomAccess.GetLength(_handle);
+        IsReadOnly = readOnly;
+        Path = path;
+    }
+
+    /// <summary>The image file's path.</summary>
+    public string Path { get; }
+    /// <inheritdoc/>
+    public long Size => _size;
+    /// <inheritdoc/>
+    public bool IsReadOnly { get; }
+
+    /// <inheritdoc/>
+    public Errno Read(long offset, Span<byte> buffer)
+    {
+        if (!BlockDeviceExtensions.InBounds(_size, offset, buffer.Length)) return Errno.EIO;
+        try
+        {
+            while (buffer.Length > 0)
+            {
+                int n = RandomAccess.Read(_handle, buffer, offset);
+                if (n <= 0) { buffer.Clear(); break; } // the file shrank under us: read zeros
+                buffer = buffer[n..];
+                offset += n;
+            }
+            return Errno.OK;
+        }
+        catch (IOException) { return Errno.EIO; }
+    }
+
+    /// <inheritdoc/>
+    public Errno Write(long offset, ReadOnlySpan<byte> buffer)
+    {
+        if (IsReadOnly) return Errno.EROFS;
+        if (!BlockDeviceExtensions.InBounds(_size, offset, buffer.Length)) return Errno.EIO;
+        try { RandomAccess.Write(_handle, buffer, offset); return Errno.OK; }
+        catch (IOException) { return Errno.EIO; }
+    }
+
+    /// <inheritdoc/>
+    public Errno Flush()
+    {
+        if (IsReadOnly) return Errno.OK;
+        try { RandomAccess.FlushToDisk(_handle); return Errno.OK; }
+        catch (IOException) { return Errno.EIO; }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>A device held in one managed array (images up to 2 GiB).</summary>
+public sealed class MemoryBlockDevice : IBlockDevice
+{
+    readonly byte[] _data;
+
+    /// <summary>A zero-filled device of <paramref name="size"/> bytes.</summary>
+    public MemoryBlockDevice(int size) => _data = new byte[size];
+
+    /// <summary>A device over <paramref name="data"/> (not copied).</summary>
+    public MemoryBlockDevice(byte[] data, bool readOnly = false) { _data = data; IsReadOnly = readOnly; }
+
+    /// <summary>The backing array.</summary>
+    public byte[] Data => _data;
+    /// <inheritdoc/>
+    public long Size => _data.Length;
+    /// <inheritdoc/>
+    public bool IsReadOnly { get; }
+
+    /// <inheritdoc/>
+    public Errno Read(long offset, Span<byte> buffer)
+    {
+        if (!BlockDeviceExtensions.InBounds(_data.Length, offset, buffer.Length)) return Errno.EIO;
+        _data.AsSpan((int)offset, buffer.Length).CopyTo(buffer);
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public Errno Write(long offset, ReadOnlySpan<byte> buffer)
+    {
+        if (IsReadOnly) return Errno.EROFS;
+        if (!BlockDeviceExtensions.InBounds(_data.Length, offset, buffer.Length)) return Errno.EIO;
+        buffer.CopyTo(_data.AsSpan((int)offset));
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public Errno Flush() => Errno.OK;
+    /// <inheritdoc/>
+    public void Dispose() { }
+}
+
+/// <summary>
+/// A large device in memory that stores only the 64 KiB chunks ever written (others read as zeros):
+/// a multi-gigabyte image costs only what is used. Thread-safe.
+/// </summary>
+public sealed class SparseMemoryBlockDevice : IBlockDevice
+{
+    const int ChunkShift = 16, ChunkSize = 1 << ChunkShift;
+    readonly Dictionary<long, byte[]> _chunks = new();
+    readonly Lock _lock = new();
+
+    /// <summary>A zero-filled device of <paramref name="size"/> bytes.</summary>
+    public SparseMemoryBlockDevice(long size) => Size = size;
+
+    /// <inheritdoc/>
+    public long Size { get; }
+    /// <inheritdoc/>
+    public bool IsReadOnly => false;
+    /// <summary>Bytes of memory held by written chunks.</summary>
+    public long AllocatedBytes { get { lock (_lock) return (long)_chunks.Count * ChunkSize; } }
+
+    /// <inheritdoc/>
+    public Errno Read(long offset, Span<byte> buffer)
+    {
+        if (!BlockDeviceExtensions.InBounds(Size, offset, buffer.Length)) return Errno.EIO;
+        lock (_lock)
+        {
+            while (buffer.Length > 0)
+            {
+                long c = offset >> ChunkShift; int within = (int)(offset & (ChunkSize - 1));
+                int n = Math.Min(buffer.Length, ChunkSize - within);
+                if (_chunks.TryGetValue(c, out var chunk)) chunk.AsSpan(within, n).CopyTo(buffer);
+                else buffer[..n].Clear();
+                buffer = buffer[n..]; offset += n;
+            }
+        }
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public Errno Write(long offset, ReadOnlySpan<byte> buffer)
+    {
+        if (!BlockDeviceExtensions.InBounds(Size, offset, buffer.Length)) return Errno.EIO;
+        lock (_lock)
+        {
+            while (buffer.Length > 0)
+            {
+                long c = offset >> ChunkShift; int within = (int)(offset & (ChunkSize - 1));
+                int n = Math.Min(buffer.Length, ChunkSize - within);
+                if (!_chunks.TryGetValue(c, out var chunk))
+                {
+                    if (!buffer[..n].ContainsAnyExcept((byte)0)) { buffer = buffer[n..]; offset += n; continue; }
+                    _chunks[c] = chunk = new byte[ChunkSize];
+                }
+                buffer[..n].CopyTo(chunk.AsSpan(within));
+                buffer = buffer[n..]; offset += n;
+            }
+        }
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public Errno Flush() => Errno.OK;
+    /// <inheritdoc/>
+    public void Dispose() { }
+}
