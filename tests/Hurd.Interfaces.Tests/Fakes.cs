@@ -24,7 +24,7 @@ public sealed class FakeIo : IIo
     public Errno io_read(Span<byte> data, out int dataCount, long offset, int amount)
     {
         Calls++; LastOffset = offset; LastAmount = amount;
-        int n = Math.Min(Math.Min(amount, data.Length), ReadData.Length);
+        int n = Math.Max(0, Math.Min(Math.Min(amount, data.Length), ReadData.Length));
         ReadData.AsSpan(0, n).CopyTo(data);
         dataCount = ReadCountOverride ?? n;
         return Result;
@@ -110,7 +110,7 @@ public sealed class FakeFs : IFs
         Calls++;
         var w = new DirentWriter(bufsiz > 0 && bufsiz < data.Length ? data[..bufsiz] : data);
         string[] names = [".", "..", "a", "bb"];
-        for (int i = entry; i < names.Length && (nentries < 0 || w.Count < nentries); i++)
+        for (int i = Math.Max(entry, 0); i < names.Length && (nentries < 0 || w.Count < nentries); i++)
             if (!w.TryAdd((ulong)(i + 1), i < 2 ? DirentType.Directory : DirentType.Regular, System.Text.Encoding.UTF8.GetBytes(names[i]))) break;
         dataCount = w.Length; amount = w.Count;
         return Errno.OK;

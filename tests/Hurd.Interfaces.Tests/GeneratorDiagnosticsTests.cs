@@ -1,0 +1,122 @@
+using System.Collections.Immutable;
+using Hurd.Ipc.Generator;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Hurd.Interfaces.Tests;
+
+/// <summary>Runs the generator on source strings and checks what it reports and emits.</summary>
+public class GeneratorDiagnosticsTests
+{
+    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    {
+        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
+        return tpa.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .Append(MetadataReference.CreateFromFile(typeof(Hurd.Ipc.Abi.Errno).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(PortRight).Assembly.Location))
+            .ToArray();
+    });
+
+    private const string Usings = """
+        using System;
+        using Hurd.Ipc.Abi;
+        using Hurd.Ipc.Ports;
+        using Hurd.Ipc.Rpc;
+        using Hurd.Interfaces;
+        namespace Test;
+
+        """;
+
+    /// <summary>Generator diagnostics, and the compilation's errors after generation.</summary>
+    private static (ImmutableArray<Diagnostic> generator, ImmutableArray<Diagnostic> compile, string[] generated) Run(string source)
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Preview);
+        var compilation = CSharpCompilation.Create("GenTest",
+            [CSharpSyntaxTree.ParseText(Usings + source, parse)],
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create([new SubsystemGenerator().AsSourceGenerator()], parseOptions: parse);
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diags);
+        var result = driver.GetRunResult();
+        var generated = result.GeneratedTrees.Select(t => t.ToString()).ToArray();
+        var compileErrors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToImmutableArray();
+        return (diags, compileErrors, generated);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public Task ValidProtocol_GeneratesCompilingStubs_WithoutDiagnostics() => T.Run(() =>
+    {
+        var (gen, compile, generated) = Run("""
+            [Subsystem("demo", 40000)]
+            public interface IDemo
+            {
+                [Routine(0)] Errno demo_get(int key, Span<byte> value, out int valueCount, out PortRight port);
+                [Routine(3)] Errno demo_put(ReadOnlySpan<byte> value, in TimeSpec when, ref long version);
+                [SimpleRoutine(4)] void demo_poke(PortName p);
+            }
+            """);
+        Assert.Empty(gen);
+        Assert.Empty(compile);
+        var code = Assert.Single(generated);
+        Assert.Contains("public sealed partial class DemoClient : global::Test.IDemo", code);
+        Assert.Contains("public static partial class DemoServer", code);
+        Assert.Contains("public const uint demo_put = 40003u;", code);
+        Assert.Contains("Reply_demo_get(", code);
+        Assert.DoesNotContain("Reply_demo_poke(", code);
+    });
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("string name")]
+    [InlineData("double ratio")]
+    [InlineData("int[] values")]
+    [InlineData("object o")]
+    [InlineData("ReadOnlySpan<int> ids")]
+    [InlineData("int? maybe")]
+    [InlineData("ref PortName p")]
+    [InlineData("Memory<byte> m")]
+    public Task UnsupportedParameterType_ReportsHURDGEN001(string parameter) => T.Run(() =>
+    {
+        var (gen, _, generated) = Run($$"""
+            [Subsystem("bad", 41000)]
+            public interface IBad { [Routine(0)] Errno bad_call({{parameter}}); }
+            """);
+        var d = Assert.Single(gen);
+        Assert.Equal("HURDGEN001", d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Contains("bad_call", d.GetMessage());
+        Assert.Empty(generated);
+    });
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("Errno f(int x);", "HURDGEN002")]
+    [InlineData("[Routine(0)] Errno a(); [Routine(0)] Errno b();", "HURDGEN003")]
+    [InlineData("[Routine(0)] int f();", "HURDGEN004")]
+    [InlineData("[Routine(0)] void f();", "HURDGEN004")]
+    [InlineData("[Routine(0)] Errno f(Span<byte> buf);", "HURDGEN005")]
+    [InlineData("[Routine(0)] Errno f(Span<byte> buf, int n);", "HURDGEN005")]
+    [InlineData("[Routine(0)] Errno f(Span<byte> a, out int an, Span<byte> b, out int bn);", "HURDGEN006")]
+    [InlineData("[SimpleRoutine(0)] void f(out int x);", "HURDGEN007")]
+    [InlineData("[Routine(100)] Errno f();", "HURDGEN008")]
+    [InlineData("[Routine(-1)] Errno f();", "HURDGEN008")]
+    [InlineData("int P { get; }", "HURDGEN009")]
+    [InlineData("[Routine(0)] Errno f<TX>(int x);", "HURDGEN009")]
+    [InlineData("[Routine(0)] Errno f([Right(Disposition.None)] PortName p);", "HURDGEN010")]
+    public Task BadDeclarations_ReportTheirDiagnostic(string members, string id) => T.Run(() =>
+    {
+        var (gen, _, generated) = Run($$"""
+            [Subsystem("bad", 41000)]
+            public interface IBad { {{members}} }
+            """);
+        Assert.Contains(gen, d => d.Id == id && d.Severity == DiagnosticSeverity.Error);
+        Assert.Empty(generated);
+    });
+
+    [Fact(Timeout = 60_000)]
+    public Task InterfaceWithoutSubsystem_IsIgnored() => T.Run(() =>
+    {
+        var (gen, compile, generated) = Run("public interface IPlain { Errno f(string s); }");
+        Assert.Empty(gen);
+        Assert.Empty(compile);
+        Assert.Empty(generated);
+    });
+}
