@@ -1,0 +1,184 @@
+using System.Text;
+
+namespace Hurd.Fuse;
+
+/// <summary>
+/// How to mount and serve: the ordinary FUSE daemon command line (<c>[SOURCE] MOUNTPOINT [-o opt,opt...] [-f] [-d] [-s]</c>,
+/// as <c>mount.fuse3</c> runs a daemon for an <c>/etc/fstab</c> line of type <c>fuse.NAME</c>) parsed by
+/// <see cref="TryParse"/>, or set in code.
+/// </summary>
+/// <remarks>
+/// Options the kernel or this layer knows are consumed: <c>allow_other</c>, <c>default_permissions</c>,
+/// <c>ro</c>/<c>rw</c>, <c>suid</c>/<c>nosuid</c>, <c>dev</c>/<c>nodev</c>, <c>exec</c>/<c>noexec</c>,
+/// <c>atime</c>/<c>noatime</c>/<c>relatime</c>/<c>strictatime</c>/<c>nodiratime</c>, <c>sync</c>/<c>async</c>,
+/// <c>dirsync</c>, <c>fsname=</c>, <c>subtype=</c>, <c>max_read=</c>, <c>max_write=</c>, <c>threads=</c>,
+/// and the accepted-but-implied <c>clone_fd</c>, <c>auto_unmount</c>, <c>user_id=</c>, <c>group_id=</c>,
+/// <c>rootmode=</c>, <c>fd=</c>, <c>blksize=</c>, <c>nonempty</c>, <c>_netdev</c>, <c>nofail</c>, <c>user</c>, <c>users</c>, <c>auto</c>, <c>noauto</c>, <c>defaults</c>.
+/// Anything else is kept, in order, in <see cref="Extra"/> for the filesystem (a translator's own options).
+/// </remarks>
+public sealed class FuseMountOptions
+{
+    /// <summary>The directory to mount on.</summary>
+    public string MountPoint { get; set; } = "";
+    /// <summary>The mount's source as /proc/mounts shows it (fsname=); default: the subtype.</summary>
+    public string? FsName { get; set; }
+    /// <summary>The filesystem type is <c>fuse.</c> + this (subtype=).</summary>
+    public string Subtype { get; set; } = "hurd";
+    /// <summary>Let every user of the machine in (allow_other); the filesystem decides permissions. Default true, as on the Hurd.</summary>
+    public bool AllowOther { get; set; } = true;
+    /// <summary>Let the kernel check permissions from mode/uid/gid (default_permissions); no ACCESS requests then.</summary>
+    public bool DefaultPermissions { get; set; }
+    /// <summary>Read-only mount.</summary>
+    public bool ReadOnly { get; set; }
+    /// <summary>Ignore suid/sgid bits (default true, as libfuse).</summary>
+    public bool NoSuid { get; set; } = true;
+    /// <summary>No device files (default true, as libfuse).</summary>
+    public bool NoDev { get; set; } = true;
+    /// <summary>No execution.</summary>
+    public bool NoExec { get; set; }
+    /// <summary>Extra mount(2) flags (MS_NOATIME and the like) from the options.</summary>
+    public int ExtraMountFlags { get; set; }
+    /// <summary>max_read= for the kernel (0: unset).</summary>
+    public uint MaxRead { get; set; }
+    /// <summary>Number of reader threads, each with its own cloned descriptor (default min(processors, 4)).</summary>
+    public int Readers { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
+    /// <summary>Stay in the foreground (-f). This layer never forks; a host that daemonises honours it.</summary>
+    public bool Foreground { get; set; }
+    /// <summary>Debug output (-d, implies -f).</summary>
+    public bool Debug { get; set; }
+    /// <summary>Single-threaded (-s): one reader.</summary>
+    public bool SingleThreaded { get; set; }
+    /// <summary>Mount through fusermount3 (SCM_RIGHTS) rather than mount(2); null: only when not root.</summary>
+    public bool? UseFusermount { get; set; }
+    /// <summary>Positional arguments before the mount point (mount.fuse3 passes the fstab source first).</summary>
+    public List<string> Positional { get; } = [];
+    /// <summary>-o options this layer does not know, in order, for the filesystem.</summary>
+    public List<string> Extra { get; } = [];
+    /// <summary>What to negotiate at INIT.</summary>
+    public FuseConnection Connection { get; set; } = new();
+
+    /// <summary>The fstab source, if one came before the mount point.</summary>
+    public string? Source => Positional.Count > 0 ? Positional[0] : null;
+
+    /// <summary>
+    /// Parses a FUSE daemon command line. The last positional argument is the mount point; earlier ones go to
+    /// <see cref="Positional"/>. Arguments after <c>--</c> are positional.
+    /// </summary>
+    /// <returns>False with a message (for the user, as a shell command prints it) if the line is wrong.</returns>
+    public static bool TryParse(IReadOnlyList<string> args, out FuseMountOptions options, out string? error)
+    {
+        options = new FuseMountOptions();
+        error = null;
+        var positional = new List<string>();
+        bool dashdash = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (dashdash || a.Length < 2 || a[0] != '-') { positional.Add(a); continue; }
+            switch (a)
+            {
+                case "--": dashdash = true; continue;
+                case "-f": options.Foreground = true; continue;
+                case "-d": case "--debug": options.Debug = true; options.Foreground = true; continue;
+                case "-s": options.SingleThreaded = true; options.Readers = 1; continue;
+                case "-o":
+                    if (i + 1 >= args.Count) { error = "option '-o' requires an argument"; return false; }
+                    if (!options.ApplyOptions(args[++i], out error)) return false;
+                    continue;
+            }
+            if (a.StartsWith("-o", StringComparison.Ordinal))
+            {
+                if (!options.ApplyOptions(a.Substring(2), out error)) return false;
+                continue;
+            }
+            error = $"unknown option '{a}'";
+            return false;
+        }
+        if (positional.Count == 0) { error = "missing mount point"; return false; }
+        options.MountPoint = positional[^1];
+        options.Positional.AddRange(positional.Take(positional.Count - 1));
+        return true;
+    }
+
+    /// <summary>Applies a comma-separated option list (the argument of -o). Commas may be escaped with a backslash.</summary>
+    public bool ApplyOptions(string list, out string? error)
+    {
+        error = null;
+        foreach (string opt in SplitOptions(list))
+        {
+            if (opt.Length == 0) continue;
+            int eq = opt.IndexOf('=');
+            string key = eq < 0 ? opt : opt.Substring(0, eq);
+            string? val = eq < 0 ? null : opt.Substring(eq + 1);
+            switch (key)
+            {
+                case "allow_other": AllowOther = true; break;
+                case "default_permissions": DefaultPermissions = true; break;
+                case "ro": ReadOnly = true; break;
+                case "rw": ReadOnly = false; break;
+                case "suid": NoSuid = false; break;
+                case "nosuid": NoSuid = true; break;
+                case "dev": NoDev = false; break;
+                case "nodev": NoDev = true; break;
+                case "exec": NoExec = false; break;
+                case "noexec": NoExec = true; break;
+                case "noatime": ExtraMountFlags |= Interop.FuseLibc.MS_NOATIME; break;
+                case "nodiratime": ExtraMountFlags |= Interop.FuseLibc.MS_NODIRATIME; break;
+                case "relatime": ExtraMountFlags |= Interop.FuseLibc.MS_RELATIME; break;
+                case "strictatime": ExtraMountFlags |= Interop.FuseLibc.MS_STRICTATIME; break;
+                case "sync": ExtraMountFlags |= Interop.FuseLibc.MS_SYNCHRONOUS; break;
+                case "dirsync": ExtraMountFlags |= Interop.FuseLibc.MS_DIRSYNC; break;
+                case "atime": case "async": case "clone_fd": case "auto_unmount": case "nonempty": case "_netdev":
+                case "nofail": case "user": case "users": case "auto": case "noauto": case "defaults":
+                case "user_id": case "group_id": case "rootmode": case "fd": case "blksize":
+                    break;
+                case "fsname": FsName = val ?? ""; break;
+                case "subtype":
+                    if (string.IsNullOrEmpty(val)) { error = "subtype= needs a value"; return false; }
+                    Subtype = val; break;
+                case "max_read":
+                    if (!uint.TryParse(val, out uint mr)) { error = $"bad value for max_read: '{val}'"; return false; }
+                    MaxRead = mr; break;
+                case "max_write":
+                    if (!uint.TryParse(val, out uint mw) || mw < 4096) { error = $"bad value for max_write: '{val}'"; return false; }
+                    Connection.MaxWrite = mw; break;
+                case "threads": case "max_threads":
+                    if (!int.TryParse(val, out int t) || t < 1 || t > 64) { error = $"bad value for {key}: '{val}'"; return false; }
+                    Readers = t; break;
+                default: Extra.Add(opt); break;
+            }
+        }
+        return true;
+    }
+
+    private static IEnumerable<string> SplitOptions(string list)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < list.Length; i++)
+        {
+            char c = list[i];
+            if (c == '\\' && i + 1 < list.Length) { sb.Append(list[++i]); continue; }
+            if (c == ',') { yield return sb.ToString(); sb.Clear(); continue; }
+            sb.Append(c);
+        }
+        yield return sb.ToString();
+    }
+
+    /// <summary>The mount(2) flags these options ask for.</summary>
+    public int MountFlags =>
+        (ReadOnly ? Interop.FuseLibc.MS_RDONLY : 0) | (NoSuid ? Interop.FuseLibc.MS_NOSUID : 0)
+        | (NoDev ? Interop.FuseLibc.MS_NODEV : 0) | (NoExec ? Interop.FuseLibc.MS_NOEXEC : 0) | ExtraMountFlags;
+
+    /// <summary>The options this layer passes to fusermount3 (it adds fd=, rootmode=, user_id=, group_id= itself).</summary>
+    public string FusermountOptions()
+    {
+        var o = new List<string> { ReadOnly ? "ro" : "rw", NoSuid ? "nosuid" : "suid", NoDev ? "nodev" : "dev", NoExec ? "noexec" : "exec",
+            "fsname=" + Escape(FsName ?? Subtype), "subtype=" + Escape(Subtype) };
+        if (AllowOther) o.Add("allow_other");
+        if (DefaultPermissions) o.Add("default_permissions");
+        if (MaxRead != 0) o.Add("max_read=" + MaxRead);
+        return string.Join(',', o);
+    }
+
+    internal static string Escape(string s) => s.Replace("\\", "\\\\").Replace(",", "\\,");
+}
