@@ -1,0 +1,334 @@
+using System.Text;
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Ext2.Tests;
+
+/// <summary>What the core writes is read back by debugfs and passes the strict e2fsck.</summary>
+public class WriteTests
+{
+    static readonly string SlowTarget = "/some/long/target/" + new string('y', 90);
+
+    static byte[] AclVfs()
+    {
+        // version 2; USER_OBJ rw-, USER 1000 r--, GROUP_OBJ r--, MASK r--, OTHER ---
+        var b = new List<byte>();
+        void U16(int v) { b.Add((byte)v); b.Add((byte)(v >> 8)); }
+        void U32(uint v) { U16((int)(v & 0xffff)); U16((int)(v >> 16)); }
+        U32(2);
+        U16(1); U16(6); U32(uint.MaxValue);
+        U16(2); U16(4); U32(1000);
+        U16(4); U16(4); U32(uint.MaxValue);
+        U16(0x10); U16(4); U32(uint.MaxValue);
+        U16(0x20); U16(0); U32(uint.MaxValue);
+        return b.ToArray();
+    }
+
+    [Theory(Timeout = 180_000)]
+    [InlineData(1024, false)]
+    [InlineData(4096, false)]
+    [InlineData(2048, true)]
+    public async Task AllOperations_DebugfsReadsBack_StrictFsckClean(int bs, bool ourMkfs)
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            if (ourMkfs) Assert.Equal(Errno.OK, Mkfs.Create(img, 64L << 20, new MkfsOptions { BlockSize = bs }, out _));
+            else E2Tools.MkfsExt2(img, 64L << 20, bs);
+            var content = E2Tools.Pattern(300_000, 7);
+            var t = new TimeSpec(1_600_000_000, 123_456_789);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                var root = InodeNumber.Root;
+                Assert.Equal(Errno.OK, fs.Mkdir(root, "a", E2Tools.Oct(755), 0, 0, out var a));
+                Assert.Equal(Errno.OK, fs.Mkdir(a, "b", E2Tools.Oct(700), 0, 0, out var b));
+                Assert.Equal(Errno.OK, fs.Create(a, "f", E2Tools.Oct(644), 1000, 100, out var f));
+                E2Tools.WriteAll(fs, f, 0, content);
+                Assert.Equal(Errno.OK, fs.Symlink(a, "fast", "f", 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.Symlink(a, "slow", SlowTarget, 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.Mknod(a, "null", FileMode.CharDevice | E2Tools.Oct(666), 0, 0, Ext2Format.MakeDev(1, 3), out _));
+                Assert.Equal(Errno.OK, fs.Mknod(a, "bigdev", FileMode.CharDevice | E2Tools.Oct(600), 0, 0, Ext2Format.MakeDev(300, 70000), out _));
+                Assert.Equal(Errno.OK, fs.Mknod(a, "fifo", FileMode.Fifo | E2Tools.Oct(644), 0, 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.Link(f, root, "hard"));
+                Assert.Equal(Errno.OK, fs.Setxattr(f, "user.small", "v"u8));
+                Assert.Equal(Errno.OK, fs.Setxattr(f, "user.big", E2Tools.Pattern(500, 8)));
+                Assert.Equal(Errno.OK, fs.Setxattr(f, "system.posix_acl_access", AclVfs()));
+                Assert.Equal(Errno.OK, fs.Setxattr(f, "trusted.t", "tt"u8));
+                Assert.Equal(Errno.OK, fs.Setxattr(f, "security.s", "ss"u8));
+                Assert.Equal(Errno.EEXIST, fs.Setxattr(f, "user.small", "w"u8, XattrFlags.Create));
+                Assert.Equal(Errno.ENODATA, fs.Setxattr(f, "user.nope", "w"u8, XattrFlags.Replace));
+                Assert.Equal(Errno.OK, fs.Rename(a, "b", root, "c"));
+                var req = new SetAttrRequest { Mask = SetAttrMask.Mtime | SetAttrMask.Atime | SetAttrMask.Mode, Mtime = t, Atime = t, Mode = 0x1A0 };
+                Assert.Equal(Errno.OK, fs.SetAttr(f, req));
+                // Sparse: one byte at 3 GiB (large_file; triple indirect at 1 KiB).
+                Assert.Equal(Errno.OK, fs.Create(root, "sparse", E2Tools.Oct(644), 0, 0, out var sp));
+                E2Tools.WriteAll(fs, sp, 3L << 30, "x"u8);
+                // Truncate: 500 KB down to 1000 bytes frees the indirect blocks.
+                Assert.Equal(Errno.OK, fs.Create(root, "t", E2Tools.Oct(644), 0, 0, out var tr));
+                E2Tools.WriteAll(fs, tr, 0, E2Tools.Pattern(500_000, 9));
+                Assert.Equal(Errno.OK, fs.Truncate(tr, 1000));
+                // Punch a hole.
+                Assert.Equal(Errno.OK, fs.Create(root, "p", E2Tools.Oct(644), 0, 0, out var p));
+                E2Tools.WriteAll(fs, p, 0, E2Tools.Pattern(100_000, 10));
+                Assert.Equal(Errno.OK, fs.Fallocate(p, FallocateMode.PunchHole | FallocateMode.KeepSize, 10_000, 50_000));
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+            Assert.Equal(content, MkfsTests.DebugfsCat(img, "/a/f"));
+            var stat = E2Tools.DebugfsR(img, "stat /a/f");
+            Assert.Contains("Links: 2", stat);
+            Assert.Contains("User:  1000   Group:   100", stat);
+            Assert.Contains("Mode:  0640", stat);
+            Assert.Equal(t, ReadTests.DebugfsTime(stat, "mtime"));
+            var ls = E2Tools.DebugfsR(img, "ls -l /a");
+            foreach (var n in new[] { "f", "fast", "slow", "null", "bigdev", "fifo" }) Assert.Contains(" " + n, ls);
+            Assert.DoesNotContain(" b\n", ls);
+            Assert.Contains("Fast link dest: \"f\"", E2Tools.DebugfsR(img, "stat /a/fast"));
+            Assert.Equal(SlowTarget, Encoding.UTF8.GetString(MkfsTests.DebugfsCat(img, "/a/slow")));
+            Assert.Contains("Device major/minor number: 01:03", E2Tools.DebugfsR(img, "stat /a/null"));
+            Assert.Contains("300:70000", E2Tools.DebugfsR(img, "stat /a/bigdev"));
+            var ea = E2Tools.DebugfsR(img, "ea_list /a/f");
+            Assert.Contains("user.small", ea);
+            Assert.Contains("user.big", ea);
+            Assert.Contains("system.posix_acl_access", ea);
+            Assert.Contains("trusted.t", ea);
+            Assert.Contains("security.s", ea);
+            Assert.Contains("large_file", E2Tools.Run("dumpe2fs", $"-h {img}").Out);
+            Assert.Contains("Size: 1000", E2Tools.DebugfsR(img, "stat /t"));
+            var pdata = MkfsTests.DebugfsCat(img, "/p");
+            var expect = E2Tools.Pattern(100_000, 10);
+            Array.Clear(expect, 10_000, 50_000);
+            Assert.Equal(expect, pdata);
+
+            // And the core reads it all back after a remount.
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                var f = E2Tools.Resolve(fs, "/a/f");
+                Assert.Equal(content, E2Tools.ReadAll(fs, f));
+                Assert.Equal(Errno.OK, fs.Getxattr(f, "system.posix_acl_access", out var acl));
+                Assert.Equal(AclVfs(), acl);
+                Assert.Equal(Errno.OK, fs.Getxattr(f, "user.big", out var big));
+                Assert.Equal(E2Tools.Pattern(500, 8), big);
+                Assert.Equal(Errno.OK, fs.GetAttr(f, out var st));
+                Assert.Equal(t, st.Mtime);
+                Assert.Equal(Errno.OK, fs.GetAttr(E2Tools.Resolve(fs, "/c"), out st));
+                Assert.Equal(2u, st.Nlink);
+                Assert.Equal(Errno.OK, fs.Lookup(E2Tools.Resolve(fs, "/c"), "..", out var up));
+                Assert.Equal(InodeNumber.Root, up);
+                Assert.Equal(Errno.OK, fs.GetAttr(E2Tools.Resolve(fs, "/a"), out st));
+                Assert.Equal(2u, st.Nlink);
+                var sp = E2Tools.Resolve(fs, "/sparse");
+                var one = new byte[1];
+                Assert.Equal(Errno.OK, fs.Read(sp, 3L << 30, one, out int n));
+                Assert.Equal((byte)'x', one[0]);
+                Assert.Equal(Errno.OK, fs.Seek(sp, 0, Ext2Fs.SeekData, out long pos));
+                Assert.Equal(3L << 30, pos);
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task HtreeDirectory_ModifiedByCore_LosesIndexFlag_FsckClean()
+    {
+        await Task.Yield();
+        string src = E2Tools.TempPath(".src"), img = E2Tools.TempPath();
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(src, "big"));
+            for (int i = 0; i < 2000; i++) File.WriteAllText(Path.Combine(src, "big", $"name-{i:D5}-padding-padding"), "");
+            using (var fst = new FileStream(img, System.IO.FileMode.Create)) fst.SetLength(32L << 20);
+            Assert.Equal(0, E2Tools.Run("mkfs.ext2", $"-q -F -b 1024 -d {src} {img}").Rc);
+            E2Tools.Run("e2fsck", $"-fyD {img}");
+            Assert.Contains("Flags: 0x1000", E2Tools.DebugfsR(img, "stat /big"));
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                var big = E2Tools.Resolve(fs, "/big");
+                for (int i = 0; i < 2000; i += 7) Assert.Equal(Errno.OK, fs.Unlink(big, $"name-{i:D5}-padding-padding"));
+                for (int i = 0; i < 300; i++) Assert.Equal(Errno.OK, fs.Create(big, $"new-{i}", E2Tools.Oct(644), 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+            Assert.Contains("Flags: 0x0", E2Tools.DebugfsR(img, "stat /big"));
+            Assert.Contains("new-299", E2Tools.DebugfsR(img, "ls /big"));
+        }
+        finally { E2Tools.Delete(src); E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Rename_Semantics()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            E2Tools.MkfsExt2(img, 8L << 20, 1024);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                var r = InodeNumber.Root;
+                Assert.Equal(Errno.OK, fs.Mkdir(r, "d1", E2Tools.Oct(755), 0, 0, out var d1));
+                Assert.Equal(Errno.OK, fs.Mkdir(d1, "sub", E2Tools.Oct(755), 0, 0, out var sub));
+                Assert.Equal(Errno.OK, fs.Mkdir(r, "d2", E2Tools.Oct(755), 0, 0, out var d2));
+                Assert.Equal(Errno.OK, fs.Create(r, "x", E2Tools.Oct(644), 0, 0, out var x));
+                Assert.Equal(Errno.OK, fs.Create(r, "y", E2Tools.Oct(644), 0, 0, out var y));
+                Assert.Equal(Errno.EEXIST, fs.Rename(r, "x", r, "y", RenameFlags.NoReplace));
+                Assert.Equal(Errno.EINVAL, fs.Rename(r, "d1", sub, "inside"));
+                Assert.Equal(Errno.ENOTEMPTY, fs.Rename(r, "d2", r, "d1"));
+                Assert.Equal(Errno.EISDIR, fs.Rename(r, "x", r, "d2"));
+                Assert.Equal(Errno.ENOTDIR, fs.Rename(r, "d2", r, "x"));
+                Assert.Equal(Errno.OK, fs.Rename(r, "x", r, "y", RenameFlags.Exchange));
+                Assert.Equal(Errno.OK, fs.Lookup(r, "x", out var nx)); Assert.Equal(y, nx);
+                Assert.Equal(Errno.OK, fs.Lookup(r, "y", out var ny)); Assert.Equal(x, ny);
+                // Exchange a file with a directory in another parent: link counts follow the directory.
+                Assert.Equal(Errno.OK, fs.Rename(r, "x", d1, "sub", RenameFlags.Exchange));
+                Assert.Equal(Errno.OK, fs.Lookup(r, "x", out var nsub)); Assert.Equal(sub, nsub);
+                Assert.Equal(Errno.OK, fs.Lookup(sub, "..", out var up)); Assert.Equal(r, up);
+                // Replace a file: the old one is freed.
+                Assert.Equal(Errno.OK, fs.Rename(d1, "sub", r, "y"));
+                Assert.Equal(Errno.ESTALE, fs.GetAttr(x, out _));
+                // Replace an empty directory with a directory.
+                Assert.Equal(Errno.OK, fs.Rename(r, "x", r, "d2"));
+                Assert.Equal(Errno.ENOENT, fs.Lookup(r, "x", out _));
+                Assert.Equal(Errno.OK, fs.Rename(r, "y", r, "y"));
+                Assert.Equal(Errno.ENAMETOOLONG, fs.Rename(r, "y", r, new string('n', 256)));
+                Assert.Equal(Errno.ENAMETOOLONG, fs.Create(r, new string('n', 256), E2Tools.Oct(644), 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.Create(r, new string('n', 255), E2Tools.Oct(644), 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.GetAttr(r, out var rst));
+                Assert.Equal(5u, rst.Nlink); // 2 + lost+found, d1, d2
+                Assert.Equal(Errno.OK, fs.Mkdir(d1, "deep", E2Tools.Oct(755), 0, 0, out _));
+                Assert.Equal(Errno.ENOTEMPTY, fs.Rmdir(r, "d1"));
+                Assert.Equal(Errno.OK, fs.Rmdir(d1, "deep"));
+                Assert.Equal(Errno.OK, fs.Rmdir(r, "d1"));
+                Assert.Equal(Errno.OK, fs.GetAttr(r, out rst));
+                Assert.Equal(4u, rst.Nlink);
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task UnlinkedWhileOpen_StaysUntilRelease_AndCrashLeavesOrphanCleanedAtMount()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            E2Tools.MkfsExt2(img, 8L << 20, 1024);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "open1", E2Tools.Oct(644), 0, 0, out var f1));
+                E2Tools.WriteAll(fs, f1, 0, E2Tools.Pattern(50_000, 1));
+                Assert.Equal(Errno.OK, fs.Acquire(f1));
+                Assert.Equal(Errno.OK, fs.Unlink(InodeNumber.Root, "open1"));
+                Assert.Equal(Errno.OK, fs.GetAttr(f1, out var st));
+                Assert.Equal(0u, st.Nlink);
+                Assert.Equal(E2Tools.Pattern(50_000, 1), E2Tools.ReadAll(fs, f1));
+                Assert.Equal(Errno.OK, fs.Release(f1));
+                Assert.Equal(Errno.ESTALE, fs.GetAttr(f1, out _));
+                // A second one stays open across a "crash".
+                Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "open2", E2Tools.Oct(644), 0, 0, out var f2));
+                E2Tools.WriteAll(fs, f2, 0, E2Tools.Pattern(300_000, 2));
+                Assert.Equal(Errno.OK, fs.Mkdir(InodeNumber.Root, "dir", E2Tools.Oct(755), 0, 0, out var d));
+                Assert.Equal(Errno.OK, fs.Acquire(f2));
+                Assert.Equal(Errno.OK, fs.Acquire(d));
+                Assert.Equal(Errno.OK, fs.Unlink(InodeNumber.Root, "open2"));
+                Assert.Equal(Errno.OK, fs.Rmdir(InodeNumber.Root, "dir"));
+                Assert.Equal(Errno.OK, fs.Sync());
+                Assert.Equal(f2.Value == 0 ? 0u : d.Value, fs.Superblock.LastOrphan);
+                fs.Abandon();
+            }
+            using (var dev = new FileBlockDevice(img))
+            {
+                Assert.Equal(Errno.OK, Ext2Fs.Mount(dev, null, out var ro, out var msg));
+                Assert.True(ro!.IsReadOnly);
+                Assert.Contains("not cleanly unmounted", msg);
+                Assert.Equal(Errno.OK, ro.Unmount());
+                var fs = E2Tools.MountOk(dev, new Ext2MountOptions { Force = true });
+                Assert.False(fs.IsReadOnly);
+                Assert.Equal(0u, fs.Superblock.LastOrphan);
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Features_IncompatRefused_RoCompatReadOnly()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            E2Tools.MkfsExt2(img, 8L << 20, 1024);
+            E2Tools.DebugfsR(img, "id"); // sanity
+            E2Tools.Run("debugfs", $"-w -R \"feature huge_file\" {img}");
+            using (var dev = new FileBlockDevice(img))
+            {
+                Assert.Equal(Errno.OK, Ext2Fs.Mount(dev, null, out var fs, out var msg));
+                Assert.True(fs!.IsReadOnly);
+                Assert.Contains("huge_file", msg);
+                Assert.Equal(Errno.EROFS, fs.Mkdir(InodeNumber.Root, "x", E2Tools.Oct(755), 0, 0, out _));
+                fs.Unmount();
+            }
+            E2Tools.Run("debugfs", $"-w -R \"feature -huge_file extent\" {img}");
+            using (var dev = new FileBlockDevice(img))
+            {
+                Assert.Equal(Errno.EINVAL, Ext2Fs.Mount(dev, null, out var fs, out var msg));
+                Assert.Null(fs);
+                Assert.Contains("extent", msg);
+            }
+        }
+        finally { E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Fallocate_ZeroRange_SeekDataHole_MemoryDevice()
+    {
+        await Task.Yield();
+        var dev = new MemoryBlockDevice(16 << 20);
+        Assert.Equal(Errno.OK, Mkfs.Create(dev, dev.Size, new MkfsOptions { BlockSize = 4096 }, out _));
+        var fs = E2Tools.MountOk(dev);
+        Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "f", E2Tools.Oct(644), 0, 0, out var f));
+        Assert.Equal(Errno.OK, fs.Fallocate(f, FallocateMode.Allocate, 0, 40960));
+        Assert.Equal(Errno.OK, fs.GetAttr(f, out var st));
+        Assert.Equal(40960, st.Size);
+        Assert.Equal(80, st.Blocks);
+        E2Tools.WriteAll(fs, f, 0, E2Tools.Pattern(40960, 3));
+        Assert.Equal(Errno.OK, fs.Fallocate(f, FallocateMode.ZeroRange, 100, 10000));
+        var all = E2Tools.ReadAll(fs, f);
+        var expect = E2Tools.Pattern(40960, 3);
+        Array.Clear(expect, 100, 10000);
+        Assert.Equal(expect, all);
+        Assert.Equal(Errno.OK, fs.Fallocate(f, FallocateMode.PunchHole | FallocateMode.KeepSize, 8192, 16384));
+        Assert.Equal(Errno.OK, fs.Seek(f, 0, Ext2Fs.SeekHole, out long pos));
+        Assert.Equal(8192, pos);
+        Assert.Equal(Errno.OK, fs.Seek(f, 8192, Ext2Fs.SeekData, out pos));
+        Assert.Equal(24576, pos);
+        Assert.Equal(Errno.OK, fs.Seek(f, 30000, Ext2Fs.SeekHole, out pos));
+        Assert.Equal(40960, pos);
+        Assert.Equal(Errno.ENXIO, fs.Seek(f, 40960, Ext2Fs.SeekData, out _));
+        Assert.Equal(Errno.OK, fs.Fallocate(f, FallocateMode.KeepSize, 0, 1 << 20));
+        Assert.Equal(Errno.OK, fs.GetAttr(f, out st));
+        Assert.Equal(40960, st.Size);
+        Assert.Equal(80, st.Blocks);
+        Assert.Equal(Errno.OK, fs.Unmount());
+        // The image on the memory device is a valid filesystem: copy it out and check.
+        string img = E2Tools.TempPath();
+        try
+        {
+            File.WriteAllBytes(img, dev.Data);
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
+}
