@@ -8,6 +8,8 @@ namespace Hurd.Interfaces.Tests;
 public sealed class FakeIo : IIo
 {
     public int Calls;
+    /// <summary>Keep copies of what arrives (allocates; off for the allocation test).</summary>
+    public bool Record = true;
     public byte[] ReadData = "hi!"u8.ToArray();
     public long LastOffset;
     public int LastAmount;
@@ -19,7 +21,7 @@ public sealed class FakeIo : IIo
     public PortName LastRendezvous;
 
     public Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount)
-    { Calls++; LastWritten = data.ToArray(); LastOffset = offset; amount = data.Length; return Result; }
+    { Calls++; if (Record) LastWritten = data.ToArray(); LastOffset = offset; amount = data.Length; return Result; }
 
     public Errno io_read(Span<byte> data, out int dataCount, long offset, int amount)
     {
@@ -65,6 +67,8 @@ public sealed class FakeIo : IIo
 public sealed class FakeFs : IFs
 {
     public int Calls;
+    /// <summary>Keep copies of what arrives (allocates; off for the allocation test).</summary>
+    public bool Record = true;
     public byte[] LastName = [];
     public OpenFlags LastFlags;
     public FileMode LastMode;
@@ -97,7 +101,7 @@ public sealed class FakeFs : IFs
 
     public Errno dir_lookup(ReadOnlySpan<byte> fileName, OpenFlags flags, FileMode mode, out RetryType doRetry, Span<byte> retryName, out int retryNameCount, out PortRight result)
     {
-        Calls++; LastName = fileName.ToArray(); LastFlags = flags; LastMode = mode;
+        Calls++; if (Record) LastName = fileName.ToArray(); LastFlags = flags; LastMode = mode;
         doRetry = Retry;
         RetryName.CopyTo(retryName);
         retryNameCount = RetryName.Length;
