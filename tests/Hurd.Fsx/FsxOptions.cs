@@ -1,0 +1,106 @@
+namespace Hurd.Fsx;
+
+/// <summary>How mtime/ctime are compared. Absolute times never are (the two sides run at different instants).</summary>
+public enum FsxTimeCheck
+{
+    /// <summary>Times are not compared.</summary>
+    Off,
+    /// <summary>
+    /// Default. Explicitly set mtimes (utimensat to a value in the past) must be equal. Otherwise, between two stat
+    /// observations of the same inode, "changed" on one side and "unchanged" on the other is a mismatch, except when
+    /// the unchanged side's timestamp lies in the same coarse clock tick as its previous observation (a change in the
+    /// same tick would be invisible with coarse timestamps).
+    /// </summary>
+    Conservative,
+    /// <summary>Like <see cref="Conservative"/> but every "unchanged" counts; valid when both sides stamp with
+    /// fine-grained or multigrain timestamps (Linux 6.13+ tmpfs, a translator using a precise clock).</summary>
+    Strict,
+}
+
+/// <summary>
+/// A test hook applied to side B's outcome before comparison (to prove the comparison catches a broken side).
+/// It may change <paramref name="ret"/> and <paramref name="errno"/>.
+/// </summary>
+public delegate void FsxResultHook(in FsxOp op, ref long ret, ref int errno);
+
+/// <summary>Options for <see cref="Fsx.Run"/>.</summary>
+public sealed class FsxOptions
+{
+    /// <summary>Side A's root directory. Created if missing; emptied at start and at end.</summary>
+    public required string DirA { get; init; }
+    /// <summary>Side B's root directory. Must not equal, contain, or lie inside <see cref="DirA"/>.</summary>
+    public required string DirB { get; init; }
+    /// <summary>The first seed.</summary>
+    public int Seed { get; init; } = 1;
+    /// <summary>Operations per seed.</summary>
+    public int Ops { get; init; } = 10_000;
+    /// <summary>Number of seeds (Seed, Seed+1, ...); each starts from empty roots.</summary>
+    public int Seeds { get; init; } = 1;
+    /// <summary>Replay these operations (one sequence) instead of generating.</summary>
+    public IReadOnlyList<FsxOp>? Replay { get; init; }
+    /// <summary>On a mismatch, shrink the failing sequence (delta debugging) into <see cref="FsxResult.Minimized"/>.</summary>
+    public bool Minimize { get; init; }
+    /// <summary>Upper bound on re-runs during minimisation.</summary>
+    public int MaxMinimizeTrials { get; init; } = 5000;
+    /// <summary>If set, each sequence is written here (a replayable log) before it runs, so a crash leaves it behind.</summary>
+    public string? LogFile { get; init; }
+    /// <summary>Run operations with this filesystem uid (setfsuid on the running thread); null: as the caller.</summary>
+    public uint? Uid { get; init; }
+    /// <summary>Run operations with this filesystem gid (setfsgid on the running thread); null: as the caller.</summary>
+    public uint? Gid { get; init; }
+    /// <summary>Compare st_blocks (only when both sides account blocks the same way).</summary>
+    public bool CompareBlocks { get; init; } = true;
+    /// <summary>Compare directory sizes (kernel tmpfs reports 20 bytes per entry).</summary>
+    public bool CompareDirectorySize { get; init; } = true;
+    /// <summary>How times are compared.</summary>
+    public FsxTimeCheck Times { get; init; } = FsxTimeCheck.Conservative;
+    /// <summary>Operation kinds never generated (e.g. fallocate where one side lacks it).</summary>
+    public IReadOnlyCollection<FsxOpKind>? Disabled { get; init; }
+    /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them.</summary>
+    public bool KeepOnFailure { get; init; }
+    /// <summary>Test hook on side B's outcomes; null in real runs.</summary>
+    public FsxResultHook? HookB { get; init; }
+    /// <summary>Progress lines (one per seed); null for silence.</summary>
+    public TextWriter? Progress { get; init; }
+}
+
+/// <summary>The first difference between the sides.</summary>
+/// <param name="Index">The op's index in its sequence.</param>
+/// <param name="Seed">The seed of the sequence (null for a replay).</param>
+/// <param name="Op">The operation.</param>
+/// <param name="A">Side A's outcome.</param>
+/// <param name="B">Side B's outcome.</param>
+/// <param name="Reason">What differs.</param>
+public sealed record FsxMismatch(int Index, int? Seed, FsxOp Op, string A, string B, string Reason)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"mismatch at op #{Index}{(Seed is int s ? $" (seed {s})" : "")}: {Op}\n  A: {A}\n  B: {B}\n  {Reason}";
+}
+
+/// <summary>The outcome of <see cref="Fsx.Run"/>.</summary>
+public sealed class FsxResult
+{
+    /// <summary>True when every operation agreed.</summary>
+    public bool Passed => Mismatch == null;
+    /// <summary>Operations executed on both sides (excluding minimisation re-runs).</summary>
+    public long OpsRun { get; init; }
+    /// <summary>Sequences run.</summary>
+    public int SequencesRun { get; init; }
+    /// <summary>Wall time of the runs (excluding minimisation).</summary>
+    public TimeSpan Elapsed { get; init; }
+    /// <summary>Operations per second (each operation runs on both sides).</summary>
+    public double OpsPerSecond => Elapsed.TotalSeconds > 0 ? OpsRun / Elapsed.TotalSeconds : 0;
+    /// <summary>The first mismatch, or null.</summary>
+    public FsxMismatch? Mismatch { get; init; }
+    /// <summary>The failing sequence up to and including the mismatching op.</summary>
+    public IReadOnlyList<FsxOp>? Failing { get; init; }
+    /// <summary>The minimised failing sequence (still fails when replayed), when minimisation was asked for.</summary>
+    public IReadOnlyList<FsxOp>? Minimized { get; init; }
+    /// <summary>The mismatch the minimised sequence produces.</summary>
+    public FsxMismatch? MinimizedMismatch { get; init; }
+    /// <summary>Per-kind success/failure counts and the errno histogram (side A; minimisation re-runs included).</summary>
+    public string Statistics { get; init; } = "";
+    /// <summary>Re-runs spent minimising.</summary>
+    public int MinimizeTrials { get; init; }
+}

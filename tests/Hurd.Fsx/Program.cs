@@ -1,0 +1,95 @@
+using System.Globalization;
+using Hurd.Fsx;
+
+// fsx: the differential filesystem tester. Exit code 0: the sides agree; 1: a mismatch; 2: bad usage.
+const string Usage = """
+usage: fsx --a DIR_A --b DIR_B [--seed N] [--ops N] [--seeds K] [--soak [--soak-ops N]]
+           [--replay FILE] [--log FILE] [--minimize] [--uid U] [--gid G]
+           [--no-blocks] [--no-dir-size] [--times off|conservative|strict] [--disable op,op] [--keep] [--stats]
+  Runs a random operation sequence (reproducible from --seed) on both directories and compares every result.
+  --seeds K     run seeds N..N+K-1, --ops operations each (each from empty roots)
+  --soak        10,000,000 operations in batches of --ops (default 100,000) over successive seeds
+  --replay FILE replay a log (written by --log; one op a line)
+  --minimize    on a mismatch, shrink the failing sequence and print it (replayable)
+  --disable     never generate these ops (names as in logs: fallocate, mmap_write, setxattr, ...)
+  The two directories are emptied at start and at the end; nothing outside them is touched.
+""";
+
+string? a = null, b = null, replay = null, log = null;
+int seed = 1, seeds = 1;
+int? ops = null;
+long soakOps = 10_000_000;
+bool soak = false, stats = false, minimize = false, blocks = true, dirSize = true, keep = false;
+uint? uid = null, gid = null;
+var times = FsxTimeCheck.Conservative;
+var disabled = new List<FsxOpKind>();
+try
+{
+    for (int i = 0; i < args.Length; i++)
+    {
+        string Next() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");
+        var ci = CultureInfo.InvariantCulture;
+        switch (args[i])
+        {
+            case "--a": a = Next(); break;
+            case "--b": b = Next(); break;
+            case "--seed": seed = int.Parse(Next(), ci); break;
+            case "--ops": ops = int.Parse(Next(), ci); break;
+            case "--seeds": seeds = int.Parse(Next(), ci); break;
+            case "--soak": soak = true; break;
+            case "--soak-ops": soakOps = long.Parse(Next(), ci); break;
+            case "--replay": replay = Next(); break;
+            case "--log": log = Next(); break;
+            case "--minimize": minimize = true; break;
+            case "--uid": uid = uint.Parse(Next(), ci); break;
+            case "--gid": gid = uint.Parse(Next(), ci); break;
+            case "--no-blocks": blocks = false; break;
+            case "--no-dir-size": dirSize = false; break;
+            case "--keep": keep = true; break;
+            case "--stats": stats = true; break;
+            case "--times":
+                times = Next() switch
+                {
+                    "off" => FsxTimeCheck.Off,
+                    "conservative" => FsxTimeCheck.Conservative,
+                    "strict" => FsxTimeCheck.Strict,
+                    var t => throw new FormatException($"unknown --times {t}"),
+                };
+                break;
+            case "--disable":
+                foreach (var name in Next().Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    disabled.Add(FsxOp.TryParseKind(name, out var k) ? k : throw new FormatException($"unknown op {name}"));
+                break;
+            case "-h": case "--help": Console.Write(Usage); return 0;
+            default: throw new FormatException($"unknown argument {args[i]}");
+        }
+    }
+    if (a == null || b == null) throw new FormatException("--a and --b are required");
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine("fsx: " + e.Message);
+    Console.Error.Write(Usage);
+    return 2;
+}
+
+int perSeed = ops ?? (soak ? 100_000 : 10_000);
+var options = new FsxOptions
+{
+    DirA = a, DirB = b, Seed = seed, Ops = perSeed,
+    Seeds = soak ? (int)Math.Max(1, (soakOps + perSeed - 1) / perSeed) : seeds,
+    Replay = replay != null ? FsxOp.ReadLog(replay) : null,
+    Minimize = minimize, LogFile = log, Uid = uid, Gid = gid, CompareBlocks = blocks, CompareDirectorySize = dirSize,
+    Times = times, Disabled = disabled, KeepOnFailure = keep, Progress = Console.Out,
+};
+var result = Fsx.Run(options);
+if (stats) Console.Write(result.Statistics);
+Console.WriteLine($"{(result.Passed ? "PASS" : "FAIL")}: {result.OpsRun} ops in {result.SequencesRun} sequence(s), "
+    + $"{result.Elapsed.TotalSeconds:F2} s, {result.OpsPerSecond:F0} ops/s");
+if (result.Minimized != null)
+{
+    Console.WriteLine($"# minimised failing sequence ({result.Minimized.Count} ops, {result.MinimizeTrials} trials); replay with --replay:");
+    foreach (var op in result.Minimized) Console.WriteLine(op.ToString());
+    Console.WriteLine(result.MinimizedMismatch);
+}
+return result.Passed ? 0 : 1;
