@@ -49,6 +49,24 @@ public struct MessageHeader
     public ulong Seq;
 
     public readonly int BodySize => BodySize8 * 8;
+
+    /// <summary><see cref="BodySize8"/> value meaning "the body is 512 KiB or more": its length is then
+    /// <see cref="Size"/> - 32 - 8 x <see cref="RightCount"/> (such a message also has <see cref="MessageFlags.Bulk"/>).</summary>
+    public const ushort LargeBody = ushort.MaxValue;
+
+    /// <summary>The body length in bytes, for any size (see <see cref="LargeBody"/>); -1 if the fields disagree.</summary>
+    public readonly int BodyLength
+    {
+        get
+        {
+            if (BodySize8 != LargeBody) return BodySize;
+            long n = (long)Size - Length - RightCount * 8L;
+            return n >= LargeBody * 8L && n <= int.MaxValue && (n & 7) == 0 ? (int)n : -1;
+        }
+    }
+
+    /// <summary>The <see cref="BodySize8"/> value for a body of <paramref name="paddedLength"/> bytes.</summary>
+    public static ushort EncodeBodySize(int paddedLength) => paddedLength / 8 >= LargeBody ? LargeBody : (ushort)(paddedLength / 8);
 }
 
 /// <summary>

@@ -1,0 +1,1040 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Interop;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
+
+namespace Hurd.Ipc.Transport;
+
+/// <summary>
+/// A connection between this process and one peer process: a SOCK_SEQPACKET socket (set-up,
+/// death detection) and one shared memfd holding a ring per direction and the call slots (see
+/// <see cref="Layout"/>). Rights the peer may use are the handles in <see cref="Grants"/>: every
+/// incoming destination and every incoming right naming one of our ports is checked against that
+/// table, so a peer reaches only what it was given, and bytes replayed on another connection mean
+/// nothing there. Symmetric: each side can call ports of the other.
+/// </summary>
+internal sealed unsafe class Connection : ICallEngine
+{
+    private static long s_nextId;
+    private static long s_seq;
+
+    public readonly long Id = Interlocked.Increment(ref s_nextId);
+    private readonly IpcSpace _space;
+    private readonly byte* _base;
+    private readonly int _side, _peer;
+    private readonly int _sock, _doorbellMine, _doorbellPeer;
+    public readonly PeerCredentials Peer;
+    private volatile bool _closed;
+    private int _closing;
+    private int _refs = 1;
+
+    /// <summary>Rights this process granted to the peer: handle to grant. Read lock-free, written under IpcSpace.Lock.</summary>
+    public readonly ConcurrentDictionary<uint, Grant> Grants = new();
+    /// <summary>Handles of our ports destroyed while granted (calls to them answer EDIED).</summary>
+    public readonly ConcurrentDictionary<uint, byte> DeadHandles = new();
+    /// <summary>Send rights the peer granted to us, by the peer's handle (guarded by IpcSpace.Lock).</summary>
+    public readonly Dictionary<uint, SendEntry> Remote = new();
+
+    // Outgoing ring (we produce).
+    private readonly object _prodLock = new();
+    private uint _head, _cachedTail;
+    private int _pendingLen;
+    private readonly int* _outHead, _outTail;
+    private readonly byte* _outRing;
+    // Incoming ring (the owning worker consumes).
+    private uint _tail;
+    private uint _curLen;
+    private readonly int* _inHead, _inTail;
+    private readonly byte* _inRing;
+    /// <summary>1 while a worker owns consumption of the incoming ring.</summary>
+    public int Owned;
+    /// <summary>Calls of the peer being served (dispatched and not yet returned).</summary>
+    public int InFlight;
+    /// <summary>1 while queued in the server's ready queue.</summary>
+    public int Queued;
+
+    private readonly ClientSlot[] _slots = new ClientSlot[Layout.SlotCount];
+    private ulong _freeSlots = ulong.MaxValue;
+    private ulong _quarantine;
+    private readonly object _slotLock = new();
+    private readonly ServerSlot[] _served = new ServerSlot[Layout.SlotCount];
+
+    private readonly int* _myRunning, _peerRunning, _peerAlive, _myAlive;
+
+    /// <summary>How long a caller or a worker spins while the peer runs on another CPU.</summary>
+    internal static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
+
+    private Connection(IpcSpace space, int sock, byte* mem, int side, int doorbellMine, int doorbellPeer, PeerCredentials peer)
+    {
+        _space = space; _sock = sock; _base = mem; _side = side; _peer = 1 - side;
+        _doorbellMine = doorbellMine; _doorbellPeer = doorbellPeer; Peer = peer;
+        _outHead = (int*)(mem + Layout.RingHeader(side)); _outTail = (int*)(mem + Layout.RingHeader(side) + 64);
+        _inHead = (int*)(mem + Layout.RingHeader(_peer)); _inTail = (int*)(mem + Layout.RingHeader(_peer) + 64);
+        _outRing = mem + Layout.RingData(side); _inRing = mem + Layout.RingData(_peer);
+        _head = (uint)(*_outHead & Layout.PosMask); _cachedTail = _head;
+        _tail = (uint)(*_inHead & Layout.PosMask);
+        _myRunning = (int*)(mem + Layout.SideInfoOffset(side) + 8);
+        _peerRunning = (int*)(mem + Layout.SideInfoOffset(_peer) + 8);
+        _myAlive = (int*)(mem + Layout.SideInfoOffset(side) + 4);
+        _peerAlive = (int*)(mem + Layout.SideInfoOffset(_peer) + 4);
+        *(int*)(mem + Layout.SideInfoOffset(side)) = Environment.ProcessId;
+        Volatile.Write(ref *_myAlive, 1);
+        for (int i = 0; i < Layout.SlotCount; i++)
+        {
+            _slots[i] = new ClientSlot(i, mem + Layout.RequestArea(side, i), mem + Layout.ReplyArea(side, i),
+                (int*)(mem + Layout.SlotControl(side) + i * 64));
+            _served[i] = new ServerSlot(this, i, mem + Layout.RequestArea(_peer, i), mem + Layout.ReplyArea(_peer, i),
+                (int*)(mem + Layout.SlotControl(_peer) + i * 64));
+        }
+    }
+
+    public bool IsClosed => _closed;
+    public int Side => _side;
+    /// <summary>Test hooks (the hostile peer writes garbage through them).</summary>
+    internal byte* DebugBase => _base;
+    internal int DebugPeerDoorbell => _doorbellPeer;
+
+    // ------------------------------------------------------------------ set-up
+
+    /// <summary>Accepting side: creates the shared memory, grants <paramref name="port"/>, sends the hello.</summary>
+    public static Connection? Accept(IpcSpace space, int sock, ReceivePort port)
+    {
+        if (!Libc.PeerCred(sock, out var cred)) { Libc.close(sock); return null; }
+        int memfd = Libc.memfd_create("hurd-ipc", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
+        if (memfd < 0) { Libc.close(sock); return null; }
+        int db0 = -1, db1 = -1;
+        try
+        {
+            if (Libc.ftruncate(memfd, Layout.TotalBytes) != 0) { Libc.close(sock); return null; }
+            Libc.fcntl(memfd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL);
+            void* mem = Libc.mmap(null, (nuint)Layout.TotalBytes, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, memfd, 0);
+            if (mem == (void*)-1) { Libc.close(sock); return null; }
+            *(ulong*)mem = Layout.Magic;
+            *(int*)((byte*)mem + 8) = Layout.Version;
+            db0 = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+            db1 = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+            var conn = new Connection(space, sock, (byte*)mem, 0, db0, db1, new PeerCredentials(cred.pid, cred.uid, cred.gid));
+            uint handle;
+            lock (space.Lock) handle = conn.GrantUnlocked(port).Handle;
+            Span<byte> hello = stackalloc byte[16];
+            MemoryMarshal.Write(hello, (uint)0x48555244);
+            MemoryMarshal.Write(hello[4..], (uint)Layout.Version);
+            MemoryMarshal.Write(hello[8..], handle);
+            MemoryMarshal.Write(hello[12..], 0u);
+            ReadOnlySpan<int> fds = [memfd, db0, db1];
+            if (Libc.SendWithFds(sock, hello, fds) != 16) { conn.Close(); conn.Release(); return null; }
+            space.Server.Register(conn);
+            return conn;
+        }
+        finally { Libc.close(memfd); }
+    }
+
+    /// <summary>Connecting side: connects to <paramref name="path"/>, maps the server's memory, returns the
+    /// connection and the handle of the published port.</summary>
+    public static Errno Connect(IpcSpace space, string path, int timeoutMs, out Connection? conn, out uint handle)
+    {
+        conn = null; handle = 0;
+        if (Libc.MakeAddress(path, out var addr) == uint.MaxValue) return Errno.ENAMETOOLONG;
+        int sock = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0);
+        if (sock < 0) return (Errno)Libc.Errno;
+        uint alen = Libc.MakeAddress(path, out addr);
+        if (Libc.connect(sock, &addr, alen) != 0)
+        {
+            int e = Libc.Errno; Libc.close(sock);
+            return e == Libc.ECONNREFUSED || e == Libc.ENOENT ? Errno.ENOENT : (Errno)e;
+        }
+        Libc.pollfd pfd = new() { fd = sock, events = Libc.POLLIN };
+        int pr;
+        do pr = Libc.poll(&pfd, 1, timeoutMs); while (pr < 0 && Libc.Errno == Libc.EINTR);
+        if (pr <= 0) { Libc.close(sock); return Errno.ETIMEDOUT; }
+        Span<byte> hello = stackalloc byte[64];
+        Span<int> fds = stackalloc int[4];
+        int n = Libc.RecvWithFds(sock, hello, fds, out int nfds);
+        bool ok = n == 16 && nfds == 3 && MemoryMarshal.Read<uint>(hello) == 0x48555244 && MemoryMarshal.Read<uint>(hello[4..]) == Layout.Version;
+        if (ok) ok = (Libc.fcntl(fds[0], Libc.F_GET_SEALS, 0) & (Libc.F_SEAL_SHRINK | Libc.F_SEAL_SEAL)) == (Libc.F_SEAL_SHRINK | Libc.F_SEAL_SEAL);
+        void* mem = (void*)-1;
+        if (ok) mem = Libc.mmap(null, (nuint)Layout.TotalBytes, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fds[0], 0);
+        if (nfds > 0) Libc.close(fds[0]);
+        if (!ok || mem == (void*)-1 || *(ulong*)mem != Layout.Magic || !Libc.PeerCred(sock, out var cred))
+        {
+            if (mem != (void*)-1) Libc.munmap(mem, (nuint)Layout.TotalBytes);
+            for (int i = 1; i < nfds; i++) Libc.close(fds[i]);
+            Libc.close(sock);
+            return Errno.EPROTO;
+        }
+        handle = MemoryMarshal.Read<uint>(hello[8..]);
+        conn = new Connection(space, sock, (byte*)mem, 1, fds[2], fds[1], new PeerCredentials(cred.pid, cred.uid, cred.gid));
+        space.Server.Register(conn);
+        return Errno.OK;
+    }
+
+    public int Socket => _sock;
+    public int Doorbell => _doorbellMine;
+
+    // ------------------------------------------------------------------ lifetime
+
+    public bool TryAddRef()
+    {
+        int r = Volatile.Read(ref _refs);
+        while (r > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refs, r + 1, r);
+            if (seen == r) return true;
+            r = seen;
+        }
+        return false;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        Libc.munmap(_base, (nuint)Layout.TotalBytes);
+        Libc.close(_sock); Libc.close(_doorbellMine); Libc.close(_doorbellPeer);
+    }
+
+    /// <summary>Tears the connection down (peer died, hung up, or sent garbage): drops every grant the peer
+    /// held (no-senders), turns every right we got from it into a dead name, wakes and fails waiting
+    /// calls, cancels calls being served for it.</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0) return;
+        _closed = true;
+        Volatile.Write(ref *_myAlive, 0);
+        var drops = new List<(ReceivePort, int)>();
+        List<SendEntry> kill;
+        lock (_space.Lock)
+        {
+            foreach (var g in Grants.Values)
+            {
+                g.Port.Grants.Remove(this);
+                drops.Add((g.Port, g.Count));
+            }
+            Grants.Clear();
+            kill = new List<SendEntry>(Remote.Values);
+            Remote.Clear();
+        }
+        foreach (var (p, n) in drops) p.DropSend(n);
+        _space.KillEntries(kill);
+        foreach (var s in _slots) Libc.FutexWake(s.Word, int.MaxValue);
+        Libc.FutexWake(_outTail, int.MaxValue);
+        foreach (var s in _served) s.Interrupt(s.Seq, force: true);
+        if (_space.HasServer) _space.Server.Unregister(this);
+        Release();
+    }
+
+    /// <summary>Backstop for a peer that died without us seeing the hang-up yet: the socket and the liveness word.</summary>
+    public bool CheckAlive()
+    {
+        if (_closed) return false;
+        if (Volatile.Read(ref *_peerAlive) == 0) return false;
+        Libc.pollfd p = new() { fd = _sock, events = Libc.POLLIN | Libc.POLLRDHUP };
+        if (Libc.poll(&p, 1, 0) > 0 && (p.revents & (Libc.POLLHUP | Libc.POLLRDHUP | Libc.POLLERR | Libc.POLLNVAL)) != 0) return false;
+        return true;
+    }
+
+    /// <summary>A socket event from the worker pool's epoll: hang-up closes the connection.</summary>
+    public void OnSocketEvent(uint events)
+    {
+        if ((events & (Libc.EPOLLHUP | Libc.EPOLLRDHUP | Libc.EPOLLERR)) != 0) { Close(); return; }
+        Span<byte> buf = stackalloc byte[256];
+        Span<int> fds = stackalloc int[8];
+        while (true)
+        {
+            int n = Libc.RecvWithFds(_sock, buf, fds, out int nfds, Libc.MSG_DONTWAIT);
+            for (int i = 0; i < nfds; i++) Libc.close(fds[i]);
+            if (n > 0) continue;
+            if (n == 0 || Libc.Errno != Libc.EAGAIN) Close();
+            return;
+        }
+    }
+
+    // ------------------------------------------------------------------ running flags
+
+    public void SetRunning(bool on) => Volatile.Write(ref *_myRunning, on ? Libc.sched_getcpu() + 1 : 0);
+
+    /// <summary>True when the peer says one of its threads runs on another CPU than ours: spinning may pay.</summary>
+    public bool PeerRunsElsewhere()
+    {
+        int p = Volatile.Read(ref *_peerRunning);
+        return p != 0 && p != Libc.sched_getcpu() + 1;
+    }
+
+    // ------------------------------------------------------------------ outgoing ring
+
+    private byte* Reserve(int kind, int payloadLen, long deadlineMs, out Errno err)
+    {
+        int len = (8 + payloadLen + 7) & ~7;
+        Monitor.Enter(_prodLock);
+        if (_closed) { Monitor.Exit(_prodLock); err = Errno.EDIED; return null; }
+        int idx = (int)(_head & Layout.RingMask);
+        int toEnd = Layout.RingBytes - idx;
+        int need = len <= toEnd ? len : toEnd + len;
+        err = WaitRoom(need, deadlineMs);
+        if (err != Errno.OK) { Monitor.Exit(_prodLock); return null; }
+        if (len > toEnd)
+        {
+            byte* pad = _outRing + idx;
+            *(uint*)pad = (uint)toEnd; *(ushort*)(pad + 4) = Layout.RecPad; *(ushort*)(pad + 6) = 0;
+            _head = (uint)((_head + toEnd) & Layout.PosMask);
+            idx = 0;
+        }
+        byte* rec = _outRing + idx;
+        *(uint*)rec = (uint)len; *(ushort*)(rec + 4) = (ushort)kind; *(ushort*)(rec + 6) = 0;
+        _pendingLen = len;
+        return rec + 8;
+    }
+
+    private Errno WaitRoom(int need, long deadlineMs)
+    {
+        while (true)
+        {
+            uint used = (_head - _cachedTail) & Layout.PosMask;
+            if (used > Layout.RingBytes) { ThreadPool.UnsafeQueueUserWorkItem(static c => c.Close(), this, false); return Errno.EPROTO; }
+            if (Layout.RingBytes - used >= need) return Errno.OK;
+            int t = Volatile.Read(ref *_outTail);
+            if ((uint)(t & Layout.PosMask) != _cachedTail) { _cachedTail = (uint)(t & Layout.PosMask); continue; }
+            if (_closed) return Errno.EDIED;
+            if (PeerRunsElsewhere()) { Thread.SpinWait(20); continue; }
+            long now = Environment.TickCount64;
+            if (now >= deadlineMs) return Errno.ETIMEDOUT;
+            if ((t & Layout.WaitBit) == 0 && Interlocked.CompareExchange(ref *_outTail, t | Layout.WaitBit, t) != t) continue;
+            int r = Libc.FutexWait(_outTail, t | Layout.WaitBit, (int)Math.Min(deadlineMs - now, 200));
+            if (r != 0 && Libc.Errno == Libc.ETIMEDOUT && !CheckAlive()) { Close(); return Errno.EDIED; }
+        }
+    }
+
+    private void Publish()
+    {
+        _head = (uint)((_head + _pendingLen) & Layout.PosMask);
+        int prev = Interlocked.Exchange(ref *_outHead, (int)_head);
+        Monitor.Exit(_prodLock);
+        if ((prev & Layout.WaitBit) != 0) RingDoorbell();
+    }
+
+    private void RingDoorbell()
+    {
+        long one = 1;
+        Libc.write(_doorbellPeer, &one, 8);
+    }
+
+    private Errno PostSlotRecord(int kind, int slot, ulong seq, long deadlineMs)
+    {
+        byte* p = Reserve(kind, 16, deadlineMs, out var err);
+        if (p is null) return err;
+        *(int*)p = slot; *(int*)(p + 4) = 0; *(ulong*)(p + 8) = seq;
+        Publish();
+        return Errno.OK;
+    }
+
+    /// <summary>Tells the peer we dropped <paramref name="count"/> grants of its handle (the last local reference went).</summary>
+    public void PostRelease(uint handle, int count)
+    {
+        byte* p = Reserve(Layout.RecRelease, 8, Environment.TickCount64 + 5000, out _);
+        if (p is null) return;
+        *(uint*)p = handle; *(int*)(p + 4) = count;
+        Publish();
+    }
+
+    /// <summary>Tells the peer the port it knew as <paramref name="handle"/> was destroyed.</summary>
+    public void PostDead(uint handle)
+    {
+        byte* p = Reserve(Layout.RecDead, 8, Environment.TickCount64 + 5000, out _);
+        if (p is null) return;
+        *(uint*)p = handle; *(int*)(p + 4) = 0;
+        Publish();
+    }
+
+    // ------------------------------------------------------------------ incoming ring (owner only)
+
+    /// <summary>True when the incoming ring holds unread records.</summary>
+    public bool HasRecords => (uint)(Volatile.Read(ref *_inHead) & Layout.PosMask) != _tail;
+
+    private int Peek(out byte* payload, out int payloadLen)
+    {
+        payload = null; payloadLen = 0;
+        while (true)
+        {
+            uint head = (uint)(Volatile.Read(ref *_inHead) & Layout.PosMask);
+            if (head == _tail) return 0;
+            uint used = (head - _tail) & Layout.PosMask;
+            if (used > Layout.RingBytes) return -1;
+            uint idx = _tail & Layout.RingMask;
+            byte* rec = _inRing + idx;
+            uint len = Volatile.Read(ref *(uint*)rec);
+            int kind = *(ushort*)(rec + 4);
+            if (len < 8 || (len & 7) != 0 || len > used || idx + len > Layout.RingBytes) return -1;
+            if (kind == Layout.RecPad) { _tail = (_tail + len) & Layout.PosMask; PublishTail(); continue; }
+            _curLen = len;
+            payload = rec + 8; payloadLen = (int)len - 8;
+            return kind;
+        }
+    }
+
+    private void Advance()
+    {
+        _tail = (_tail + _curLen) & Layout.PosMask;
+        PublishTail();
+    }
+
+    private void PublishTail()
+    {
+        int prev = Interlocked.Exchange(ref *_inTail, (int)_tail);
+        if ((prev & Layout.WaitBit) != 0) Libc.FutexWake(_inTail, 1);
+    }
+
+    /// <summary>Before the owner lets go: sets WAIT in the head word so the next producer rings the doorbell.
+    /// False if records arrived meanwhile (keep serving).</summary>
+    public bool ArmDoorbell()
+    {
+        while (true)
+        {
+            int v = Volatile.Read(ref *_inHead);
+            if ((uint)(v & Layout.PosMask) != _tail) return false;
+            if ((v & Layout.WaitBit) != 0) return true;
+            if (Interlocked.CompareExchange(ref *_inHead, v | Layout.WaitBit, v) == v) return true;
+        }
+    }
+
+    /// <summary>The owner clears WAIT again: while it serves, producers need not ring the doorbell.</summary>
+    public void Disarm()
+    {
+        int v = Volatile.Read(ref *_inHead);
+        if ((v & Layout.WaitBit) != 0) Interlocked.CompareExchange(ref *_inHead, v & ~Layout.WaitBit, v);
+    }
+
+    /// <summary>
+    /// Takes the next record. Returns 0 when the ring is empty, -1 when it is corrupt (the caller closes the
+    /// connection), 1 when a record was handled here (interrupt, release, dead, an inline one-way message),
+    /// 2 when a call was taken: serve it with <see cref="ServeCall"/>.
+    /// </summary>
+    public int TakeNext(Worker w, out int slot, out ulong seq)
+    {
+        slot = 0; seq = 0;
+        int kind = Peek(out byte* p, out int plen);
+        if (kind <= 0) return kind;
+        switch (kind)
+        {
+            case Layout.RecCall:
+                if (plen < 16) return -1;
+                slot = *(int*)p; seq = *(ulong*)(p + 8);
+                Advance();
+                return (uint)slot < Layout.SlotCount ? 2 : 1;
+            case Layout.RecInterrupt:
+                if (plen < 16) return -1;
+                slot = *(int*)p; seq = *(ulong*)(p + 8);
+                Advance();
+                if ((uint)slot < Layout.SlotCount) _served[slot].Interrupt(seq, force: false);
+                return 1;
+            case Layout.RecRelease:
+            {
+                if (plen < 8) return -1;
+                uint h = *(uint*)p; int n = *(int*)(p + 4);
+                Advance();
+                OnRelease(h, n);
+                return 1;
+            }
+            case Layout.RecDead:
+            {
+                if (plen < 8) return -1;
+                uint h = *(uint*)p;
+                Advance();
+                OnDead(h);
+                return 1;
+            }
+            case Layout.RecMessage:
+            {
+                int n = Math.Min(plen, w.Buffer.Length);
+                new ReadOnlySpan<byte>(p, n).CopyTo(w.Buffer);
+                Advance();
+                DispatchInline(w, n);
+                return 1;
+            }
+            default:
+                Advance();
+                return 1;
+        }
+    }
+
+    private void OnRelease(uint handle, int count)
+    {
+        if (count <= 0) return;
+        ReceivePort? port = null; int take = 0;
+        lock (_space.Lock)
+        {
+            if (!Grants.TryGetValue(handle, out var g)) return;
+            take = Math.Min(count, g.Count);
+            g.Count -= take;
+            if (g.Count == 0) { Grants.TryRemove(handle, out _); g.Port.Grants.Remove(this); }
+            port = g.Port;
+        }
+        port.DropSend(take);
+    }
+
+    private void OnDead(uint handle)
+    {
+        SendEntry? s;
+        lock (_space.Lock)
+        {
+            if (!Remote.Remove(handle, out s)) return;
+        }
+        _space.KillEntries([s]);
+    }
+
+    private bool ResolveDest(uint handle, out ReceivePort? port, out Errno err)
+    {
+        if (Grants.TryGetValue(handle, out var g) && !g.Port.IsDestroyed) { port = g.Port; err = Errno.OK; return true; }
+        port = null;
+        err = DeadHandles.ContainsKey(handle) || (g is not null && g.Port.IsDestroyed) ? Errno.EDIED : Errno.EBADF;
+        return false;
+    }
+
+    private static RpcDispatcher? DispatcherOf(ReceivePort port, out object? target)
+    {
+        if (port.Dispatcher is { } d) { target = port.HandlerTarget; return d; }
+        var set = port.Set;
+        target = set?.HandlerTarget;
+        return set?.Dispatcher;
+    }
+
+    private void DispatchInline(Worker w, int len)
+    {
+        if (len < MessageHeader.Length) return;
+        var h = MemoryMarshal.Read<MessageHeader>(w.Buffer);
+        int body = h.BodyLength, nr = h.RightCount;
+        if (body < 0 || nr > Layout.MaxRights || MessageHeader.Length + body + nr * 8 > len) return;
+        if (!ResolveDest(h.Dest, out var port, out _)) return;
+        fixed (byte* b = w.Buffer)
+        {
+            if (DecodeRights((RightDescriptor*)(b + MessageHeader.Length + body), nr, w.Rights) != Errno.OK) return;
+        }
+        var disp = DispatcherOf(port!, out var target);
+        if (disp is null || target is null) return;
+        w.Context.Set(this, port!);
+        var req = new RpcRequest
+        {
+            Id = h.Id,
+            Body = new MessageReader(w.Buffer.AsSpan(MessageHeader.Length, body), w.Rights.AsSpan(0, nr)),
+            ReplyBody = default,
+            Context = w.Context,
+        };
+        var prev = CallContext.Current;
+        CallContext.Current = w.Context;
+        try { disp(target, ref req); } catch { }
+        finally { CallContext.Current = prev; w.Context.Set(null, null); }
+    }
+
+    /// <summary>Serves the call the peer put in its slot <paramref name="slot"/>: validates, dispatches, replies
+    /// (or leaves the reply to a deferred reply). Never throws.</summary>
+    public void ServeCall(Worker w, int slot, ulong seq)
+    {
+        var ss = _served[slot];
+        if (Interlocked.CompareExchange(ref ss.State, 1, 0) != 0) return;
+        var h = *(MessageHeader*)ss.Request;
+        ss.Begin(seq, h.Id, h.ReplyPort == 0);
+        int body = h.BodyLength, nr = h.RightCount;
+        Errno err = Errno.OK;
+        ReceivePort? port = null;
+        if (h.Seq != seq || body < 0 || body > Layout.MaxBody || nr > Layout.MaxRights) err = Errno.EBADMSG;
+        else if (!ResolveDest(h.Dest, out port, out err)) { }
+        else err = DecodeRights((RightDescriptor*)(ss.Request + MessageHeader.Length + body), nr, ss.InRights);
+        var writer = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights);
+        if (err != Errno.OK) { CompleteCall(ss, seq, err, ref writer); return; }
+        ss.DestPort = port;
+        var disp = DispatcherOf(port!, out var target);
+        var req = new RpcRequest
+        {
+            Id = h.Id,
+            Body = new MessageReader(new ReadOnlySpan<byte>(ss.Request + MessageHeader.Length, body), ss.InRights.AsSpan(0, nr)),
+            ReplyBody = writer,
+            Context = ss,
+        };
+        Errno r;
+        if (disp is null || target is null) r = Errno.MIG_BAD_ID;
+        else
+        {
+            var prev = CallContext.Current;
+            CallContext.Current = ss;
+            try { r = disp(target, ref req); }
+            catch { r = Errno.EIO; req.ReplyBody = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights); }
+            finally { CallContext.Current = prev; }
+        }
+        if (ss.Deferred) return;
+        if (r == Errno.MIG_NO_REPLY) r = Errno.EIO;
+        CompleteCall(ss, seq, r, ref req.ReplyBody);
+    }
+
+    /// <summary>Writes the reply into the caller's reply area and wakes it. <paramref name="body"/> holds the
+    /// whole reply body, or nothing (then the body is just <paramref name="code"/>).</summary>
+    public Errno CompleteCall(ServerSlot ss, ulong seq, Errno code, ref MessageWriter body)
+    {
+        if (ss.Seq != seq || Volatile.Read(ref ss.State) == 0) return Errno.EINVAL;
+        Errno result = Errno.OK;
+        if (!ss.OneWay && !_closed)
+        {
+            byte* rep = ss.Reply;
+            int bodyLen; int nr = 0;
+            List<SendEntry>? moves = null;
+            if (body.Overflow) code = Errno.EMSGSIZE;
+            if (body.Position == 0 || body.Overflow || code == Errno.MIG_BAD_ID)
+            {
+                *(int*)(rep + 32) = (int)code; *(int*)(rep + 36) = 0; bodyLen = 8;
+            }
+            else
+            {
+                bodyLen = body.PaddedLength;
+                new Span<byte>(rep + 32 + body.Position, bodyLen - body.Position).Clear();
+                var rights = body.Rights;
+                if (rights.Length > 0)
+                {
+                    var e = EncodeRights(rights, (RightDescriptor*)(rep + 32 + bodyLen), ref moves);
+                    if (e != Errno.OK) { *(int*)(rep + 32) = (int)e; *(int*)(rep + 36) = 0; bodyLen = 8; result = e; }
+                    else nr = rights.Length;
+                }
+            }
+            var h = new MessageHeader
+            {
+                Size = (uint)(32 + bodyLen + nr * 8),
+                Id = ss.ReqId + MessageHeader.ReplyIdOffset,
+                Flags = MessageFlags.Reply | (nr > 0 ? MessageFlags.Complex : 0) | (bodyLen > Layout.InlineMax ? MessageFlags.Bulk : 0),
+                RightCount = (ushort)nr,
+                BodySize8 = MessageHeader.EncodeBodySize(bodyLen),
+                Seq = seq,
+            };
+            *(MessageHeader*)rep = h;
+            ss.Finish();
+            int prev = Interlocked.Exchange(ref *ss.Word, 1);
+            if ((prev & Layout.WaitBit) != 0) Libc.FutexWake(ss.Word, 1);
+            if (moves is not null) foreach (var m in moves) _space.ReleaseRef(m);
+            return result;
+        }
+        ss.Finish();
+        if (!_closed)
+        {
+            int prev = Interlocked.Exchange(ref *ss.Word, 1);
+            if ((prev & Layout.WaitBit) != 0) Libc.FutexWake(ss.Word, 1);
+        }
+        return _closed ? Errno.EDIED : Errno.OK;
+    }
+
+    // ------------------------------------------------------------------ rights on the wire
+
+    /// <summary>Grants the peer one send right to <paramref name="port"/>. Caller holds IpcSpace.Lock.</summary>
+    public Grant GrantUnlocked(ReceivePort port)
+    {
+        if (!port.Grants.TryGetValue(this, out var g))
+        {
+            uint h;
+            do h = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue) ^ ((uint)RandomNumberGenerator.GetInt32(0, 2) << 31);
+            while (Grants.ContainsKey(h) || DeadHandles.ContainsKey(h));
+            g = new Grant(port, h);
+            Grants[h] = g;
+            port.Grants[this] = g;
+        }
+        g.Count++;
+        port.AddSend(1);
+        return g;
+    }
+
+    /// <summary>Translates rights the sender names in its space into wire descriptors for this connection.
+    /// Moved rights are added to <paramref name="moves"/>; the caller deallocates them after publishing.</summary>
+    public Errno EncodeRights(ReadOnlySpan<RightDescriptor> local, RightDescriptor* wire, ref List<SendEntry>? moves)
+    {
+        lock (_space.Lock)
+        {
+            if (_closed) return Errno.EDIED;
+            // Validate everything first, so a failure changes nothing.
+            for (int i = 0; i < local.Length; i++)
+            {
+                var e = _space.Lookup(new PortName(local[i].Name));
+                switch (local[i].Disposition)
+                {
+                    case Disposition.MakeSend:
+                    case Disposition.MakeSendOnce:
+                        if (e is not ReceiveEntry r || r.Port.IsDestroyed) return Errno.EINVAL;
+                        break;
+                    case Disposition.CopySend:
+                    case Disposition.MoveSend:
+                    case Disposition.MoveSendOnce:
+                        if (e is not SendEntry s || s.URefs <= 0) return Errno.EINVAL;
+                        if (!s.Dead && s.Local is null && !ReferenceEquals(s.Conn, this)) return Errno.EXDEV;
+                        break;
+                    default:
+                        return Errno.EINVAL;
+                }
+            }
+            for (int i = 0; i < local.Length; i++)
+            {
+                var e = _space.Lookup(new PortName(local[i].Name))!;
+                RightDescriptor d = default;
+                if (e is ReceiveEntry r) { d.Name = GrantUnlocked(r.Port).Handle; d.Reserved0 = (byte)WireKind.SendersPort; }
+                else
+                {
+                    var s = (SendEntry)e;
+                    if (s.Dead) d.Reserved0 = (byte)WireKind.Dead;
+                    else if (s.Local is not null) { d.Name = GrantUnlocked(s.Local).Handle; d.Reserved0 = (byte)WireKind.SendersPort; }
+                    else { d.Name = s.Handle; d.Reserved0 = (byte)WireKind.ReceiversPort; }
+                    if (local[i].Disposition != Disposition.CopySend) (moves ??= new()).Add(s);
+                }
+                d.Disposition = Disposition.MoveSend;
+                wire[i] = d;
+            }
+        }
+        return Errno.OK;
+    }
+
+    /// <summary>Translates wire descriptors from the peer into names in our space (each with one user
+    /// reference, disposition MoveSend). A descriptor naming one of our ports must carry a handle we granted on
+    /// this very connection; anything else makes the whole message invalid (EBADMSG) and changes nothing.</summary>
+    public Errno DecodeRights(RightDescriptor* wireIn, int n, RightDescriptor[] local)
+    {
+        if (n == 0) return Errno.OK;
+        if (n > Layout.MaxRights) return Errno.EBADMSG;
+        RightDescriptor* wire = stackalloc RightDescriptor[n];
+        Buffer.MemoryCopy(wireIn, wire, n * 8, n * 8);
+        lock (_space.Lock)
+        {
+            if (_closed) return Errno.EDIED;
+            for (int i = 0; i < n; i++)
+            {
+                switch ((WireKind)wire[i].Reserved0)
+                {
+                    case WireKind.SendersPort:
+                    case WireKind.Dead:
+                        break;
+                    case WireKind.ReceiversPort:
+                        if (!Grants.ContainsKey(wire[i].Name) && !DeadHandles.ContainsKey(wire[i].Name)) return Errno.EBADMSG;
+                        break;
+                    default:
+                        return Errno.EBADMSG;
+                }
+            }
+            for (int i = 0; i < n; i++)
+            {
+                SendEntry s;
+                switch ((WireKind)wire[i].Reserved0)
+                {
+                    case WireKind.SendersPort: s = _space.ReceiveRemoteSend(this, wire[i].Name); break;
+                    case WireKind.ReceiversPort:
+                        s = Grants.TryGetValue(wire[i].Name, out var g) && !g.Port.IsDestroyed ? _space.MakeLocalSend(g.Port) : _space.MakeDeadName();
+                        break;
+                    default: s = _space.MakeDeadName(); break;
+                }
+                local[i] = new RightDescriptor(s.Name, Disposition.MoveSend);
+            }
+        }
+        return Errno.OK;
+    }
+
+    // ------------------------------------------------------------------ client side (ICallEngine)
+
+    private ClientSlot? AcquireSlot()
+    {
+        var spin = new SpinWait();
+        long giveUp = 0;
+        while (true)
+        {
+            ulong f = Volatile.Read(ref _freeSlots);
+            if (f != 0)
+            {
+                int i = BitOperations.TrailingZeroCount(f);
+                if (Interlocked.CompareExchange(ref _freeSlots, f & ~(1UL << i), f) == f) return _slots[i];
+                continue;
+            }
+            if (Reclaim()) continue;
+            if (_closed) return null;
+            if (giveUp == 0) giveUp = Environment.TickCount64 + 30_000;
+            else if (Environment.TickCount64 > giveUp) return null;
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    private bool Reclaim()
+    {
+        lock (_slotLock)
+        {
+            ulong q = _quarantine, freed = 0;
+            while (q != 0)
+            {
+                int i = BitOperations.TrailingZeroCount(q);
+                q &= q - 1;
+                var s = _slots[i];
+                if ((Volatile.Read(ref *s.Word) & 1) != 0) { s.Abandoned = false; s.AwaitAck = false; freed |= 1UL << i; }
+            }
+            if (freed == 0) return false;
+            _quarantine &= ~freed;
+            Interlocked.Or(ref _freeSlots, freed);
+            return true;
+        }
+    }
+
+    /// <summary>Starts a call to the peer's port <paramref name="handle"/>: the request is written straight into
+    /// a call slot in shared memory (no copy).</summary>
+    public RpcCall BeginCall(uint handle, uint id)
+    {
+        if (_closed || !TryAddRef()) return FailedEngine.Make(id, Errno.EDIED);
+        var slot = AcquireSlot();
+        if (slot is null) { Release(); return FailedEngine.Make(id, _closed ? Errno.EDIED : Errno.EAGAIN); }
+        return new RpcCall
+        {
+            Id = id,
+            Request = new MessageWriter(new Span<byte>(slot.Request + MessageHeader.Length, Layout.MaxBody), slot.RequestRights),
+            DeadlineMs = long.MaxValue,
+            Engine = this,
+            State = slot,
+            StateId = handle,
+        };
+    }
+
+    private Errno PrepareRequest(ref RpcCall call, ClientSlot slot, bool oneWay, out int total, out ulong seq, ref List<SendEntry>? moves)
+    {
+        total = 0; seq = 0;
+        if (_closed) return Errno.EDIED;
+        if (call.Request.Overflow) return Errno.EMSGSIZE;
+        int pos = call.Request.Position, body = call.Request.PaddedLength;
+        new Span<byte>(slot.Request + 32 + pos, body - pos).Clear();
+        var rights = call.Request.Rights;
+        if (rights.Length > 0)
+        {
+            var e = EncodeRights(rights, (RightDescriptor*)(slot.Request + 32 + body), ref moves);
+            if (e != Errno.OK) return e;
+        }
+        seq = (ulong)Interlocked.Increment(ref s_seq);
+        total = 32 + body + rights.Length * 8;
+        *(MessageHeader*)slot.Request = new MessageHeader
+        {
+            Size = (uint)total,
+            Id = call.Id,
+            Flags = (rights.Length > 0 ? MessageFlags.Complex : MessageFlags.None) | (total > Layout.InlineMax ? MessageFlags.Bulk : 0),
+            Dest = (uint)call.StateId,
+            ReplyPort = oneWay ? 0u : (uint)slot.Index + 1,
+            RightCount = (ushort)rights.Length,
+            BodySize8 = MessageHeader.EncodeBodySize(body),
+            Seq = seq,
+        };
+        return Errno.OK;
+    }
+
+    public Errno Invoke(ref RpcCall call)
+    {
+        if (call.State is not ClientSlot slot) return Errno.EBADF;
+        List<SendEntry>? moves = null;
+        var err = PrepareRequest(ref call, slot, false, out _, out ulong seq, ref moves);
+        if (err != Errno.OK) return err;
+        Volatile.Write(ref *slot.Word, 0);
+        slot.Cancelled = 0;
+        err = PostSlotRecord(Layout.RecCall, slot.Index, seq, call.DeadlineMs);
+        if (err != Errno.OK) { Volatile.Write(ref *slot.Word, 1); return err; }
+        if (moves is not null) foreach (var m in moves) _space.ReleaseRef(m);
+        err = WaitReply(slot, call.DeadlineMs, call.Cancellation);
+        if (err != Errno.OK)
+        {
+            slot.Abandoned = true;
+            if (err != Errno.EDIED) PostSlotRecord(Layout.RecInterrupt, slot.Index, seq, Environment.TickCount64 + 1000);
+            return err;
+        }
+        var h = *(MessageHeader*)slot.Reply;
+        int body = h.BodyLength, nr = h.RightCount;
+        if (h.Seq != seq || (h.Flags & MessageFlags.Reply) == 0 || body < 4 || body > Layout.MaxBody || nr > Layout.MaxRights)
+            return Errno.EBADMSG;
+        err = DecodeRights((RightDescriptor*)(slot.Reply + 32 + body), nr, slot.ReplyRights);
+        if (err != Errno.OK) return err == Errno.EDIED ? err : Errno.EBADMSG;
+        call.Reply = new MessageReader(new ReadOnlySpan<byte>(slot.Reply + 32, body), slot.ReplyRights.AsSpan(0, nr));
+        return (Errno)call.Reply.ReadInt32();
+    }
+
+    private Errno WaitReply(ClientSlot slot, long deadlineMs, CancellationToken ct)
+    {
+        int* w = slot.Word;
+        if ((Volatile.Read(ref *w) & 1) != 0) return Errno.OK;
+        if (PeerRunsElsewhere())
+        {
+            SetRunning(true);
+            long until = Stopwatch.GetTimestamp() + SpinTicks;
+            while (true)
+            {
+                for (int i = 0; i < 32; i++)
+                {
+                    if ((Volatile.Read(ref *w) & 1) != 0) return Errno.OK;
+                    Thread.SpinWait(1);
+                }
+                if (Stopwatch.GetTimestamp() > until || Volatile.Read(ref *_peerRunning) == 0) break;
+            }
+        }
+        SetRunning(false);
+        CancellationTokenRegistration reg = default;
+        if (ct.CanBeCanceled)
+            reg = ct.UnsafeRegister(static s => { var sl = (ClientSlot)s!; sl.Cancelled = 1; Libc.FutexWake(sl.Word, 1); }, slot);
+        try
+        {
+            while (true)
+            {
+                int v = Volatile.Read(ref *w);
+                if ((v & 1) != 0) return Errno.OK;
+                if (slot.Cancelled != 0) return Errno.EINTR;
+                if (_closed) return Errno.EDIED;
+                long now = Environment.TickCount64;
+                if (now >= deadlineMs) return Errno.ETIMEDOUT;
+                if ((v & Layout.WaitBit) == 0 && Interlocked.CompareExchange(ref *w, v | Layout.WaitBit, v) != v) continue;
+                int r = Libc.FutexWait(w, v | Layout.WaitBit, (int)Math.Min(deadlineMs - now, 200));
+                if (r != 0 && Libc.Errno == Libc.ETIMEDOUT && !CheckAlive()) { Close(); return Errno.EDIED; }
+            }
+        }
+        finally { reg.Dispose(); }
+    }
+
+    public Errno Send(ref RpcCall call)
+    {
+        if (call.State is not ClientSlot slot) return Errno.EBADF;
+        List<SendEntry>? moves = null;
+        var err = PrepareRequest(ref call, slot, true, out int total, out ulong seq, ref moves);
+        if (err != Errno.OK) return err;
+        if (total <= Layout.InlineMax)
+        {
+            byte* p = Reserve(Layout.RecMessage, total, call.DeadlineMs, out err);
+            if (p is null) return err;
+            Buffer.MemoryCopy(slot.Request, p, total, total);
+            Publish();
+        }
+        else
+        {
+            Volatile.Write(ref *slot.Word, 0);
+            err = PostSlotRecord(Layout.RecCall, slot.Index, seq, call.DeadlineMs);
+            if (err != Errno.OK) { Volatile.Write(ref *slot.Word, 1); return err; }
+            slot.AwaitAck = true;
+        }
+        if (moves is not null) foreach (var m in moves) _space.ReleaseRef(m);
+        return Errno.OK;
+    }
+
+    public void Release(ref RpcCall call)
+    {
+        if (call.State is not ClientSlot slot) return;
+        call.State = null;
+        if (slot.Abandoned || slot.AwaitAck) { lock (_slotLock) _quarantine |= 1UL << slot.Index; }
+        else Interlocked.Or(ref _freeSlots, 1UL << slot.Index);
+        Release();
+    }
+}
+
+/// <summary>One of our call slots on a connection (the caller's side).</summary>
+internal sealed unsafe class ClientSlot(int index, byte* request, byte* reply, int* word)
+{
+    public readonly int Index = index;
+    public readonly byte* Request = request;
+    public readonly byte* Reply = reply;
+    public readonly int* Word = word;
+    public readonly RightDescriptor[] RequestRights = new RightDescriptor[Layout.MaxRights];
+    public readonly RightDescriptor[] ReplyRights = new RightDescriptor[Layout.MaxRights];
+    public volatile int Cancelled;
+    public bool Abandoned;
+    public bool AwaitAck;
+}
+
+/// <summary>One of the peer's call slots as the server sees it; also the <see cref="CallContext"/> of the call in it.</summary>
+internal sealed unsafe class ServerSlot(Connection conn, int index, byte* request, byte* reply, int* word) : CallContext
+{
+    public readonly Connection Conn = conn;
+    public readonly int Index = index;
+    public readonly byte* Request = request;
+    public readonly byte* Reply = reply;
+    public readonly int* Word = word;
+    public readonly RightDescriptor[] InRights = new RightDescriptor[Layout.MaxRights];
+    public readonly RightDescriptor[] OutRights = new RightDescriptor[Layout.MaxRights];
+    /// <summary>0 idle, 1 a call is being served (or its reply is deferred).</summary>
+    public int State;
+    public ulong Seq;
+    public uint ReqId;
+    public bool OneWay;
+    public bool Deferred;
+    public ReceivePort? DestPort;
+    private readonly object _sync = new();
+    private CancellationTokenSource? _cts;
+    private bool _interrupted;
+
+    public void Begin(ulong seq, uint id, bool oneWay)
+    {
+        lock (_sync) { Seq = seq; _interrupted = false; _cts = null; }
+        ReqId = id; OneWay = oneWay; Deferred = false; DestPort = null;
+    }
+
+    public void Finish()
+    {
+        CancellationTokenSource? c;
+        lock (_sync) { c = _cts; _cts = null; }
+        DestPort = null;
+        Volatile.Write(ref State, 0);
+        c?.Dispose();
+    }
+
+    public bool IsInterrupted(ulong seq) { lock (_sync) return Seq != seq || _interrupted || Volatile.Read(ref State) == 0; }
+
+    public void Interrupt(ulong seq, bool force)
+    {
+        CancellationTokenSource? c;
+        lock (_sync)
+        {
+            if (Volatile.Read(ref State) == 0 || (!force && Seq != seq)) return;
+            _interrupted = true;
+            c = _cts;
+        }
+        try { c?.Cancel(); } catch (ObjectDisposedException) { } catch (AggregateException) { }
+    }
+
+    public override PeerCredentials Sender => Conn.Peer;
+    public override PortName Port => DestPort?.Name ?? default;
+    public override object? Target => DestPort?.Dispatcher is not null ? DestPort.HandlerTarget : DestPort?.Set?.HandlerTarget;
+    public override CancellationToken Cancellation
+    {
+        get
+        {
+            lock (_sync)
+            {
+                if (_cts is null)
+                {
+                    _cts = new CancellationTokenSource();
+                    if (_interrupted || Conn.IsClosed) _cts.Cancel();
+                }
+                return _cts.Token;
+            }
+        }
+    }
+
+    public override DeferredReply? DeferReply()
+    {
+        if (OneWay || Deferred || Volatile.Read(ref State) == 0) return null;
+        if (!Conn.TryAddRef()) return null;
+        Deferred = true;
+        return new SlotDeferredReply(this, Seq);
+    }
+}
+
+/// <summary>A deferred reply to a call from another process: writes into the caller's reply area later.</summary>
+internal sealed unsafe class SlotDeferredReply(ServerSlot slot, ulong seq) : DeferredReply
+{
+    private int _done;
+    public override uint RequestId => slot.ReqId;
+    public override bool IsAbandoned => slot.Conn.IsClosed || slot.IsInterrupted(seq);
+
+    public override MessageWriter BeginReply() =>
+        new(new Span<byte>(slot.Reply + MessageHeader.Length, Layout.MaxBody), slot.OutRights);
+
+    public override Errno Send(ref MessageWriter body)
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0) return Errno.EINVAL;
+        try { return slot.Conn.CompleteCall(slot, seq, Errno.OK, ref body); }
+        finally { slot.Conn.Release(); }
+    }
+
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0) return;
+        var w = default(MessageWriter);
+        try { slot.Conn.CompleteCall(slot, seq, Errno.ECANCELED, ref w); }
+        finally { slot.Conn.Release(); }
+    }
+}

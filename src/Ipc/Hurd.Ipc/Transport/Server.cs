@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Hurd.Ipc.Interop;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
+
+namespace Hurd.Ipc.Transport;
+
+/// <summary>
+/// The process's worker pool (libports' ports_manage_port_operations_multithread): a fixed number of
+/// dedicated threads (never the .NET thread pool) serve every connection and every port of the
+/// process. Idle workers block in one epoll set holding each connection's doorbell eventfd and socket
+/// and each published listening socket; the kernel wakes one worker per event.
+/// <para>
+/// A worker that takes a connection "owns" its incoming ring until the ring is empty: it serves the
+/// calls one by one, handing the connection to another idle worker when more calls wait (so one client's
+/// calls run in parallel), up to <see cref="MaxInFlightPerConnection"/> calls of one connection at once:
+/// a flooding client is throttled there and the other workers keep serving everyone else. While the peer
+/// advertises that it runs on another CPU, the owner spins briefly for the next request instead of
+/// sleeping (no syscall on the fast path); otherwise it arms the doorbell (the WAIT bit in the ring's
+/// head word) and goes back to epoll.
+/// </para>
+/// </summary>
+public sealed unsafe class Server
+{
+    private readonly IpcSpace _space;
+    private readonly int _epfd, _kick;
+    private readonly ConcurrentQueue<Connection> _ready = new();
+    private readonly ConcurrentDictionary<long, object> _objects = new();
+    private readonly Thread[] _threads;
+    private int _idle;
+    private static long s_nextObject = 1 << 20;
+
+    internal Server(IpcSpace space)
+    {
+        _space = space;
+        _epfd = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
+        _kick = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (_epfd < 0 || _kick < 0) throw new InvalidOperationException($"epoll/eventfd failed: errno {Libc.Errno}");
+        var ev = new Libc.epoll_event { events = Libc.EPOLLIN | Libc.EPOLLET, data = 3 };
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, _kick, &ev);
+        int n = DefaultWorkers();
+        Workers = n;
+        MaxInFlightPerConnection = Math.Max(1, n / 2);
+        _threads = new Thread[n];
+        for (int i = 0; i < n; i++)
+        {
+            var w = new Worker(this, i);
+            _threads[i] = new Thread(w.Run) { IsBackground = true, Name = $"ipc-worker-{i}" };
+            _threads[i].Start();
+        }
+    }
+
+    private static int DefaultWorkers()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("HURD_IPC_WORKERS"), out int n) && n > 0) return Math.Min(n, 256);
+        return Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
+    }
+
+    /// <summary>The number of worker threads (environment variable HURD_IPC_WORKERS, default 2 per CPU, 4 to 16).</summary>
+    public int Workers { get; }
+
+    /// <summary>At most this many calls of one connection are served at the same time (default Workers/2).</summary>
+    public int MaxInFlightPerConnection { get; set; }
+
+    /// <summary>Connections currently open (diagnostics).</summary>
+    public int ConnectionCount { get { int n = 0; foreach (var o in _objects.Values) if (o is Connection) n++; return n; } }
+
+    internal void Register(Connection c)
+    {
+        _objects[c.Id] = c;
+        var ev = new Libc.epoll_event { events = Libc.EPOLLIN | Libc.EPOLLET, data = (ulong)c.Id << 2 };
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, c.Doorbell, &ev);
+        ev = new Libc.epoll_event { events = Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLET, data = ((ulong)c.Id << 2) | 1 };
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, c.Socket, &ev);
+        // Anything that arrived before registration is found by the first serve.
+        Enqueue(c);
+    }
+
+    internal void Unregister(Connection c)
+    {
+        _objects.TryRemove(c.Id, out _);
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, c.Doorbell, null);
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, c.Socket, null);
+    }
+
+    internal long AddListener(Listener l)
+    {
+        long id = Interlocked.Increment(ref s_nextObject);
+        _objects[id] = l;
+        var ev = new Libc.epoll_event { events = Libc.EPOLLIN, data = ((ulong)id << 2) | 2 };
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, l.Fd, &ev);
+        return id;
+    }
+
+    internal void RemoveListener(long id, int fd)
+    {
+        _objects.TryRemove(id, out _);
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, fd, null);
+    }
+
+    internal void Enqueue(Connection c)
+    {
+        if (Interlocked.CompareExchange(ref c.Queued, 1, 0) != 0) return;
+        _ready.Enqueue(c);
+        if (Volatile.Read(ref _idle) > 0) { long one = 1; Libc.write(_kick, &one, 8); }
+    }
+
+    internal void WorkerLoop(Worker w)
+    {
+        Libc.epoll_event ev;
+        while (true)
+        {
+            if (_ready.TryDequeue(out var rc)) { Volatile.Write(ref rc.Queued, 0); Serve(w, rc); continue; }
+            Interlocked.Increment(ref _idle);
+            if (!_ready.IsEmpty) { Interlocked.Decrement(ref _idle); continue; }
+            int n = Libc.epoll_wait(_epfd, &ev, 1, 1000);
+            Interlocked.Decrement(ref _idle);
+            if (n <= 0) continue;
+            ulong kind = ev.data & 3;
+            long id = (long)(ev.data >> 2);
+            if (kind == 3) continue;
+            if (!_objects.TryGetValue(id, out var o)) continue;
+            try
+            {
+                if (kind == 0) Serve(w, (Connection)o);
+                else if (kind == 1) ((Connection)o).OnSocketEvent(ev.events);
+                else if (kind == 2) ((Listener)o).AcceptAll();
+            }
+            catch (Exception e) { Trace.WriteLine($"ipc worker: {e}"); }
+        }
+    }
+
+    private void Serve(Worker w, Connection c)
+    {
+        if (!c.TryAddRef()) return;
+        try
+        {
+            while (Interlocked.CompareExchange(ref c.Owned, 1, 0) == 0)
+            {
+                if (!ServeOwned(w, c)) return;
+            }
+        }
+        finally { c.Release(); }
+    }
+
+    /// <summary>Serves <paramref name="c"/>, which this worker owns; always gives up ownership before
+    /// returning. Returns true when the caller should try to own it again.</summary>
+    private bool ServeOwned(Worker w, Connection c)
+    {
+        c.SetRunning(true);
+        c.Disarm();
+        while (true)
+        {
+            if (c.IsClosed) { Volatile.Write(ref c.Owned, 0); return false; }
+            int max = MaxInFlightPerConnection;
+            if (Volatile.Read(ref c.InFlight) >= max)
+            {
+                // Throttled: the worker that finishes one of this connection's calls picks it up again.
+                Volatile.Write(ref c.Owned, 0);
+                return Volatile.Read(ref c.InFlight) < max && c.HasRecords;
+            }
+            int k = c.TakeNext(w, out int slot, out ulong seq);
+            if (k < 0) { Volatile.Write(ref c.Owned, 0); c.Close(); return false; }
+            if (k == 0)
+            {
+                if (SpinForWork(c)) continue;
+                c.SetRunning(false);
+                if (!c.ArmDoorbell()) { c.SetRunning(true); continue; }
+                Volatile.Write(ref c.Owned, 0);
+                return c.HasRecords;
+            }
+            if (k == 1) continue;
+            Interlocked.Increment(ref c.InFlight);
+            // Let go of the ring while the call runs, so that its interrupt and other calls are seen:
+            // hand it to another worker if records wait, else arm the doorbell.
+            bool more = c.HasRecords || !c.ArmDoorbell();
+            Volatile.Write(ref c.Owned, 0);
+            if (more) Enqueue(c);
+            c.ServeCall(w, slot, seq);
+            Interlocked.Decrement(ref c.InFlight);
+            return true;
+        }
+    }
+
+    private static bool SpinForWork(Connection c)
+    {
+        if (!c.PeerRunsElsewhere()) return false;
+        long until = Stopwatch.GetTimestamp() + Connection.SpinTicks;
+        while (true)
+        {
+            for (int i = 0; i < 32; i++)
+            {
+                if (c.HasRecords) return true;
+                Thread.SpinWait(1);
+            }
+            if (Stopwatch.GetTimestamp() > until || !c.PeerRunsElsewhere()) return c.HasRecords;
+        }
+    }
+}
+
+/// <summary>Per-worker-thread state: buffers for inline messages and the context of one-way messages.</summary>
+internal sealed class Worker(Server server, int index)
+{
+    public readonly int Index = index;
+    public readonly byte[] Buffer = new byte[Layout.InlineMax + 64];
+    public readonly RightDescriptor[] Rights = new RightDescriptor[Layout.MaxRights];
+    public readonly MessageContext Context = new();
+
+    public void Run() => server.WorkerLoop(this);
+}
+
+/// <summary>The context of a one-way message (no reply to defer, no interruption).</summary>
+internal sealed class MessageContext : CallContext
+{
+    private Connection? _conn;
+    private ReceivePort? _port;
+    public void Set(Connection? c, ReceivePort? p) { _conn = c; _port = p; }
+    public override PeerCredentials Sender => _conn?.Peer ?? PeerCredentials.Self;
+    public override PortName Port => _port?.Name ?? default;
+    public override object? Target => _port?.Dispatcher is not null ? _port.HandlerTarget : _port?.Set?.HandlerTarget;
+    public override CancellationToken Cancellation => CancellationToken.None;
+    public override DeferredReply? DeferReply() => null;
+}
+
+/// <summary>An engine for calls that cannot start (dead port, no slot): Invoke and Send return the error.</summary>
+internal sealed class FailedEngine : ICallEngine
+{
+    private static readonly FailedEngine s_instance = new();
+
+    public static RpcCall Make(uint id, Abi.Errno e) => new()
+    {
+        Id = id,
+        Request = new MessageWriter(Span<byte>.Empty, Span<RightDescriptor>.Empty),
+        DeadlineMs = long.MaxValue,
+        Engine = s_instance,
+        StateId = (long)e,
+    };
+
+    public Abi.Errno Invoke(ref RpcCall call) => (Abi.Errno)call.StateId;
+    public Abi.Errno Send(ref RpcCall call) => (Abi.Errno)call.StateId;
+    public void Release(ref RpcCall call) { }
+}

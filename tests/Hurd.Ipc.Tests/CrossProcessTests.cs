@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
+using Hurd.Ipc.Testing;
+using Hurd.Ipc.Transport;
+using Xunit.Abstractions;
+
+namespace Hurd.Ipc.Tests;
+
+/// <summary>The shared-memory transport, between this process and real child processes (Hurd.Ipc.TestPeer).</summary>
+public class CrossProcessTests(ITestOutputHelper output)
+{
+    private static async Task<(Peer, SendRight)> StartServer(string what)
+    {
+        var name = TestRuntime.UniqueName(what);
+        var peer = new Peer("server", name);
+        var ready = await peer.WaitForAsync("ready");
+        Assert.StartsWith("ready", ready);
+        Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r, 10_000));
+        return (peer, r!);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Bootstrap_LookupOfAPublishedName_GivesAWorkingSendRight()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("boot");
+        using (port) using (pub)
+        {
+            Assert.True(File.Exists(Bootstrap.PathOf(name)));
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r));
+            using (r)
+            {
+                Assert.False(r!.IsLocal);
+                Assert.Equal(Errno.OK, TestClient.Echo(r, 5, out long y));
+                Assert.Equal(5, y);
+            }
+            Assert.Equal(Errno.ENOENT, Bootstrap.Lookup(name + "-missing", out _));
+            Assert.Equal(Errno.EADDRINUSE, Bootstrap.Publish(name, port, out _));
+        }
+        await Task.Yield();
+        Assert.False(File.Exists(Bootstrap.PathOf(name)));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Call_AcrossProcesses_EchoesAndTheServerSeesKernelAttestedSender()
+    {
+        var (peer, r) = await StartServer("attest");
+        using (peer) using (r)
+        {
+            Assert.Equal(Errno.OK, TestClient.Echo(r, 1234567890123, out long y));
+            Assert.Equal(1234567890123, y);
+            Assert.Equal(Errno.OK, TestClient.GetSender(r, out var c));
+            Assert.Equal(Environment.ProcessId, c.Pid);
+            Assert.Equal(Interop.Self.Uid, c.Uid);
+            Assert.Equal(Interop.Self.Gid, c.Gid);
+            Assert.Equal(peer.Pid, r.Peer!.Value.Pid);
+            var call = r.BeginCall(4242);
+            try { Assert.Equal(Errno.MIG_BAD_ID, call.Invoke()); } finally { call.Dispose(); }
+            for (int i = 0; i < 1000; i++) Assert.Equal(Errno.OK, TestClient.Notify(r));
+            Assert.Equal(Errno.OK, TestClient.GetCount(r, out long n));
+            Assert.Equal(1000, n);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RightTransfer_AcrossProcesses_BothDirections()
+    {
+        var (peer, r) = await StartServer("rights");
+        using (peer) using (r)
+        {
+            // Server to client: a right to a new port in the server.
+            Assert.Equal(Errno.OK, TestClient.MakePort(r, out var made));
+            using (made)
+            {
+                Assert.False(made!.IsLocal);
+                Assert.Equal(Errno.OK, TestClient.Echo(made, 77, out long y));
+                Assert.Equal(77, y);
+                // Client to server: a right to the server's own port comes back as a local right there.
+                Assert.Equal(Errno.OK, TestClient.CallBack(r, made.Name, Disposition.CopySend, 3, out y));
+                Assert.Equal(3, y);
+            }
+            // Client to server: a right to a port of ours; the server calls back into this process.
+            var mine = new TestService();
+            using var myPort = mine.CreatePort();
+            Assert.Equal(Errno.OK, TestClient.CallBack(r, myPort.Name, Disposition.MakeSend, 41, out long z));
+            Assert.Equal(41, z);
+            Assert.Equal(1, mine.Calls);
+            // The server dropped its right after the callback: no senders left here.
+            for (int i = 0; i < 100 && myPort.SendRightCount != 0; i++) await Task.Delay(20);
+            Assert.Equal(0, myPort.SendRightCount);
+            // A made port destroyed by the server becomes a dead name here.
+            Assert.Equal(Errno.OK, TestClient.MakePort(r, out var doomed));
+            using (doomed)
+            {
+                var dead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                doomed!.OnDeadName(_ => dead.TrySetResult());
+                Assert.Equal(Errno.OK, TestClient.DestroyMade(r));
+                await dead.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.Equal(Errno.EDIED, TestClient.Echo(doomed, 1, out _));
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task DeferredReplyAndBulk_AcrossProcesses()
+    {
+        var (peer, r) = await StartServer("defer");
+        using (peer) using (r)
+        {
+            Assert.Equal(Errno.OK, TestClient.Defer(r, 100, out long y, Environment.TickCount64 + 10_000));
+            Assert.Equal(101, y);
+            foreach (int size in new[] { 64 << 10, 1 << 20 })
+            {
+                var data = new byte[size];
+                new Random(size).NextBytes(data);
+                ulong sum = 0; foreach (var b in data) sum += b;
+                Assert.Equal(Errno.OK, TestClient.BulkSum(r, data, out int len, out ulong got));
+                Assert.Equal(size, len);
+                Assert.Equal(sum, got);
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task DeadlineAndInterrupt_AcrossConnections_CallerGetsErrorAndServerSeesCancellation()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("deadline");
+        using (port) using (pub)
+        {
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r));
+            using (r)
+            {
+                var e = TestClient.WaitCancel(r!, 20_000, out _, Environment.TickCount64 + 300);
+                Assert.Equal(Errno.ETIMEDOUT, e);
+                for (int i = 0; i < 200 && svc.CancelsSeen < 1; i++) await Task.Delay(25);
+                Assert.Equal(1, svc.CancelsSeen);
+                using var cts = new CancellationTokenSource(300);
+                e = TestClient.WaitCancel(r!, 20_000, out _, ct: cts.Token);
+                Assert.Equal(Errno.EINTR, e);
+                for (int i = 0; i < 200 && svc.CancelsSeen < 2; i++) await Task.Delay(25);
+                Assert.Equal(2, svc.CancelsSeen);
+                // The connection still works.
+                Assert.Equal(Errno.OK, TestClient.Echo(r!, 9, out long y));
+                Assert.Equal(9, y);
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ServerKilled_PendingAndLaterCallsFailWithEDIED()
+    {
+        var (peer, r) = await StartServer("dead");
+        using (peer) using (r)
+        {
+            var deadName = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            r.OnDeadName(_ => deadName.TrySetResult());
+            Assert.Equal(Errno.OK, TestClient.Echo(r, 1, out _));
+            var pending = Task.Run(() => TestClient.WaitCancel(r, 30_000, out _));
+            await Task.Delay(300);
+            var sw = Stopwatch.StartNew();
+            peer.Kill();
+            var e = await pending.WaitAsync(TimeSpan.FromSeconds(20));
+            output.WriteLine($"pending call failed after {sw.ElapsedMilliseconds} ms");
+            Assert.Equal(Errno.EDIED, e);
+            Assert.True(sw.ElapsedMilliseconds < 5000, $"took {sw.ElapsedMilliseconds} ms");
+            await deadName.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(r.IsDead);
+            Assert.Equal(Errno.EDIED, TestClient.Echo(r, 1, out _));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ClientKilled_ServerGetsNoSenders()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("nosenders");
+        using (port) using (pub)
+        {
+            var ns = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            svc.MadePortNoSenders += _ => ns.TrySetResult();
+            var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            port.NoSenders += _ => published.TrySetResult();
+            using var holder = new Peer("hold", name);
+            Assert.Equal("holding", await holder.WaitForAsync("holding"));
+            Assert.False(ns.Task.IsCompleted);
+            Assert.True(port.SendRightCount > 0);
+            holder.Kill();
+            await ns.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            await published.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(0, port.SendRightCount);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task SixtyFourClients_TenThousandCallsEach_EveryReplyMatchesItsCall()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("stress");
+        using (port) using (pub)
+        {
+            const int processes = 4, threads = 16, calls = 10_000;
+            var sw = Stopwatch.StartNew();
+            var peers = new List<Peer>();
+            try
+            {
+                for (int i = 0; i < processes; i++) peers.Add(new Peer("client", name, threads.ToString(), calls.ToString()));
+                foreach (var p in peers)
+                {
+                    var line = await p.WaitForAsync("ok", 100_000);
+                    Assert.Equal($"ok {threads * calls}", line);
+                }
+            }
+            finally { foreach (var p in peers) p.Dispose(); }
+            output.WriteLine($"{processes * threads} clients x {calls} calls in {sw.ElapsedMilliseconds} ms");
+        }
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task FloodingClient_DoesNotStarveANormalOne()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("flood");
+        using (port) using (pub)
+        {
+            using var flood = new Peer("flood", name, "24");
+            Assert.Equal("flooding", await flood.WaitForAsync("flooding"));
+            await Task.Delay(500);
+            var sw = Stopwatch.StartNew();
+            using var normal = new Peer("client", name, "2", "200");
+            Assert.Equal("ok 400", await normal.WaitForAsync("ok", 60_000));
+            output.WriteLine($"normal client served in {sw.ElapsedMilliseconds} ms beside the flood");
+        }
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task HostileProcess_CannotForgeRightsOrOpenSharedMemory_AndServerSurvivesGarbage()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("hostile");
+        using (port) using (pub)
+        {
+            // A legitimate client gets a secret port; the hostile process learns its raw handle (bytes it saw).
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var legit));
+            using (legit)
+            {
+                Assert.Equal(Errno.OK, TestClient.MakePort(legit!, out var secret));
+                using (secret)
+                {
+                    uint handle = secret!.Entry.Handle;
+                    int before = svc.Calls;
+                    using var hostile = new Peer("hostile", name, handle.ToString());
+                    var lines = new List<string>();
+                    while (true)
+                    {
+                        var l = await hostile.ReadLineAsync(60_000);
+                        if (l is null || l == "done") break;
+                        lines.Add(l);
+                        output.WriteLine(l);
+                    }
+                    Assert.DoesNotContain(lines, l => l.StartsWith("BREACH") || l.StartsWith("fail"));
+                    Assert.Contains("PASS guess-and-replay", lines);
+                    Assert.Contains(lines, l => l.StartsWith("PASS open-shared-memory"));
+                    Assert.Contains("PASS garbage-written", lines);
+                    Assert.Equal(before, svc.Calls); // no guessed call reached any handler
+                    // The server keeps serving the others.
+                    Assert.Equal(Errno.OK, TestClient.Echo(legit!, 5, out long y));
+                    Assert.Equal(5, y);
+                    Assert.Equal(Errno.OK, TestClient.Echo(secret, 6, out y));
+                    Assert.Equal(6, y);
+                }
+            }
+        }
+    }
+}
