@@ -25,10 +25,15 @@ public sealed class FsxGenerator
     private readonly int[] _cumulative;
     private readonly FsxOpKind[] _kinds;
     private int _openMask;
+    private readonly bool _zeroRange;
+    private readonly Queue<FsxOp> _pending = new();
 
-    /// <summary>Creates a generator for <paramref name="seed"/>; kinds in <paramref name="disabled"/> are never produced.</summary>
-    public FsxGenerator(int seed, IReadOnlyCollection<FsxOpKind>? disabled = null)
+    /// <summary>Creates a generator for <paramref name="seed"/>; kinds in <paramref name="disabled"/> are never produced;
+    /// with <paramref name="zeroRange"/> false, fallocate never uses FALLOC_FL_ZERO_RANGE (kernel tmpfs lacks it)
+    /// and uses PUNCH_HOLE|KEEP_SIZE instead (the random stream is the same either way).</summary>
+    public FsxGenerator(int seed, IReadOnlyCollection<FsxOpKind>? disabled = null, bool zeroRange = true)
     {
+        _zeroRange = zeroRange;
         _rnd = new Random(seed);
         var kinds = new List<FsxOpKind>();
         var cum = new List<int>();
@@ -75,6 +80,17 @@ public sealed class FsxGenerator
     /// <summary>The next operation.</summary>
     public FsxOp Next()
     {
+        if (_pending.Count > 0) return _pending.Dequeue();
+        if (_rnd.Next(150) == 0)
+        {
+            // Repair burst: over a long run directory names tend to become files and file names directories,
+            // which turns most later ops into ENOTDIR/EISDIR. These are ordinary, compared ops.
+            var dir = FsxNamespace.Dirs[_rnd.Next(FsxNamespace.Dirs.Length)];
+            var file = FsxNamespace.Files[_rnd.Next(FsxNamespace.Files.Length)];
+            _pending.Enqueue(new FsxOp { Kind = FsxOpKind.Mkdir, Path = dir, Mode = O(755) });
+            _pending.Enqueue(new FsxOp { Kind = FsxOpKind.Rmdir, Path = file });
+            return new FsxOp { Kind = FsxOpKind.Unlink, Path = dir };
+        }
         int r = _rnd.Next(_cumulative[^1]);
         int idx = Array.BinarySearch(_cumulative, r + 1);
         if (idx < 0) idx = ~idx;
@@ -149,6 +165,8 @@ public sealed class FsxGenerator
                     4 => Libc.FALLOC_FL_ZERO_RANGE,
                     _ => Libc.FALLOC_FL_ZERO_RANGE | Libc.FALLOC_FL_KEEP_SIZE,
                 };
+                if (!_zeroRange && (op.Flags & Libc.FALLOC_FL_ZERO_RANGE) != 0)
+                    op.Flags = Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE;
                 op.Offset = Off();
                 op.Length = _rnd.Next(20) == 0 ? 0 : Len();
                 break;

@@ -56,6 +56,9 @@ public sealed class FsxOptions
     public FsxTimeCheck Times { get; init; } = FsxTimeCheck.Conservative;
     /// <summary>Operation kinds never generated (e.g. fallocate where one side lacks it).</summary>
     public IReadOnlyCollection<FsxOpKind>? Disabled { get; init; }
+    /// <summary>Generate fallocate with FALLOC_FL_ZERO_RANGE (kernel tmpfs answers EOPNOTSUPP; turn off when the
+    /// other side implements it).</summary>
+    public bool ZeroRange { get; init; } = true;
     /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them.</summary>
     public bool KeepOnFailure { get; init; }
     /// <summary>Test hook on side B's outcomes; null in real runs.</summary>

@@ -5,13 +5,15 @@ using Hurd.Fsx;
 const string Usage = """
 usage: fsx --a DIR_A --b DIR_B [--seed N] [--ops N] [--seeds K] [--soak [--soak-ops N]]
            [--replay FILE] [--log FILE] [--minimize] [--uid U] [--gid G]
-           [--no-blocks] [--no-dir-size] [--times off|conservative|strict] [--disable op,op] [--keep] [--stats]
+           [--no-blocks] [--no-dir-size] [--times off|conservative|strict] [--disable op,op] [--no-zero-range] [--keep] [--stats]
+           [--inject short-write]
   Runs a random operation sequence (reproducible from --seed) on both directories and compares every result.
   --seeds K     run seeds N..N+K-1, --ops operations each (each from empty roots)
   --soak        10,000,000 operations in batches of --ops (default 100,000) over successive seeds
   --replay FILE replay a log (written by --log; one op a line)
   --minimize    on a mismatch, shrink the failing sequence and print it (replayable)
   --disable     never generate these ops (names as in logs: fallocate, mmap_write, setxattr, ...)
+  --inject      break side B on purpose (short-write: big writes report one byte less) to see detection work
   The two directories are emptied at start and at the end; nothing outside them is touched.
 """;
 
@@ -19,9 +21,10 @@ string? a = null, b = null, replay = null, log = null;
 int seed = 1, seeds = 1;
 int? ops = null;
 long soakOps = 10_000_000;
-bool soak = false, stats = false, minimize = false, blocks = true, dirSize = true, keep = false;
+bool soak = false, stats = false, zeroRange = true, minimize = false, blocks = true, dirSize = true, keep = false;
 uint? uid = null, gid = null;
 var times = FsxTimeCheck.Conservative;
+FsxResultHook? hook = null;
 var disabled = new List<FsxOpKind>();
 try
 {
@@ -47,6 +50,14 @@ try
             case "--no-dir-size": dirSize = false; break;
             case "--keep": keep = true; break;
             case "--stats": stats = true; break;
+            case "--no-zero-range": zeroRange = false; break;
+            case "--inject":
+                hook = Next() switch
+                {
+                    "short-write" => (in FsxOp op, ref long ret, ref int errno) => { if (op.Kind == FsxOpKind.Write && ret > 1000) ret--; },
+                    var h => throw new FormatException($"unknown --inject {h} (known: short-write)"),
+                };
+                break;
             case "--times":
                 times = Next() switch
                 {
@@ -80,7 +91,7 @@ var options = new FsxOptions
     Seeds = soak ? (int)Math.Max(1, (soakOps + perSeed - 1) / perSeed) : seeds,
     Replay = replay != null ? FsxOp.ReadLog(replay) : null,
     Minimize = minimize, LogFile = log, Uid = uid, Gid = gid, CompareBlocks = blocks, CompareDirectorySize = dirSize,
-    Times = times, Disabled = disabled, KeepOnFailure = keep, Progress = Console.Out,
+    Times = times, Disabled = disabled, ZeroRange = zeroRange, HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
 };
 var result = Fsx.Run(options);
 if (stats) Console.Write(result.Statistics);
