@@ -8,6 +8,8 @@ namespace Hurd.Ext2;
 /// blocks reach the device on <see cref="Flush"/> (sorted, adjacent blocks written in one call) or
 /// when the cache exceeds its capacity. Thread-safe (one internal lock); block numbers are checked
 /// against the filesystem size, so a corrupt pointer gives EIO, never an access outside the image.
+/// Rule for callers: change a block only between getting it and <see cref="MarkDirty"/> (or right after
+/// <see cref="GetZeroed"/>), with no other cache call in between: any cache call may write back and drop blocks.
 /// </summary>
 internal sealed class BlockCache
 {
@@ -45,9 +47,9 @@ internal sealed class BlockCache
         lock (_lock)
         {
             if (_map.TryGetValue(block, out var e)) { e.Tick = ++_tick; data = e.Data; return Errno.OK; }
+            MaybeShrink();
             _map[block] = new Entry { Data = buf, Tick = ++_tick };
             data = buf;
-            MaybeShrink();
         }
         return Errno.OK;
     }
@@ -65,10 +67,12 @@ internal sealed class BlockCache
                 if (!e.Dirty) { e.Dirty = true; _dirtyCount++; }
                 e.Tick = ++_tick; data = e.Data; return Errno.OK;
             }
+            // Shrink first: the caller fills the block after this returns, so it must not be
+            // written back (and marked clean) before that.
+            MaybeShrink();
             data = new byte[_bs];
             _map[block] = new Entry { Data = data, Dirty = true, Tick = ++_tick };
             _dirtyCount++;
-            MaybeShrink();
         }
         return Errno.OK;
     }
