@@ -53,6 +53,7 @@ public class GeneratorDiagnosticsTests
                 [Routine(0)] Errno demo_get(int key, Span<byte> value, out int valueCount, out PortRight port);
                 [Routine(3)] Errno demo_put(ReadOnlySpan<byte> value, in TimeSpec when, ref long version);
                 [SimpleRoutine(4)] void demo_poke(PortName p);
+                [Routine(5)] Errno demo_names(int impl, int req, int reply, int code, int _target, Span<byte> call, out int callCount, ref int @event);
             }
             """);
         Assert.Empty(gen);
@@ -63,6 +64,7 @@ public class GeneratorDiagnosticsTests
         Assert.Contains("public const uint demo_put = 40003u;", code);
         Assert.Contains("Reply_demo_get(", code);
         Assert.DoesNotContain("Reply_demo_poke(", code);
+        Assert.Contains("public static bool Handles(uint id)", code);
     });
 
     [Theory(Timeout = 60_000)]
@@ -101,6 +103,8 @@ public class GeneratorDiagnosticsTests
     [InlineData("int P { get; }", "HURDGEN009")]
     [InlineData("[Routine(0)] Errno f<TX>(int x);", "HURDGEN009")]
     [InlineData("[Routine(0)] Errno f([Right(Disposition.None)] PortName p);", "HURDGEN010")]
+    [InlineData("[Routine(0)] Errno f(int __x);", "HURDGEN011")]
+    [InlineData("[Routine(0)] Errno f(Span<byte> b, out int __n);", "HURDGEN011")]
     public Task BadDeclarations_ReportTheirDiagnostic(string members, string id) => T.Run(() =>
     {
         var (gen, _, generated) = Run($$"""

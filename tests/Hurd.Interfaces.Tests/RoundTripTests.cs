@@ -326,4 +326,27 @@ public class RoundTripTests
         Assert.Equal(new PortName(3), real);
         Assert.Equal(Errno.ESTALE, c.fsys_getfile([0u], [0u], "fh"u8, out _));
     });
+
+    [Fact(Timeout = 10_000)]
+    public Task OnePortServingFsAndIo_RoutesWithHandles_OrChainsOnMIG_BAD_ID() => T.Run(() =>
+    {
+        var fs = new FakeFs();
+        var io = new FakeIo();
+        var routed = new TestTransport((ref RpcRequest r) => FsServer.Handles(r.Id) ? FsServer.Dispatch(fs, ref r) : IoServer.Dispatch(io, ref r));
+        Assert.Equal(Errno.OK, new FsClient(routed).dir_mkdir("d"u8, (Hurd.Ipc.Abi.FileMode)0x1ed));
+        Assert.Equal(Errno.OK, new IoClient(routed).io_stat(out var st));
+        Assert.Equal(42ul, st.Ino);
+
+        // MIG_BAD_ID means "not mine": nothing was read or written, so the next subsystem can take it.
+        var chained = new TestTransport((ref RpcRequest r) =>
+        {
+            var x = FsServer.Dispatch(fs, ref r);
+            return x == Errno.MIG_BAD_ID ? IoServer.Dispatch(io, ref r) : x;
+        });
+        var buf = new byte[8];
+        Assert.Equal(Errno.OK, new IoClient(chained).io_read(buf, out int n, 0, 8));
+        Assert.Equal("hi!"u8.ToArray(), buf[..n]);
+        Assert.False(FsServer.Handles(IoServer.Ids.io_read));
+        Assert.True(IoServer.Handles(IoServer.Ids.io_read));
+    });
 }

@@ -52,6 +52,11 @@ namespace Hurd.Ipc.Generator
             "Member '{0}' of subsystem interface '{1}' is not supported: a subsystem holds only non-generic instance methods",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor ReservedName = new(
+            "HURDGEN011", "Reserved parameter name",
+            "Parameter '{0}' of routine '{1}' starts with '__', which is reserved for the generated code's locals",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static readonly DiagnosticDescriptor BadDisposition = new(
             "HURDGEN010", "Bad right disposition",
             "Port parameter '{0}' of routine '{1}' has disposition '{2}'; use CopySend, MoveSend, MakeSend, MakeSendOnce or MoveSendOnce",

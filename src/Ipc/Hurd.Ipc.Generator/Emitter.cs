@@ -145,7 +145,7 @@ namespace Hurd.Ipc.Generator
                     if (p.Kind == ParamKind.BytesOut) sb.AppendLine($"        @{p.CountName} = 0;");
                     else if (p.Direction == ParamDirection.Out) sb.AppendLine($"        {P(p)} = default;");
                 }
-                sb.AppendLine($"        var __call = _target.BeginCall({r.Id}u);");
+                sb.AppendLine($"        var __call = this._target.BeginCall({r.Id}u);");
                 sb.AppendLine("        try");
                 sb.AppendLine("        {");
                 sb.AppendLine("            __Apply(ref __call);");
@@ -220,6 +220,9 @@ namespace Hurd.Ipc.Generator
             sb.AppendLine("        _ => null,");
             sb.AppendLine("    };");
             sb.AppendLine();
+            sb.AppendLine($"    /// <summary>True if <paramref name=\"id\"/> is a routine of this subsystem: a port serving several subsystems (fs and io) routes on it.</summary>");
+            sb.AppendLine($"    public static bool Handles(uint id) => RoutineName(id) is not null;");
+            sb.AppendLine();
             sb.AppendLine($"    /// <summary>");
             sb.AppendLine($"    /// Decodes <paramref name=\"req\"/>, calls <paramref name=\"impl\"/> and writes the reply body, per the");
             sb.AppendLine($"    /// <see cref=\"{Rpc}.RpcRequest\"/> contract: MIG_BAD_ID for an unknown id and EBADMSG for malformed");
@@ -251,7 +254,7 @@ namespace Hurd.Ipc.Generator
 
         private static void EmitDispatchRoutine(StringBuilder sb, SubsystemModel m, RoutineModel r)
         {
-            sb.AppendLine($"    private static {E} __{r.Name}({m.InterfaceType} impl, ref {Rpc}.RpcRequest req)");
+            sb.AppendLine($"    private static {E} __{r.Name}({m.InterfaceType} __impl, ref {Rpc}.RpcRequest __req)");
             sb.AppendLine("    {");
             foreach (var p in r.Params.Where(InRequest))
             {
@@ -261,9 +264,9 @@ namespace Hurd.Ipc.Generator
                     ParamKind.UIntsIn => "global::System.ReadOnlySpan<uint>",
                     _ => p.Type,
                 };
-                sb.AppendLine($"        {type} {P(p)} = {Read("req.Body", p)};");
+                sb.AppendLine($"        {type} {P(p)} = {Read("__req.Body", p)};");
             }
-            sb.AppendLine($"        if (req.Body.Error) return {E}.EBADMSG;");
+            sb.AppendLine($"        if (__req.Body.Error) return {E}.EBADMSG;");
 
             var args = new List<string>();
             foreach (var p in r.Params)
@@ -276,7 +279,7 @@ namespace Hurd.Ipc.Generator
                     default: args.Add((p.RefModifier.Length > 0 ? "in " : "") + P(p)); break;
                 }
             }
-            string call = $"impl.{r.Name}({string.Join(", ", args)})";
+            string call = $"__impl.{r.Name}({string.Join(", ", args)})";
 
             if (r.IsSimple)
             {
@@ -288,31 +291,31 @@ namespace Hurd.Ipc.Generator
 
             foreach (var p in r.Params.Where(p => p.Direction == ParamDirection.Out && p.Kind != ParamKind.BytesOut))
                 sb.AppendLine($"        {p.Type} {P(p)};");
-            sb.AppendLine("        int __at = req.ReplyBody.Position, __rights = req.ReplyBody.RightCount;");
+            sb.AppendLine("        int __at = __req.ReplyBody.Position, __rights = __req.ReplyBody.RightCount;");
             var bo = r.Params.FirstOrDefault(p => p.Kind == ParamKind.BytesOut);
             if (bo is not null)
             {
                 // The code goes first (patched after the call), then the array, reserved in place.
                 string max = bo.MaxLength > 0 ? bo.MaxLength.ToString() : "int.MaxValue";
-                sb.AppendLine($"        req.ReplyBody.WriteInt32(0);");
-                sb.AppendLine($"        global::System.Span<byte> {P(bo)} = req.ReplyBody.ReserveBytes(global::System.Math.Min({max}, req.ReplyBody.Capacity - req.ReplyBody.Position - 8 - ({FixedReplyBound(r)})));");
+                sb.AppendLine($"        __req.ReplyBody.WriteInt32(0);");
+                sb.AppendLine($"        global::System.Span<byte> {P(bo)} = __req.ReplyBody.ReserveBytes(global::System.Math.Min({max}, __req.ReplyBody.Capacity - __req.ReplyBody.Position - 8 - ({FixedReplyBound(r)})));");
                 sb.AppendLine($"        int @{bo.CountName};");
                 sb.AppendLine($"        var __r = {call};");
-                sb.AppendLine($"        if (__r == {E}.MIG_NO_REPLY) {{ req.ReplyBody.Rewind(__at, __rights); return __r; }}");
-                sb.AppendLine($"        if (__r != {E}.OK) {{ req.ReplyBody.PatchInt32(__at, (int)__r); return __r; }}");
-                sb.AppendLine($"        if ((uint)@{bo.CountName} > (uint){P(bo)}.Length) return __Fail(ref req, __at, __rights, {E}.EPROTO);");
-                sb.AppendLine($"        req.ReplyBody.CommitBytes(@{bo.CountName});");
+                sb.AppendLine($"        if (__r == {E}.MIG_NO_REPLY) {{ __req.ReplyBody.Rewind(__at, __rights); return __r; }}");
+                sb.AppendLine($"        if (__r != {E}.OK) {{ __req.ReplyBody.PatchInt32(__at, (int)__r); return __r; }}");
+                sb.AppendLine($"        if ((uint)@{bo.CountName} > (uint){P(bo)}.Length) return __Fail(ref __req, __at, __rights, {E}.EPROTO);");
+                sb.AppendLine($"        __req.ReplyBody.CommitBytes(@{bo.CountName});");
             }
             else
             {
                 sb.AppendLine($"        var __r = {call};");
                 sb.AppendLine($"        if (__r == {E}.MIG_NO_REPLY) return __r;");
-                sb.AppendLine($"        req.ReplyBody.WriteInt32((int)__r);");
+                sb.AppendLine($"        __req.ReplyBody.WriteInt32((int)__r);");
                 sb.AppendLine($"        if (__r != {E}.OK) return __r;");
             }
             foreach (var p in r.Params.Where(InReply))
-                sb.AppendLine("        " + Write("req.ReplyBody", p, P(p)));
-            sb.AppendLine($"        if (req.ReplyBody.Overflow) return __Fail(ref req, __at, __rights, {E}.EMSGSIZE);");
+                sb.AppendLine("        " + Write("__req.ReplyBody", p, P(p)));
+            sb.AppendLine($"        if (__req.ReplyBody.Overflow) return __Fail(ref __req, __at, __rights, {E}.EMSGSIZE);");
             sb.AppendLine($"        return {E}.OK;");
             sb.AppendLine("    }");
             EnsureFailHelper(sb);
@@ -334,7 +337,10 @@ namespace Hurd.Ipc.Generator
 
         private static void EmitReplyHelper(StringBuilder sb, RoutineModel r)
         {
-            var ps = new List<string> { $"{Rpc}.DeferredReply reply", $"{E} code" };
+            var names = new HashSet<string>(r.Params.Select(p => p.Name));
+            string reply = names.Contains("reply") ? "__reply" : "reply";
+            string code = names.Contains("code") ? "__code" : "code";
+            var ps = new List<string> { $"{Rpc}.DeferredReply {reply}", $"{E} {code}" };
             var bo = r.Params.FirstOrDefault(p => p.Kind == ParamKind.BytesOut);
             if (bo is not null) ps.Add($"global::System.ReadOnlySpan<byte> {P(bo)}");
             foreach (var p in r.Params.Where(InReply))
@@ -345,15 +351,15 @@ namespace Hurd.Ipc.Generator
             sb.AppendLine($"    /// </summary>");
             sb.AppendLine($"    public static {E} Reply_{r.Name}({string.Join(", ", ps)})");
             sb.AppendLine("    {");
-            sb.AppendLine("        var __w = reply.BeginReply();");
-            sb.AppendLine("        __w.WriteInt32((int)code);");
-            sb.AppendLine($"        if (code == {E}.OK)");
+            sb.AppendLine($"        var __w = {reply}.BeginReply();");
+            sb.AppendLine($"        __w.WriteInt32((int){code});");
+            sb.AppendLine($"        if ({code} == {E}.OK)");
             sb.AppendLine("        {");
             if (bo is not null) sb.AppendLine("            " + Write("__w", bo, P(bo)));
             foreach (var p in r.Params.Where(InReply))
                 sb.AppendLine("            " + Write("__w", p, P(p)));
             sb.AppendLine("        }");
-            sb.AppendLine("        return reply.Send(ref __w);");
+            sb.AppendLine($"        return {reply}.Send(ref __w);");
             sb.AppendLine("    }");
         }
     }

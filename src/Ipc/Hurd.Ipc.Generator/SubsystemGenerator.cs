@@ -122,6 +122,12 @@ namespace Hurd.Ipc.Generator
                 ok = false;
             }
 
+            foreach (var p in m.Parameters)
+                if (p.Name.StartsWith("__", System.StringComparison.Ordinal))
+                {
+                    diags.Add(Diag(Diagnostics.ReservedName, p.Locations.FirstOrDefault() ?? loc, p.Name, m.Name));
+                    ok = false;
+                }
             var ps = new List<ParamModel>();
             int byteOuts = 0;
             for (int i = 0; i < m.Parameters.Length; i++)
