@@ -1,0 +1,186 @@
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Translators;
+
+public static partial class Calls
+{
+    /// <summary>Checks that <paramref name="dir"/> is a directory the caller may modify (write and search permission).
+    /// ENOTDIR, EACCES.</summary>
+    static Errno CheckDirMod(Protid who, Node dir, out IDirectory d, out Stat st)
+    {
+        d = null!;
+        var e = Stat(who, dir, out st);
+        if (e != Errno.OK) return e;
+        if (dir is not IDirectory dd || !st.Mode.IsDirectory()) return Errno.ENOTDIR;
+        d = dd;
+        return Permissions.Check(who.User, st, Access.Write | Access.Exec);
+    }
+
+    /// <summary>dir_mkdir: creates directory <paramref name="name"/> in the protid's directory with <paramref name="mode"/>
+    /// (permission bits, umask applied), owned by the caller, group and S_ISGID inherited from a setgid parent.
+    /// EEXIST for "." and "..", name errors as <see cref="CheckName"/>, ENOTDIR, EACCES, and the filesystem's errors.</summary>
+    public static Errno DirMkdir(Protid dir, ReadOnlySpan<byte> name, FileMode mode, out Node? node)
+    {
+        node = null;
+        var e = CheckName(name);
+        if (e != Errno.OK) return e;
+        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        if (e != Errno.OK) return e;
+        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        return d.Mkdir(name, Permissions.NewNodeIn(dir.User, st, FileMode.Directory | (mode & FileMode.PermMask)), out node);
+    }
+
+    /// <summary>mknod (and creat without open): creates a regular file, FIFO, socket, character or block device named by
+    /// the type in <paramref name="mode"/>; <paramref name="rdev"/> for devices. Creating a device needs root (EPERM).
+    /// EINVAL for a directory, symlink or unknown type; EEXIST, name errors, ENOTDIR, EACCES.</summary>
+    public static Errno DirMknod(Protid dir, ReadOnlySpan<byte> name, FileMode mode, ulong rdev, out Node? node)
+    {
+        node = null;
+        var e = CheckName(name);
+        if (e != Errno.OK) return e;
+        var type = mode.Type();
+        if (type == FileMode.None) type = FileMode.Regular;
+        if (type is not (FileMode.Regular or FileMode.Fifo or FileMode.Socket or FileMode.CharDevice or FileMode.BlockDevice))
+            return Errno.EINVAL;
+        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        if (e != Errno.OK) return e;
+        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        if (type is FileMode.CharDevice or FileMode.BlockDevice && !dir.User.IsRoot) return Errno.EPERM;
+        if (type is not (FileMode.CharDevice or FileMode.BlockDevice)) rdev = 0;
+        return d.Create(name, Permissions.NewNodeIn(dir.User, st, type | (mode & FileMode.PermMask), rdev), out node);
+    }
+
+    /// <summary>symlink: creates <paramref name="name"/> pointing at <paramref name="target"/> (mode 0777, owned by the
+    /// caller). ENOENT for an empty target, ENAMETOOLONG for one of PATH_MAX bytes or more; EEXIST, name errors, ENOTDIR, EACCES.</summary>
+    public static Errno DirSymlink(Protid dir, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, out Node? node)
+    {
+        node = null;
+        var e = CheckName(name);
+        if (e != Errno.OK) return e;
+        if (target.IsEmpty) return Errno.ENOENT;
+        if (target.Length >= Limits.PathMax) return Errno.ENAMETOOLONG;
+        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        if (e != Errno.OK) return e;
+        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        return d.Symlink(name, target, Permissions.NewNodeIn(dir.User, st, FileMode.Symlink | (FileMode)0x1ff), out node);
+    }
+
+    /// <summary>dir_link: makes <paramref name="name"/> another link to <paramref name="target"/>. EPERM for a directory,
+    /// EEXIST (also for "." and ".."), EXDEV across filesystems, name errors, ENOTDIR, EACCES.</summary>
+    public static Errno DirLink(Protid dir, Node target, ReadOnlySpan<byte> name)
+    {
+        var e = CheckName(name);
+        if (e != Errno.OK) return e;
+        e = CheckDirMod(dir, dir.Node, out var d, out _);
+        if (e != Errno.OK) return e;
+        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        e = Stat(dir, target, out var tst);
+        if (e != Errno.OK) return e;
+        if (tst.Mode.IsDirectory()) return Errno.EPERM;
+        return d.Link(name, target);
+    }
+
+    /// <summary>dir_unlink: removes a non-directory. EISDIR for "." / ".." and directories; EPERM in a sticky directory
+    /// unless the caller owns the entry or the directory (or is root); ENOENT, name errors, ENOTDIR, EACCES.</summary>
+    public static Errno DirUnlink(Protid dir, ReadOnlySpan<byte> name)
+    {
+        var e = CheckName(name);
+        if (e != Errno.OK) return e;
+        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        if (e != Errno.OK) return e;
+        if (IsDot(name) || IsDotDot(name)) return Errno.EISDIR;
+        e = d.Lookup(name, out var victim);
+        if (e != Errno.OK) return e;
+        e = Stat(dir, victim!, out var vst);
+        if (e != Errno.OK) return e;
+        e = Permissions.CheckSticky(dir.User, st, vst);
+        if (e != Errno.OK) return e;
+        if (vst.Mode.IsDirectory()) return Errno.EISDIR;
+        return d.Unlink(name);
+    }
+
+    /// <summary>dir_rmdir: removes an empty directory. EINVAL for ".", ENOTEMPTY for "..", ENOTDIR for a non-directory,
+    /// EPERM under the sticky rule, ENOENT, ENOTEMPTY, EBUSY for a translator's root, name errors, EACCES.</summary>
+    public static Errno DirRmdir(Protid dir, ReadOnlySpan<byte> name)
+    {
+        var e = CheckName(name);
+        if (e != Errno.OK) return e;
+        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        if (e != Errno.OK) return e;
+        if (IsDot(name)) return Errno.EINVAL;
+        if (IsDotDot(name)) return Errno.ENOTEMPTY;
+        e = d.Lookup(name, out var victim);
+        if (e != Errno.OK) return e;
+        e = Stat(dir, victim!, out var vst);
+        if (e != Errno.OK) return e;
+        if (!vst.Mode.IsDirectory()) return Errno.ENOTDIR;
+        e = Permissions.CheckSticky(dir.User, st, vst);
+        if (e != Errno.OK) return e;
+        return d.Rmdir(name);
+    }
+
+    /// <summary>
+    /// dir_rename with renameat2 flags: write and search permission on both directories; the sticky rule for the
+    /// source entry and for a replaced (or, with EXCHANGE, the other) entry; a directory that changes parent must itself
+    /// be writable (its ".." changes). EBUSY for "." / ".." on either side, EINVAL for NOREPLACE with EXCHANGE or
+    /// unknown flags, EXDEV across filesystems (the filesystem reports it), then the filesystem's POSIX checks
+    /// (see <see cref="IDirectory.Rename"/>).
+    /// </summary>
+    public static Errno DirRename(Protid fromDir, ReadOnlySpan<byte> oldName, Protid toDir, ReadOnlySpan<byte> newName, RenameFlags flags)
+    {
+        if ((flags & ~(RenameFlags.NoReplace | RenameFlags.Exchange)) != 0) return Errno.EINVAL;
+        if ((flags & RenameFlags.NoReplace) != 0 && (flags & RenameFlags.Exchange) != 0) return Errno.EINVAL;
+        var e = CheckName(oldName);
+        if (e != Errno.OK) return e;
+        e = CheckName(newName);
+        if (e != Errno.OK) return e;
+        e = CheckDirMod(fromDir, fromDir.Node, out var sd, out var sst);
+        if (e != Errno.OK) return e;
+        e = CheckDirMod(toDir, toDir.Node, out _, out var tst);
+        if (e != Errno.OK) return e;
+        if (IsDot(oldName) || IsDotDot(oldName) || IsDot(newName) || IsDotDot(newName)) return Errno.EBUSY;
+        e = sd.Lookup(oldName, out var src);
+        if (e != Errno.OK) return e;
+        e = Stat(fromDir, src!, out var srcSt);
+        if (e != Errno.OK) return e;
+        e = Permissions.CheckSticky(fromDir.User, sst, srcSt);
+        if (e != Errno.OK) return e;
+        Node? victim = null;
+        Stat vSt = default;
+        if (toDir.Node is IDirectory td && td.Lookup(newName, out victim) == Errno.OK && victim is not null)
+        {
+            if (victim == src) return Errno.OK; // both names link the same node: nothing to do
+            e = Stat(toDir, victim, out vSt);
+            if (e != Errno.OK) return e;
+            if ((flags & RenameFlags.NoReplace) != 0) return Errno.EEXIST;
+            e = Permissions.CheckSticky(toDir.User, tst, vSt);
+            if (e != Errno.OK) return e;
+        }
+        else victim = null;
+        if (fromDir.Node != toDir.Node)
+        {
+            if (srcSt.Mode.IsDirectory() && (e = Permissions.Check(fromDir.User, srcSt, Access.Write)) != Errno.OK) return e;
+            if ((flags & RenameFlags.Exchange) != 0 && victim is not null && vSt.Mode.IsDirectory()
+                && (e = Permissions.Check(toDir.User, vSt, Access.Write)) != Errno.OK) return e;
+        }
+        return sd.Rename(oldName, toDir.Node, newName, flags);
+    }
+
+    /// <summary>dir_readdir: entries from <paramref name="cookie"/> into <paramref name="sink"/> (see
+    /// <see cref="IDirectory.ReadDir"/>). Needs read permission on the directory, checked at open (EBADF if the protid is
+    /// not open for reading); ENOTDIR for a non-directory; EINVAL for a negative cookie.</summary>
+    public static Errno DirReaddir(Protid dir, long cookie, IDirEntrySink sink)
+    {
+        if (dir.Node is not IDirectory d) return Errno.ENOTDIR;
+        if (!dir.File.CanRead) return Errno.EBADF;
+        if (cookie < 0) return Errno.EINVAL;
+        return d.ReadDir(cookie, sink);
+    }
+
+    /// <summary>readlink: the target of a symlink. EINVAL when the node is not a symlink.</summary>
+    public static Errno Readlink(Protid who, Node node, out ReadOnlyMemory<byte> target)
+    {
+        target = default;
+        return node is ISymlink s ? s.Readlink(out target) : Errno.EINVAL;
+    }
+}

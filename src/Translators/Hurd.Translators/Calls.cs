@@ -1,0 +1,125 @@
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Translators;
+
+/// <summary>
+/// The filesystem-independent half of every fs / io / fsys routine (what libdiskfs's <c>diskfs_S_*</c> functions do
+/// before they call the filesystem): argument validation, permission checks against the protid's identity, the
+/// POSIX attribute rules, O_APPEND and the file pointer, then the node's optional operation or its documented default.
+/// The serving layer (IPC, FUSE) calls these; a translator only implements node interfaces.
+/// </summary>
+/// <remarks>Method names follow the Hurd RPCs (<c>io_read</c> is <see cref="IoRead"/>, <c>dir_mkdir</c> is
+/// <see cref="DirMkdir"/>). Errors are <see cref="Errno"/> values; nothing here throws for a client's mistake.</remarks>
+public static partial class Calls
+{
+    /// <summary>io_stat: the node's attributes (see <see cref="IStatable"/> for the defaults), with S_IATRANS /
+    /// S_IPTRANS set when the node has an active / passive translator.</summary>
+    public static Errno Stat(Protid who, Node node, out Stat st)
+    {
+        st = default;
+        st.Ino = node.Ino;
+        st.Generation = node.Generation;
+        st.Nlink = 1;
+        st.Blksize = 4096;
+        st.Mode = node is IDirectory ? FileMode.Directory | (FileMode)0x16d : FileMode.Regular | (FileMode)0x124;
+        if (node is IStatable s)
+        {
+            var e = s.Stat(who, ref st);
+            if (e != Errno.OK) return e;
+        }
+        if (node.ActiveTranslator is not null) st.Mode |= FileMode.ActiveTranslator;
+        if (node is ITranslatable t && t.HasPassiveTranslator) st.Mode |= FileMode.PassiveTranslator;
+        return Errno.OK;
+    }
+
+    /// <summary>io_stat on the protid's own node.</summary>
+    public static Errno IoStat(Protid who, out Stat st) => Stat(who, who.Node, out st);
+
+    /// <summary>
+    /// Opens <paramref name="node"/> for <paramref name="user"/> (the second half of dir_lookup): checks the open modes
+    /// against the node's permissions (O_READ needs read, O_WRITE and O_TRUNC need write, O_EXEC needs execute on a
+    /// regular file; none is checked for a node this lookup <paramref name="created"/>), refuses writing a directory
+    /// (EISDIR), applies O_TRUNC to a regular file, makes the OpenFile and protid and calls <see cref="IOpenHook"/>.
+    /// </summary>
+    public static Errno Open(Identity user, Node node, OpenFlags flags, bool created, out Protid? protid)
+    {
+        protid = null;
+        var probe = new Protid(user, Probe.For(node));
+        var e = Stat(probe, node, out var st);
+        if (e != Errno.OK) return e;
+        bool isDir = st.Mode.IsDirectory();
+        if (isDir && (flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0) return Errno.EISDIR;
+        if (!created)
+        {
+            Access want = Access.None;
+            if ((flags & OpenFlags.Read) != 0) want |= Access.Read;
+            if ((flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0) want |= Access.Write;
+            if ((flags & OpenFlags.Exec) != 0)
+            {
+                if (!st.Mode.IsRegular()) return Errno.EACCES;
+                want |= Access.Exec;
+            }
+            e = Permissions.Check(user, st, want);
+            if (e != Errno.OK) return e;
+        }
+        if ((flags & OpenFlags.Truncate) != 0 && st.Mode.IsRegular() && !created)
+        {
+            if (node is not ITruncatable t) return Errno.EINVAL;
+            e = t.Truncate(0);
+            if (e != Errno.OK) return e;
+            if (!user.IsRoot) DropSuid(node, st);
+        }
+        var file = new OpenFile(node, flags);
+        protid = new Protid(user, file);
+        if (node is IOpenHook h)
+        {
+            e = h.Open(file);
+            if (e != Errno.OK) { protid.Release(); protid = null; return e; }
+        }
+        return Errno.OK;
+    }
+
+    /// <summary>
+    /// dir_lookup and open in one call, for callers that do not cross translators (tests, the FUSE bridge's fast
+    /// path): <see cref="DirLookup"/>, then <see cref="Open"/> when the walk is done. When the walk ends in a retry
+    /// (translator, REAUTH, MAGICAL), <paramref name="protid"/> is null and <paramref name="result"/> says what to do.
+    /// </summary>
+    public static Errno DirLookupOpen(Protid dir, Node root, ReadOnlySpan<byte> path, OpenFlags flags, FileMode mode,
+        out LookupResult result, out Protid? protid)
+    {
+        protid = null;
+        var e = DirLookup(dir, root, path, flags, mode, out result);
+        if (e != Errno.OK || !result.IsDone) return e;
+        return Open(dir.User, result.Node!, flags, result.Created, out protid);
+    }
+
+    /// <summary>Checks a single name given to a directory mutator: ENOENT for empty, EINVAL for one containing '/' or NUL,
+    /// ENAMETOOLONG over NAME_MAX bytes.</summary>
+    public static Errno CheckName(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty) return Errno.ENOENT;
+        if (name.Length > Limits.NameMax) return Errno.ENAMETOOLONG;
+        if (name.IndexOfAny((byte)'/', (byte)0) >= 0) return Errno.EINVAL;
+        return Errno.OK;
+    }
+
+    static bool IsDot(ReadOnlySpan<byte> n) => n.Length == 1 && n[0] == (byte)'.';
+    static bool IsDotDot(ReadOnlySpan<byte> n) => n.Length == 2 && n[0] == (byte)'.' && n[1] == (byte)'.';
+
+    /// <summary>Drops S_ISUID (and S_ISGID with group-execute) after a write, truncate or chown by a non-root caller.</summary>
+    static void DropSuid(Node node, in Stat st)
+    {
+        if (node is IAttributes a && Permissions.KillSuid(st.Mode, out var perm))
+            a.SetAttributes(new SetAttr { Valid = AttrMask.Mode, Mode = perm });
+    }
+
+    /// <summary>Stat of a node on behalf of <paramref name="who"/> (a protid whose node may differ).</summary>
+    static Errno StatAs(Protid who, Node node, out Stat st) => Stat(who, node, out st);
+
+    /// <summary>A closed OpenFile used only to hand a <see cref="Protid"/> to <see cref="IStatable.Stat"/> during an open,
+    /// before the real OpenFile exists. It does not count as an open of the node.</summary>
+    static class Probe
+    {
+        public static OpenFile For(Node node) => OpenFile.Detached(node);
+    }
+}

@@ -1,0 +1,243 @@
+using Hurd.Ipc.Abi;
+using Hurd.Translators;
+
+namespace Hurd.Tmpfs;
+
+/// <summary>
+/// A regular file: sparse, in 4 KiB pages allocated on first write; holes read as zeros. Size up to
+/// <see cref="TmpfsFileSystem.MaxFileSize"/>; a huge truncate just records the size.
+/// </summary>
+public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, IAllocatable, ISeekableData, ICopyRange
+{
+    const int P = TmpfsFileSystem.PageSize;
+    readonly PageMap pages = new();
+    long size;
+
+    internal TmpfsFile(TmpfsFileSystem fs, ulong ino, in NewNode attrs) : base(fs, ino, attrs) { nlink = 1; }
+
+    /// <summary>The file size.</summary>
+    public long Size { get { lock (Lock) return size; } }
+
+    /// <summary>Pages allocated.</summary>
+    public long AllocatedPages { get { lock (Lock) return pages.Count; } }
+
+    private protected override void StatData(ref Stat st)
+    {
+        st.Size = size;
+        st.Blocks = pages.Count * (P / 512);
+    }
+
+    private protected override void FreeData()
+    {
+        lock (Lock)
+        {
+            long n = pages.RemoveRange(0, long.MaxValue);
+            Fs.Release(n * P);
+        }
+    }
+
+    /// <inheritdoc/>
+    public Errno Read(OpenFile file, long offset, Span<byte> buffer, out int read)
+    {
+        read = 0;
+        lock (Lock)
+        {
+            if (offset >= size || buffer.IsEmpty) return Errno.OK;
+            int n = (int)Math.Min(buffer.Length, size - offset);
+            int done = 0;
+            while (done < n)
+            {
+                long pos = offset + done;
+                int inPage = (int)(pos & (P - 1));
+                int chunk = Math.Min(P - inPage, n - done);
+                var page = pages.Get(pos / P);
+                if (page is null) buffer.Slice(done, chunk).Clear();
+                else page.AsSpan(inPage, chunk).CopyTo(buffer.Slice(done, chunk));
+                done += chunk;
+            }
+            read = n;
+            if ((file.Flags & OpenFlags.NoAtime) == 0 && (Compare(atime, mtime) <= 0 || Compare(atime, ctime) <= 0))
+                atime = TimeSpec.Now(); // relatime
+        }
+        return Errno.OK;
+    }
+
+    static int Compare(in TimeSpec a, in TimeSpec b) => a.Sec != b.Sec ? a.Sec.CompareTo(b.Sec) : a.Nsec.CompareTo(b.Nsec);
+
+    /// <inheritdoc/>
+    public Errno Write(OpenFile file, long offset, ReadOnlySpan<byte> data, out int written, out long end)
+    {
+        written = 0;
+        end = offset;
+        if (Fs.ReadOnly) return Errno.EROFS;
+        lock (Lock)
+        {
+            long off = offset == IWritable.AppendOffset ? size : offset;
+            end = off;
+            if (data.IsEmpty) return Errno.OK;
+            if (off >= TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
+            int n = (int)Math.Min(data.Length, TmpfsFileSystem.MaxFileSize - off);
+            int done = 0;
+            while (done < n)
+            {
+                long pos = off + done;
+                int inPage = (int)(pos & (P - 1));
+                int chunk = Math.Min(P - inPage, n - done);
+                long idx = pos / P;
+                var page = pages.Get(idx);
+                if (page is null)
+                {
+                    if (!Fs.TryReserve(P)) break;
+                    page = new byte[P];
+                    pages.Set(idx, page);
+                }
+                data.Slice(done, chunk).CopyTo(page.AsSpan(inPage));
+                done += chunk;
+            }
+            if (done == 0) return Errno.ENOSPC;
+            written = done;
+            end = off + done;
+            if (end > size) size = end;
+            mtime = ctime = TimeSpec.Now();
+            return Errno.OK;
+        }
+    }
+
+    /// <summary>Zeroes [from, to) inside existing pages and removes the pages wholly inside it. Caller holds the lock.</summary>
+    void ZeroRange(long from, long to, bool deallocate)
+    {
+        if (from >= to) return;
+        long firstFull = (from + P - 1) / P, lastFull = to / P; // full pages: [firstFull, lastFull)
+        if (firstFull > lastFull) // inside one page
+        {
+            var page = pages.Get(from / P);
+            page?.AsSpan((int)(from % P), (int)(to - from)).Clear();
+            return;
+        }
+        if (from % P != 0) pages.Get(from / P)?.AsSpan((int)(from % P)).Clear();
+        if (to % P != 0) pages.Get(to / P)?.AsSpan(0, (int)(to % P)).Clear();
+        if (deallocate)
+        {
+            long n = pages.RemoveRange(firstFull, lastFull);
+            Fs.Release(n * P);
+        }
+        else
+        {
+            for (long i = pages.NextPresent(firstFull); i >= 0 && i < lastFull; i = pages.NextPresent(i + 1))
+                pages.Get(i)!.AsSpan().Clear();
+        }
+    }
+
+    /// <inheritdoc/>
+    public Errno Truncate(long newSize)
+    {
+        if (Fs.ReadOnly) return Errno.EROFS;
+        if (newSize > TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
+        lock (Lock)
+        {
+            if (newSize < size)
+            {
+                long keep = (newSize + P - 1) / P;
+                Fs.Release(pages.RemoveRange(keep, long.MaxValue) * P);
+                if (newSize % P != 0) pages.Get(newSize / P)?.AsSpan((int)(newSize % P)).Clear();
+            }
+            size = newSize;
+            mtime = ctime = TimeSpec.Now();
+        }
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public Errno Fallocate(FallocateMode mode, long offset, long length)
+    {
+        if (Fs.ReadOnly) return Errno.EROFS;
+        long end = offset + length;
+        if ((mode & ~(FallocateMode.KeepSize | FallocateMode.PunchHole | FallocateMode.ZeroRange)) != 0) return Errno.EOPNOTSUPP;
+        lock (Lock)
+        {
+            if ((mode & FallocateMode.PunchHole) != 0)
+            {
+                ZeroRange(offset, end, deallocate: true);
+                mtime = ctime = TimeSpec.Now();
+                return Errno.OK;
+            }
+            if (end > TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
+            long first = offset / P, last = (end + P - 1) / P; // pages touched: [first, last)
+            long missing = (last - first) - pages.CountRange(first, last);
+            if (missing > 0 && (missing > long.MaxValue / P || !Fs.TryReserve(missing * P))) return Errno.ENOSPC;
+            if ((mode & FallocateMode.ZeroRange) != 0) ZeroRange(offset, end, deallocate: false);
+            for (long i = pages.NextAbsent(first); i < last; i = pages.NextAbsent(i + 1)) pages.Set(i, new byte[P]);
+            if ((mode & FallocateMode.KeepSize) == 0 && end > size) size = end;
+            var now = TimeSpec.Now();
+            ctime = now;
+            if ((mode & FallocateMode.ZeroRange) != 0) mtime = now;
+            return Errno.OK;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Errno SeekData(long offset, bool hole, out long result)
+    {
+        result = 0;
+        lock (Lock)
+        {
+            if (offset >= size) return Errno.ENXIO;
+            long idx = offset / P;
+            if (!hole)
+            {
+                long p = pages.NextPresent(idx);
+                if (p < 0 || p > (size - 1) / P) return Errno.ENXIO;
+                result = Math.Max(offset, p * P);
+                return Errno.OK;
+            }
+            long a = pages.NextAbsent(idx);
+            result = a > (size - 1) / P ? size : Math.Max(offset, a * P);
+            return Errno.OK;
+        }
+    }
+
+    /// <inheritdoc/>
+    public Errno CopyFileRange(Node source, long sourceOffset, long offset, long length, out long copied)
+    {
+        copied = 0;
+        if (source is not TmpfsFile src || src.Fs != Fs) return Errno.EXDEV;
+        if (Fs.ReadOnly) return Errno.EROFS;
+        var (a, b) = src.Ino < Ino ? (src, this) : (this, src);
+        lock (a.Lock)
+        lock (b.Lock)
+        {
+            if (sourceOffset >= src.size) return Errno.OK;
+            long n = Math.Min(length, src.size - sourceOffset);
+            if (offset >= TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
+            n = Math.Min(n, TmpfsFileSystem.MaxFileSize - offset);
+            long done = 0;
+            while (done < n)
+            {
+                long sp = sourceOffset + done, dp = offset + done;
+                int chunk = (int)Math.Min(Math.Min(P - (sp % P), P - (dp % P)), n - done);
+                var spage = src.pages.Get(sp / P);
+                var dpage = pages.Get(dp / P);
+                if (spage is null)
+                {
+                    dpage?.AsSpan((int)(dp % P), chunk).Clear(); // a hole copies as a hole
+                }
+                else
+                {
+                    if (dpage is null)
+                    {
+                        if (!Fs.TryReserve(P)) break;
+                        dpage = new byte[P];
+                        pages.Set(dp / P, dpage);
+                    }
+                    spage.AsSpan((int)(sp % P), chunk).CopyTo(dpage.AsSpan((int)(dp % P)));
+                }
+                done += chunk;
+            }
+            if (done == 0 && n > 0) return Errno.ENOSPC;
+            copied = done;
+            if (offset + done > size) size = offset + done;
+            if (done > 0) mtime = ctime = TimeSpec.Now();
+            return Errno.OK;
+        }
+    }
+}
