@@ -37,8 +37,27 @@ internal static class FsxCompare
             case FsxOpKind.Lstat:
             case FsxOpKind.Fstat:
                 return CompareStat(a, b, o);
+            case FsxOpKind.Verify:
+                return a.Hash == b.Hash ? null : LocateDifference(op.Slot, a, b);
             default:
                 return null;
+        }
+    }
+
+    private static string LocateDifference(int slot, FsxSide a, FsxSide b)
+    {
+        // Both sides agreed on the byte count; find the first differing byte by re-reading in 64 KiB steps.
+        // Only used after a mismatch, so the extra reads do not matter.
+        for (long off = 0; ; off += 1 << 16)
+        {
+            nint na = a.PreadSlot(slot, off, 1 << 16, out var da);
+            var copy = da.ToArray();
+            nint nb = b.PreadSlot(slot, off, 1 << 16, out var db);
+            if (na != nb) return $"contents differ: pread at {off} returns {na} on A, {nb} on B";
+            if (na <= 0) return "contents differ (content hash), but no differing byte found on re-read";
+            int i = copy.AsSpan().CommonPrefixLength(db);
+            if (i < copy.Length)
+                return $"contents differ at byte {off + i} (A 0x{copy[i]:x2}, B 0x{db[i]:x2})";
         }
     }
 

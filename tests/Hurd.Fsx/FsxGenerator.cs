@@ -62,7 +62,7 @@ public sealed class FsxGenerator
         W(FsxOpKind.Fallocate, 4); W(FsxOpKind.CopyFileRange, 3); W(FsxOpKind.MmapRead, 2); W(FsxOpKind.MmapWrite, 2);
         W(FsxOpKind.Stat, 4); W(FsxOpKind.Lstat, 2); W(FsxOpKind.Fstat, 3); W(FsxOpKind.Readdir, 3);
         W(FsxOpKind.Utimensat, 2); W(FsxOpKind.Setxattr, 2); W(FsxOpKind.Getxattr, 2); W(FsxOpKind.Listxattr, 1);
-        W(FsxOpKind.Removexattr, 1);
+        W(FsxOpKind.Removexattr, 1); W(FsxOpKind.Verify, 2);
         return w;
     }
 
@@ -152,6 +152,7 @@ public sealed class FsxGenerator
                 op.Path = _rnd.Next(3) != 0 ? FsxNamespace.LinkNames[_rnd.Next(FsxNamespace.LinkNames.Length)] : FilePath(); op.Path2 = FsxNamespace.Targets[_rnd.Next(FsxNamespace.Targets.Length)]; break;
             case FsxOpKind.Fsync:
             case FsxOpKind.Fdatasync:
+            case FsxOpKind.Verify:
             case FsxOpKind.Fstat:
                 op.Slot = PickSlot(); break;
             case FsxOpKind.Fallocate:

@@ -73,6 +73,9 @@ public enum FsxOpKind : byte
     Listxattr,
     /// <summary>removexattr(Path, XName).</summary>
     Removexattr,
+    /// <summary>Whole-content check of fd Slot: hashes the first 4 MiB and the last 1 MiB (pread); on a difference the
+    /// first differing byte is located.</summary>
+    Verify,
 }
 
 /// <summary>
@@ -120,7 +123,7 @@ public struct FsxOp
         "open", "close", "read", "write", "pread", "pwrite", "lseek", "ftruncate", "truncate", "rename", "link",
         "unlink", "mkdir", "rmdir", "chmod", "fchmod", "symlink", "readlink", "fsync", "fdatasync", "fallocate",
         "copy_file_range", "mmap_read", "mmap_write", "stat", "lstat", "fstat", "readdir", "utimensat", "setxattr",
-        "getxattr", "listxattr", "removexattr",
+        "getxattr", "listxattr", "removexattr", "verify",
     ];
 
     /// <summary>The log name of a kind ("copy_file_range").</summary>
