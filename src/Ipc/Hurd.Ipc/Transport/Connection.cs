@@ -66,8 +66,11 @@ internal sealed unsafe class Connection : ICallEngine
 
     private readonly int* _myRunning, _peerRunning, _peerAlive, _myAlive;
 
-    /// <summary>How long a caller or a worker spins while the peer runs on another CPU.</summary>
+    /// <summary>How long a worker spins for the next request while the peer runs on another CPU.</summary>
     internal static readonly long SpinTicks = Stopwatch.Frequency * 50 / 1_000_000;
+    /// <summary>How long a caller spins for its reply while the server runs on another CPU: longer than the
+    /// worker's, because blocking across CPUs costs 13-22 us (reference/ipc.md) and a call being served is likely to end soon.</summary>
+    internal static readonly long ReplySpinTicks = Stopwatch.Frequency * 200 / 1_000_000;
 
     private Connection(IpcSpace space, int sock, byte* mem, int side, int doorbellMine, int doorbellPeer, PeerCredentials peer)
     {
@@ -255,14 +258,30 @@ internal sealed unsafe class Connection : ICallEngine
 
     // ------------------------------------------------------------------ running flags
 
-    public void SetRunning(bool on) => Volatile.Write(ref *_myRunning, on ? Libc.sched_getcpu() + 1 : 0);
+    /// <summary>Advertises in the shared page whether one of our threads runs on this connection now:
+    /// cpu+1 while running, -(cpu+1) (the last CPU) once it goes to sleep.</summary>
+    public void SetRunning(bool on)
+    {
+        int cpu = Libc.sched_getcpu() + 1;
+        Volatile.Write(ref *_myRunning, on ? cpu : -cpu);
+    }
 
     /// <summary>True when the peer says one of its threads runs on another CPU than ours: spinning may pay.</summary>
     public bool PeerRunsElsewhere()
     {
         int p = Volatile.Read(ref *_peerRunning);
-        return p != 0 && p != Libc.sched_getcpu() + 1;
+        return p > 0 && p != Libc.sched_getcpu() + 1;
     }
+
+    /// <summary>True when the peer last ran on another CPU (it may be about to run again there).</summary>
+    public bool PeerLastRanElsewhere()
+    {
+        int p = Volatile.Read(ref *_peerRunning);
+        return p != 0 && Math.Abs(p) != Libc.sched_getcpu() + 1;
+    }
+
+    /// <summary>How often in a row the post-reply grace spin found nothing (adaptive: stop trying when it never pays).</summary>
+    public int GraceMisses;
 
     // ------------------------------------------------------------------ outgoing ring
 
@@ -851,10 +870,18 @@ internal sealed unsafe class Connection : ICallEngine
     {
         int* w = slot.Word;
         if ((Volatile.Read(ref *w) & 1) != 0) return Errno.OK;
+        var e = WaitReplySlow(slot, deadlineMs, ct);
+        if (e == Errno.OK) SetRunning(true);
+        return e;
+    }
+
+    private Errno WaitReplySlow(ClientSlot slot, long deadlineMs, CancellationToken ct)
+    {
+        int* w = slot.Word;
         if (PeerRunsElsewhere())
         {
             SetRunning(true);
-            long until = Stopwatch.GetTimestamp() + SpinTicks;
+            long until = Stopwatch.GetTimestamp() + ReplySpinTicks;
             while (true)
             {
                 for (int i = 0; i < 32; i++)
@@ -862,7 +889,7 @@ internal sealed unsafe class Connection : ICallEngine
                     if ((Volatile.Read(ref *w) & 1) != 0) return Errno.OK;
                     Thread.SpinWait(1);
                 }
-                if (Stopwatch.GetTimestamp() > until || Volatile.Read(ref *_peerRunning) == 0) break;
+                if (Stopwatch.GetTimestamp() > until || Volatile.Read(ref *_peerRunning) <= 0) break;
             }
         }
         SetRunning(false);

@@ -183,19 +183,37 @@ public sealed unsafe class Server
         }
     }
 
+    /// <summary>Grace period after a reply during which the worker waits for the peer (woken on another CPU) to come back.</summary>
+    private static readonly long GraceTicks = Stopwatch.Frequency * 30 / 1_000_000;
+
+    /// <summary>Spins for the next record while the peer runs on another CPU (bounded by Connection.SpinTicks).
+    /// If the peer is asleep but last ran on another CPU, waits a short grace period for it to wake and call
+    /// again (adaptive: after repeated misses, only every 64th time).</summary>
     private static bool SpinForWork(Connection c)
     {
-        if (!c.PeerRunsElsewhere()) return false;
-        long until = Stopwatch.GetTimestamp() + Connection.SpinTicks;
+        long start = Stopwatch.GetTimestamp();
+        bool running = c.PeerRunsElsewhere();
+        if (!running)
+        {
+            if (!c.PeerLastRanElsewhere()) return false;
+            int misses = c.GraceMisses;
+            if (misses > 8 && (misses & 63) != 0) { c.GraceMisses = misses + 1; return false; }
+        }
+        long graceEnd = start + GraceTicks, until = start + Connection.SpinTicks;
         while (true)
         {
             for (int i = 0; i < 32; i++)
             {
-                if (c.HasRecords) return true;
+                if (c.HasRecords) { c.GraceMisses = 0; return true; }
                 Thread.SpinWait(1);
             }
-            if (Stopwatch.GetTimestamp() > until || !c.PeerRunsElsewhere()) return c.HasRecords;
+            long now = Stopwatch.GetTimestamp();
+            if (now > until) break;
+            if (!c.PeerRunsElsewhere() && now > graceEnd) break;
         }
+        if (c.HasRecords) { c.GraceMisses = 0; return true; }
+        c.GraceMisses++;
+        return false;
     }
 }
 
