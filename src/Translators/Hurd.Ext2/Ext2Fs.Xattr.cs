@@ -298,6 +298,13 @@ public sealed partial class Ext2Fs
             if (at < 0 && (flags & XattrFlags.Replace) != 0) return Errno.ENODATA;
             if (at >= 0) all.RemoveAt(at);
             if (value != null) all.Add(new XEntry(index, suffix, value));
+            if (value != null && (_sb.FeatureCompat & Ext2Features.CompatExtAttr) == 0 && _sb.RevLevel >= 1)
+            {
+                // As Linux's ext2_xattr_update_super_block: the first xattr turns the (compat) feature on.
+                _sb.FeatureCompat |= Ext2Features.CompatExtAttr;
+                _sbDirty = true;
+            }
+            else if (value != null && _sb.RevLevel == 0) return Errno.EOPNOTSUPP;
             err = XattrStore(inode, all);
             if (err != Errno.OK) return err;
             inode.Ctime = Now();

@@ -1,0 +1,58 @@
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Ext2.Tests;
+
+/// <summary>The "plain" mkfs variants of ext2.md §2.1: no features, 128-byte inodes, revision 0, Hurd.</summary>
+public class PlainImageTests
+{
+    [Theory(Timeout = 120_000)]
+    [InlineData("-O none", 1024)]
+    [InlineData("-O none -I 128", 1024)]
+    [InlineData("-O none,filetype,sparse_super -I 128", 2048)]
+    [InlineData("-r 0", 1024)]
+    [InlineData("-o hurd", 4096)]
+    public async Task PlainImage_ReadWrite_StrictFsckClean(string options, int bs)
+    {
+        await Task.Yield();
+        string src = E2Tools.TempPath(".src"), img = E2Tools.TempPath();
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(src, "sub"));
+            File.WriteAllBytes(Path.Combine(src, "sub/data"), E2Tools.Pattern(123_456, 1));
+            File.CreateSymbolicLink(Path.Combine(src, "ln"), "sub/data");
+            using (var f = new FileStream(img, System.IO.FileMode.Create)) f.SetLength(24L << 20);
+            var r = E2Tools.Run("mkfs.ext2", $"-q -F -b {bs} {options} -d {src} {img}");
+            Assert.True(r.Rc == 0, r.Err);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                var data = E2Tools.Resolve(fs, "/sub/data");
+                Assert.Equal(E2Tools.Pattern(123_456, 1), E2Tools.ReadAll(fs, data));
+                Assert.Equal(Errno.OK, fs.ReadLink(E2Tools.Resolve(fs, "/ln"), out var t));
+                Assert.Equal("sub/data", E2Tools.Utf8(t));
+                var sub = E2Tools.Resolve(fs, "/sub");
+                for (int i = 0; i < 60; i++)
+                {
+                    Assert.Equal(Errno.OK, fs.Create(sub, $"n{i}", E2Tools.Oct(644), 1000, 1000, out var n));
+                    E2Tools.WriteAll(fs, n, i * 1000, E2Tools.Pattern(i * 300 + 1, i));
+                }
+                Assert.Equal(Errno.OK, fs.Mkdir(InodeNumber.Root, "newdir", E2Tools.Oct(755), 0, 0, out var nd));
+                Assert.Equal(Errno.OK, fs.Rename(sub, "n5", nd, "moved"));
+                Assert.Equal(Errno.OK, fs.Unlink(sub, "n6"));
+                Assert.Equal(Errno.OK, fs.Truncate(data, 5000));
+                var xe = fs.Setxattr(data, "user.k", "v"u8);
+                Assert.True(xe == Errno.OK || (options == "-r 0" && xe == Errno.EOPNOTSUPP), xe.ToString());
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                Assert.Equal(E2Tools.Pattern(5000, 1), E2Tools.ReadAll(fs, E2Tools.Resolve(fs, "/sub/data")));
+                Assert.Equal(E2Tools.Pattern(5 * 300 + 1, 5), E2Tools.ReadAll(fs, E2Tools.Resolve(fs, "/newdir/moved"))[5000..]);
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+        }
+        finally { E2Tools.Delete(src); E2Tools.Delete(img); }
+    }
+}
