@@ -98,6 +98,31 @@ public sealed class TmpfsTests
     }
 
     [Fact(Timeout = T)]
+    public async Task FsysOptions_GoThroughTheSdk_ToTheController()
+    {
+        await Task.Yield();
+        var (fs, root) = Make("--mode=755", "1M");
+        Assert.Equal(Errno.OK, root.WriteFile("f", "x"));
+        var user = new PosixClient(fs.Root, Identity.Of(1000, 1000));
+        Assert.Equal(Errno.OK, user.Handle("f", out var p));
+        try
+        {
+            Assert.Equal(Errno.OK, Calls.FileGetFsOptions(p, out var argz));
+            Assert.Equal(fs.GetOptions(), argz);
+            Assert.Equal(Errno.EPERM, Calls.CheckController(p, fs.Root));
+            Assert.Equal(Errno.OK, Calls.CheckController(root.RootProtid, fs.Root));
+        }
+        finally { p.Release(); }
+        Assert.Equal(Errno.OK, Calls.FsysSetOptions(fs.Root, Argz("2M")));
+        Assert.Equal(2L << 20, fs.Options.Size);
+        Assert.Equal(Errno.EINVAL, Calls.FsysSetOptions(fs.Root, Argz("junk")));
+        Assert.Equal(Errno.EINVAL, Calls.FsysSetOptions(fs.Root, "2M"u8));
+        // the owner of the root is a controller too
+        Assert.Equal(Errno.OK, root.Chown("", 1000, 1000));
+        Assert.Equal(Errno.OK, Calls.CheckController(user.RootProtid, fs.Root));
+    }
+
+    [Fact(Timeout = T)]
     public async Task FullFilesystem_GivesShortWritesThenENOSPC_AndSpaceComesBack()
     {
         await Task.Yield();

@@ -212,3 +212,16 @@ public interface ICloseHook
     /// <summary>The open ended. Must not fail or block.</summary>
     void Close(OpenFile file);
 }
+
+/// <summary>The filesystem's run-time options (fsys_get_options / file_get_fs_options, fsys_set_options: the
+/// fsysopts path). Implemented by any node of the filesystem (file_get_fs_options may be sent to any file).</summary>
+/// <remarks>If not implemented: the options are empty and setting them is EOPNOTSUPP.</remarks>
+public interface IFilesystemOptions
+{
+    /// <summary>The current options as an argz (each argument NUL-terminated), as they would be given on the command line.</summary>
+    byte[] GetOptions();
+
+    /// <summary>Applies the options in <paramref name="argz"/> (only those given change). EINVAL for a bad option;
+    /// nothing changes then.</summary>
+    Errno SetOptions(ReadOnlySpan<byte> argz);
+}

@@ -7,8 +7,14 @@ namespace Hurd.Tmpfs;
 /// What every tmpfs node has: attributes, link count, xattrs, a passive translator record, and the rule that a node
 /// is freed (its space and inode given back) when it has neither links nor opens.
 /// </summary>
-public abstract class TmpfsNode : Node, IStatable, IAttributes, IXattrs, ITranslatable, ICloseHook, ISyncable, IStatFs
+public abstract class TmpfsNode : Node, IStatable, IAttributes, IXattrs, ITranslatable, ICloseHook, ISyncable, IStatFs, IFilesystemOptions
 {
+    /// <inheritdoc/>
+    public byte[] GetOptions() => Fs.GetOptions();
+
+    /// <inheritdoc/>
+    public Errno SetOptions(ReadOnlySpan<byte> argz) => Fs.SetOptions(argz);
+
     /// <summary>The filesystem this node belongs to.</summary>
     public TmpfsFileSystem Fs { get; }
 
