@@ -47,6 +47,12 @@ public interface IKinds
     [Routine(7)]
     Errno nothing();
 
+    [Routine(8)]
+    Errno multi(int n, [MaxLength(8)] Span<byte> a, out int aCount, [MaxLength(4)] Span<uint> ids, out int idsCount, Span<byte> rest, out int restCount, out int tail);
+
+    [Routine(9)]
+    Errno portarray(ReadOnlySpan<PortName> ports, [Right(Disposition.MoveSend)] ReadOnlySpan<PortName> moved, out int count);
+
     [Routine(99)]
     Errno deferred(int x, Span<byte> text, out int textCount, out long y);
 }
@@ -109,6 +115,30 @@ public sealed class KindsImpl : IKinds
     }
 
     public Errno nothing() { Calls++; return Errno.OK; }
+
+    public int MultiALength, MultiIdsLength, MultiRestLength;
+    public PortName[] InPorts = [], InMovedArray = [];
+
+    public Errno multi(int n, Span<byte> a, out int aCount, Span<uint> ids, out int idsCount, Span<byte> rest, out int restCount, out int tail)
+    {
+        Calls++;
+        MultiALength = a.Length; MultiIdsLength = ids.Length; MultiRestLength = rest.Length;
+        "ab"u8.CopyTo(a); aCount = 2;
+        ids[0] = 1; ids[1] = 2; idsCount = 2;
+        int k = Math.Min(n, rest.Length);
+        for (int i = 0; i < k; i++) rest[i] = (byte)('x' + i % 3);
+        restCount = k;
+        tail = 9;
+        return Errno.OK;
+    }
+
+    public Errno portarray(ReadOnlySpan<PortName> ports, ReadOnlySpan<PortName> moved, out int count)
+    {
+        Calls++;
+        InPorts = ports.ToArray(); InMovedArray = moved.ToArray();
+        count = ports.Length + moved.Length;
+        return Errno.OK;
+    }
 
     public Errno deferred(int x, Span<byte> text, out int textCount, out long y)
     {

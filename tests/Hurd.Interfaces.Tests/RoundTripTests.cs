@@ -349,4 +349,69 @@ public class RoundTripTests
         Assert.False(FsServer.Handles(IoServer.Ids.io_read));
         Assert.True(IoServer.Handles(IoServer.Ids.io_read));
     });
+
+    [Fact(Timeout = 10_000)]
+    public Task SeveralOutArrays_BytesAndIds_AreWrittenInPlaceThenPacked() => T.Run(() =>
+    {
+        var (c, impl, t) = Kinds();
+        var a = new byte[8];
+        var ids = new uint[4];
+        var rest = new byte[100];
+        var e = c.multi(3, a, out int an, ids, out int idn, rest, out int rn, out int tail);
+        Assert.Equal(Errno.OK, e);
+        Assert.Equal("ab"u8.ToArray(), a[..an]);
+        Assert.Equal([1u, 2u], ids[..idn]);
+        Assert.Equal("xyz"u8.ToArray(), rest[..rn]);
+        Assert.Equal(9, tail);
+        Assert.Equal((8, 4), (impl.MultiALength, impl.MultiIdsLength)); // [MaxLength] in elements
+        Assert.True(impl.MultiRestLength > 60_000);                      // the last array gets the room left
+        Assert.Equal(Hex.Norm("00000000 02000000 61620000 08000000 01000000 02000000 03000000 78797a00 09000000"), Hex.Of(t.LastReply));
+    });
+
+    [Fact(Timeout = 10_000)]
+    public Task SeveralOutArrays_ShortCallerBuffer_GivesERANGE() => T.Run(() =>
+    {
+        var (c, _, _) = Kinds();
+        var ids = new uint[1];
+        var e = c.multi(3, new byte[8], out _, ids, out int idn, new byte[8], out int rn, out _);
+        Assert.Equal(Errno.ERANGE, e);
+        Assert.Equal(1, idn);
+        Assert.Equal(1u, ids[0]);
+        Assert.Equal(3, rn);
+    });
+
+    [Fact(Timeout = 10_000)]
+    public Task PortArrays_RoundTrip_WithTheirDispositionAndNulls() => T.Run(() =>
+    {
+        var (c, impl, t) = Kinds();
+        var e = c.portarray([new PortName(4), PortName.Null, new PortName(6)], [new PortName(8)], out int count);
+        Assert.Equal(Errno.OK, e);
+        Assert.Equal(4, count);
+        Assert.Equal(Hex.Norm("03000000 00000000 ffffffff 01000000 01000000 02000000"), Hex.Of(t.LastRequest));
+        Assert.Equal(
+            [new RightDescriptor(new PortName(4), Disposition.CopySend), new RightDescriptor(new PortName(6), Disposition.CopySend), new RightDescriptor(new PortName(8), Disposition.MoveSend)],
+            t.LastRequestRights);
+        Assert.Equal([new PortName(4), PortName.Null, new PortName(6)], impl.InPorts);
+        Assert.Equal([new PortName(8)], impl.InMovedArray);
+    });
+
+    [Theory(Timeout = 10_000)]
+    [InlineData("41000000")]                       // 65 ports: more than MaxPortArray
+    [InlineData("02000000 00000000")]              // 2 announced, 1 present
+    [InlineData("ffffffff")]                       // negative count
+    [InlineData("01000000 07000000 00000000")]     // right index 7 without a descriptor
+    public Task PortArrays_Malformed_AreEBADMSG(string body) => T.Run(() =>
+    {
+        var impl = new KindsImpl();
+        var req = new RpcRequest
+        {
+            Id = KindsServer.Ids.portarray,
+            Body = new MessageReader(Hex.Bytes(body), [new RightDescriptor(new PortName(4), Disposition.CopySend)]),
+            ReplyBody = new MessageWriter(new byte[256], new RightDescriptor[4]),
+            Context = new TestContext(),
+        };
+        Assert.Equal(Errno.EBADMSG, KindsServer.Dispatch(impl, ref req));
+        Assert.Equal(0, req.ReplyBody.Position);
+        Assert.Equal(0, impl.Calls);
+    });
 }

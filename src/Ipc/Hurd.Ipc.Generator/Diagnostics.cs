@@ -9,7 +9,7 @@ namespace Hurd.Ipc.Generator
 
         public static readonly DiagnosticDescriptor UnsupportedType = new(
             "HURDGEN001", "Unsupported parameter type",
-            "Parameter '{0}' of routine '{1}' has type '{2}', which the stub generator cannot put on the wire: use int, uint, long, ulong, short, ushort, byte, sbyte, bool, an enum of those, an unmanaged struct, ReadOnlySpan<byte>, ReadOnlySpan<uint>, Span<byte> + out int, PortName or PortRight",
+            "Parameter '{0}' of routine '{1}' has type '{2}', which the stub generator cannot put on the wire: use int, uint, long, ulong, short, ushort, byte, sbyte, bool, an enum of those, an unmanaged struct, ReadOnlySpan<byte>, ReadOnlySpan<uint>, ReadOnlySpan<PortName>, Span<byte> or Span<uint> + out int, PortName or PortRight",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
         public static readonly DiagnosticDescriptor MissingRoutineAttribute = new(
@@ -29,12 +29,12 @@ namespace Hurd.Ipc.Generator
 
         public static readonly DiagnosticDescriptor SpanWithoutCount = new(
             "HURDGEN005", "Out byte array without its count",
-            "Span<byte> parameter '{0}' of routine '{1}' must be followed by an 'out int' parameter that receives the length used",
+            "Out array '{0}' of routine '{1}' must be followed by an 'out int' parameter that receives the number of elements used",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
         public static readonly DiagnosticDescriptor TooManyByteOuts = new(
-            "HURDGEN006", "More than one out byte array",
-            "Routine '{0}' has more than one Span<byte> out array, but at most one is supported",
+            "HURDGEN006", "Out array without a maximum length",
+            "Out array '{0}' of routine '{1}' needs [MaxLength(n)] because only the last out array may take the rest of the reply",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
         public static readonly DiagnosticDescriptor SimpleRoutineWithOuts = new(

@@ -9,8 +9,8 @@ namespace Hurd.Ipc.Generator
     /// MessageWriter's):
     /// <list type="bullet">
     /// <item>request body: the in and ref parameters, in declaration order;</item>
-    /// <item>reply body: the i32 return code; if it is OK, the out byte array (at most one, written
-    /// in place by the server), then the out and ref parameters in declaration order.</item>
+    /// <item>reply body: the i32 return code; if it is OK, the out arrays (written in place by the
+    /// server) in declaration order, then the out and ref parameters in declaration order.</item>
     /// </list>
     /// A null PortName travels as index 0xFFFFFFFF with no descriptor (MACH_PORT_NULL).
     /// </summary>
@@ -39,15 +39,19 @@ namespace Hurd.Ipc.Generator
 
         private static string P(ParamModel p) => "@" + p.Name;
 
+        private static bool IsOutArray(ParamModel p) => p.Kind is ParamKind.BytesOut or ParamKind.UIntsOut;
+        private static int ElementSize(ParamModel p) => p.Kind == ParamKind.UIntsOut ? 4 : 1;
+        private static string ElementType(ParamModel p) => p.Kind == ParamKind.UIntsOut ? "uint" : "byte";
+
         private static string Signature(ParamModel p)
         {
-            if (p.Kind == ParamKind.BytesOut)
+            if (IsOutArray(p))
                 return p.Type + " " + P(p) + ", out int @" + p.CountName;
             return p.RefModifier + p.Type + " " + P(p);
         }
 
-        private static bool InRequest(ParamModel p) => p.Kind != ParamKind.BytesOut && p.Direction != ParamDirection.Out;
-        private static bool InReply(ParamModel p) => p.Kind != ParamKind.BytesOut && p.Direction != ParamDirection.In;
+        private static bool InRequest(ParamModel p) => !IsOutArray(p) && p.Direction != ParamDirection.Out;
+        private static bool InReply(ParamModel p) => !IsOutArray(p) && p.Direction != ParamDirection.In;
 
         private static string WireType(string wire) => wire switch
         {
@@ -64,7 +68,8 @@ namespace Hurd.Ipc.Generator
             ParamKind.Scalar => $"{w}.Write{p.Wire}(({WireType(p.Wire)}){v});",
             ParamKind.Struct => $"{w}.WriteStruct<{p.Type}>(in {v});",
             ParamKind.BytesIn or ParamKind.BytesOut => $"{w}.WriteBytes({v});",
-            ParamKind.UIntsIn => $"{w}.WriteUInt32s({v});",
+            ParamKind.UIntsIn or ParamKind.UIntsOut => $"{w}.WriteUInt32s({v});",
+            ParamKind.PortsIn => $"{w}.WriteInt32({v}.Length); foreach (var __p in {v}) {w}.WriteOptionalRight(__p, {D}.{p.Disposition});",
             ParamKind.Port => $"{w}.WriteOptionalRight({v}, {D}.{p.Disposition});",
             _ => $"{w}.WriteOptionalRight({v}.Name, {v}.Disposition);",
         };
@@ -75,7 +80,7 @@ namespace Hurd.Ipc.Generator
             ParamKind.Scalar => $"({p.Type})({p.Underlying}){r}.Read{p.Wire}()",
             ParamKind.Struct => $"{r}.ReadStruct<{p.Type}>()",
             ParamKind.BytesIn or ParamKind.BytesOut => $"{r}.ReadBytes()",
-            ParamKind.UIntsIn => $"{r}.ReadUInt32s()",
+            ParamKind.UIntsIn or ParamKind.UIntsOut => $"{r}.ReadUInt32s()",
             ParamKind.Port => $"{r}.ReadOptionalRight(out _)",
             _ => $"new {PR}({r}.ReadOptionalRight(out var __d_{p.Name}), __d_{p.Name})",
         };
@@ -142,7 +147,7 @@ namespace Hurd.Ipc.Generator
                 // Outs are default until the reply says OK.
                 foreach (var p in r.Params)
                 {
-                    if (p.Kind == ParamKind.BytesOut) sb.AppendLine($"        @{p.CountName} = 0;");
+                    if (IsOutArray(p)) sb.AppendLine($"        @{p.CountName} = 0;");
                     else if (p.Direction == ParamDirection.Out) sb.AppendLine($"        {P(p)} = default;");
                 }
                 sb.AppendLine($"        var __call = this._target.BeginCall({r.Id}u);");
@@ -161,25 +166,26 @@ namespace Hurd.Ipc.Generator
                     sb.AppendLine($"            if (__call.Request.Overflow) return {E}.EMSGSIZE;");
                     sb.AppendLine($"            var __e = __call.Invoke();");
                     sb.AppendLine($"            if (__e != {E}.OK) return __e;");
-                    var bo = r.Params.FirstOrDefault(p => p.Kind == ParamKind.BytesOut);
-                    if (bo is not null) sb.AppendLine($"            var __b_{bo.Name} = __call.Reply.ReadBytes();");
+                    var arrays = r.Params.Where(IsOutArray).ToList();
+                    foreach (var a in arrays)
+                        sb.AppendLine($"            var __b_{a.Name} = {Read("__call.Reply", a)};");
                     foreach (var p in r.Params.Where(InReply))
                         sb.AppendLine($"            var __o_{p.Name} = {Read("__call.Reply", p)};");
                     sb.AppendLine($"            if (__call.Reply.Error) return {E}.EBADMSG;");
                     foreach (var p in r.Params.Where(InReply))
                         sb.AppendLine($"            {P(p)} = __o_{p.Name};");
-                    if (bo is not null)
+                    if (arrays.Count > 0)
                     {
-                        sb.AppendLine($"            if (__b_{bo.Name}.Length > {P(bo)}.Length)");
-                        sb.AppendLine("            {");
-                        sb.AppendLine($"                __b_{bo.Name}.Slice(0, {P(bo)}.Length).CopyTo({P(bo)});");
-                        sb.AppendLine($"                @{bo.CountName} = {P(bo)}.Length;");
-                        sb.AppendLine($"                return {E}.ERANGE;");
-                        sb.AppendLine("            }");
-                        sb.AppendLine($"            __b_{bo.Name}.CopyTo({P(bo)});");
-                        sb.AppendLine($"            @{bo.CountName} = __b_{bo.Name}.Length;");
+                        sb.AppendLine($"            var __result = {E}.OK;");
+                        foreach (var a in arrays)
+                        {
+                            sb.AppendLine($"            if (__b_{a.Name}.Length > {P(a)}.Length) {{ __b_{a.Name} = __b_{a.Name}.Slice(0, {P(a)}.Length); __result = {E}.ERANGE; }}");
+                            sb.AppendLine($"            __b_{a.Name}.CopyTo({P(a)});");
+                            sb.AppendLine($"            @{a.CountName} = __b_{a.Name}.Length;");
+                        }
+                        sb.AppendLine("            return __result;");
                     }
-                    sb.AppendLine($"            return {E}.OK;");
+                    else sb.AppendLine($"            return {E}.OK;");
                 }
                 sb.AppendLine("        }");
                 sb.AppendLine("        finally { __call.Dispose(); }");
@@ -204,6 +210,8 @@ namespace Hurd.Ipc.Generator
             sb.AppendLine($"    public const string Subsystem = \"{m.SubsystemName}\";");
             sb.AppendLine($"    /// <summary>The first routine id of the subsystem.</summary>");
             sb.AppendLine($"    public const uint BaseId = {m.BaseId}u;");
+            sb.AppendLine($"    /// <summary>The most ports a port array (ReadOnlySpan&lt;PortName&gt;) may carry; more is EBADMSG.</summary>");
+            sb.AppendLine($"    public const int MaxPortArray = 64;");
             sb.AppendLine();
             sb.AppendLine($"    /// <summary>Routine ids (base + index); a reply's id is the request's + 100.</summary>");
             sb.AppendLine($"    public static class Ids");
@@ -256,8 +264,19 @@ namespace Hurd.Ipc.Generator
         {
             sb.AppendLine($"    private static {E} __{r.Name}({m.InterfaceType} __impl, ref {Rpc}.RpcRequest __req)");
             sb.AppendLine("    {");
+            string extraChecks = "";
             foreach (var p in r.Params.Where(InRequest))
             {
+                if (p.Kind == ParamKind.PortsIn)
+                {
+                    // Port arrays: at most MaxPortArray names, read into a stack buffer (no allocation).
+                    sb.AppendLine($"        int __n_{p.Name} = __req.Body.ReadInt32();");
+                    sb.AppendLine($"        global::System.Span<global::Hurd.Ipc.Ports.PortName> __s_{p.Name} = stackalloc global::Hurd.Ipc.Ports.PortName[global::System.Math.Clamp(__n_{p.Name}, 0, MaxPortArray)];");
+                    sb.AppendLine($"        for (int __i = 0; __i < __s_{p.Name}.Length; __i++) __s_{p.Name}[__i] = __req.Body.ReadOptionalRight(out _);");
+                    sb.AppendLine($"        global::System.ReadOnlySpan<global::Hurd.Ipc.Ports.PortName> {P(p)} = __s_{p.Name};");
+                    extraChecks += $" || __n_{p.Name} != __s_{p.Name}.Length";
+                    continue;
+                }
                 string type = p.Kind switch
                 {
                     ParamKind.BytesIn => "global::System.ReadOnlySpan<byte>",
@@ -266,12 +285,12 @@ namespace Hurd.Ipc.Generator
                 };
                 sb.AppendLine($"        {type} {P(p)} = {Read("__req.Body", p)};");
             }
-            sb.AppendLine($"        if (__req.Body.Error) return {E}.EBADMSG;");
+            sb.AppendLine($"        if (__req.Body.Error{extraChecks}) return {E}.EBADMSG;");
 
             var args = new List<string>();
             foreach (var p in r.Params)
             {
-                if (p.Kind == ParamKind.BytesOut) { args.Add(P(p)); args.Add("out @" + p.CountName); continue; }
+                if (IsOutArray(p)) { args.Add(P(p)); args.Add("out @" + p.CountName); continue; }
                 switch (p.Direction)
                 {
                     case ParamDirection.Out: args.Add("out " + P(p)); break;
@@ -289,22 +308,38 @@ namespace Hurd.Ipc.Generator
                 return;
             }
 
-            foreach (var p in r.Params.Where(p => p.Direction == ParamDirection.Out && p.Kind != ParamKind.BytesOut))
+            foreach (var p in r.Params.Where(p => p.Direction == ParamDirection.Out && !IsOutArray(p)))
                 sb.AppendLine($"        {p.Type} {P(p)};");
             sb.AppendLine("        int __at = __req.ReplyBody.Position, __rights = __req.ReplyBody.RightCount;");
-            var bo = r.Params.FirstOrDefault(p => p.Kind == ParamKind.BytesOut);
-            if (bo is not null)
+            var arrays = r.Params.Where(IsOutArray).ToList();
+            if (arrays.Count > 0)
             {
-                // The code goes first (patched after the call), then the array, reserved in place.
-                string max = bo.MaxLength > 0 ? bo.MaxLength.ToString() : "int.MaxValue";
+                // The code goes first (patched after the call), then the arrays: each gets a region
+                // of the unwritten reply (its [MaxLength], the last one the room left), and after the
+                // call they are written down in order (WriteBytes moves them; the copy is overlap-safe).
                 sb.AppendLine($"        __req.ReplyBody.WriteInt32(0);");
-                sb.AppendLine($"        global::System.Span<byte> {P(bo)} = __req.ReplyBody.ReserveBytes(global::System.Math.Min({max}, __req.ReplyBody.Capacity - __req.ReplyBody.Position - 8 - ({FixedReplyBound(r)})));");
-                sb.AppendLine($"        int @{bo.CountName};");
+                sb.AppendLine("        int __ahead = 0;");
+                for (int k = 0; k < arrays.Count; k++)
+                {
+                    var a = arrays[k];
+                    int es = ElementSize(a);
+                    string room = $"__req.ReplyBody.Capacity - __req.ReplyBody.Position - __ahead - 12 - ({FixedReplyBound(r)})";
+                    string max = a.MaxLength > 0 ? $"global::System.Math.Min({(long)a.MaxLength * es}, {room})" : room;
+                    sb.AppendLine($"        var __r_{a.Name} = __req.ReplyBody.Ahead(__ahead + 4, {max});");
+                    if (es == 1)
+                        sb.AppendLine($"        global::System.Span<byte> {P(a)} = __r_{a.Name};");
+                    else
+                        sb.AppendLine($"        global::System.Span<uint> {P(a)} = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(__r_{a.Name});");
+                    sb.AppendLine($"        __ahead += 4 + ((__r_{a.Name}.Length + 3) & ~3);");
+                    sb.AppendLine($"        int @{a.CountName};");
+                }
                 sb.AppendLine($"        var __r = {call};");
                 sb.AppendLine($"        if (__r == {E}.MIG_NO_REPLY) {{ __req.ReplyBody.Rewind(__at, __rights); return __r; }}");
                 sb.AppendLine($"        if (__r != {E}.OK) {{ __req.ReplyBody.PatchInt32(__at, (int)__r); return __r; }}");
-                sb.AppendLine($"        if ((uint)@{bo.CountName} > (uint){P(bo)}.Length) return __Fail(ref __req, __at, __rights, {E}.EPROTO);");
-                sb.AppendLine($"        __req.ReplyBody.CommitBytes(@{bo.CountName});");
+                foreach (var a in arrays)
+                    sb.AppendLine($"        if ((uint)@{a.CountName} > (uint){P(a)}.Length) return __Fail(ref __req, __at, __rights, {E}.EPROTO);");
+                foreach (var a in arrays)
+                    sb.AppendLine("        " + Write("__req.ReplyBody", a, $"{P(a)}.Slice(0, @{a.CountName})"));
             }
             else
             {
@@ -341,8 +376,8 @@ namespace Hurd.Ipc.Generator
             string reply = names.Contains("reply") ? "__reply" : "reply";
             string code = names.Contains("code") ? "__code" : "code";
             var ps = new List<string> { $"{Rpc}.DeferredReply {reply}", $"{E} {code}" };
-            var bo = r.Params.FirstOrDefault(p => p.Kind == ParamKind.BytesOut);
-            if (bo is not null) ps.Add($"global::System.ReadOnlySpan<byte> {P(bo)}");
+            var arrays = r.Params.Where(IsOutArray).ToList();
+            foreach (var a in arrays) ps.Add($"global::System.ReadOnlySpan<{ElementType(a)}> {P(a)}");
             foreach (var p in r.Params.Where(InReply))
                 ps.Add((p.Kind == ParamKind.Struct ? "in " : "") + p.Type + " " + P(p));
             sb.AppendLine($"    /// <summary>");
@@ -355,7 +390,7 @@ namespace Hurd.Ipc.Generator
             sb.AppendLine($"        __w.WriteInt32((int){code});");
             sb.AppendLine($"        if ({code} == {E}.OK)");
             sb.AppendLine("        {");
-            if (bo is not null) sb.AppendLine("            " + Write("__w", bo, P(bo)));
+            foreach (var a in arrays) sb.AppendLine("            " + Write("__w", a, P(a)));
             foreach (var p in r.Params.Where(InReply))
                 sb.AppendLine("            " + Write("__w", p, P(p)));
             sb.AppendLine("        }");

@@ -46,6 +46,10 @@ namespace Hurd.Ipc.Generator
         UIntsIn,
         /// <summary>Span&lt;byte&gt; + out int: an out byte array.</summary>
         BytesOut,
+        /// <summary>Span&lt;uint&gt; + out int: an out id array.</summary>
+        UIntsOut,
+        /// <summary>ReadOnlySpan&lt;PortName&gt; in: a port array (u32 count, then one right index each).</summary>
+        PortsIn,
         /// <summary>PortName with a fixed disposition.</summary>
         Port,
         /// <summary>PortRight: name and disposition chosen at run time.</summary>

@@ -129,19 +129,23 @@ namespace Hurd.Ipc.Generator
                     ok = false;
                 }
             var ps = new List<ParamModel>();
-            int byteOuts = 0;
+            string? lastUnbounded = null;
             for (int i = 0; i < m.Parameters.Length; i++)
             {
                 var p = m.Parameters[i];
                 var ploc = p.Locations.FirstOrDefault() ?? loc;
                 var pm = ParseParam(p, m, ref i, diags, ploc);
                 if (pm is null) { ok = false; continue; }
-                if (pm.Kind == ParamKind.BytesOut && ++byteOuts == 2)
+                if (pm.Kind is ParamKind.BytesOut or ParamKind.UIntsOut)
                 {
-                    diags.Add(Diag(Diagnostics.TooManyByteOuts, ploc, m.Name));
-                    ok = false;
+                    if (lastUnbounded is not null)
+                    {
+                        diags.Add(Diag(Diagnostics.TooManyByteOuts, ploc, lastUnbounded, m.Name));
+                        ok = false;
+                    }
+                    lastUnbounded = pm.MaxLength > 0 ? null : pm.Name;
                 }
-                if (simple && (pm.Direction != ParamDirection.In || pm.Kind == ParamKind.BytesOut))
+                if (simple && (pm.Direction != ParamDirection.In || pm.Kind is ParamKind.BytesOut or ParamKind.UIntsOut))
                 {
                     diags.Add(Diag(Diagnostics.SimpleRoutineWithOuts, ploc, m.Name, p.Name));
                     ok = false;
@@ -181,7 +185,7 @@ namespace Hurd.Ipc.Generator
             {
                 string def = nt.OriginalDefinition.ToDisplayString();
                 var arg = nt.TypeArguments[0].SpecialType;
-                if (p.RefKind == RefKind.None && def == "System.Span<T>" && arg == SpecialType.System_Byte)
+                if (p.RefKind == RefKind.None && def == "System.Span<T>" && (arg == SpecialType.System_Byte || arg == SpecialType.System_UInt32))
                 {
                     var next = i + 1 < m.Parameters.Length ? m.Parameters[i + 1] : null;
                     if (next is null || next.RefKind != RefKind.Out || next.Type.SpecialType != SpecialType.System_Int32)
@@ -194,12 +198,17 @@ namespace Hurd.Ipc.Generator
                     foreach (var a in p.GetAttributes())
                         if (a.AttributeClass?.ToDisplayString() == MaxLengthAttribute && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int mx)
                             max = mx;
-                    return Make(ParamKind.BytesOut, max: max, count: next.Name);
+                    return Make(arg == SpecialType.System_Byte ? ParamKind.BytesOut : ParamKind.UIntsOut, max: max, count: next.Name);
                 }
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && arg == SpecialType.System_Byte)
                     return Make(ParamKind.BytesIn);
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && arg == SpecialType.System_UInt32)
                     return Make(ParamKind.UIntsIn);
+                if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && nt.TypeArguments[0].ToDisplayString() == PortNameType)
+                {
+                    string? disp = Disposition(p, m, loc, diags, "CopySend");
+                    return disp is null ? null : Make(ParamKind.PortsIn, disp: disp);
+                }
                 diags.Add(Unsupported());
                 return null;
             }
@@ -209,23 +218,8 @@ namespace Hurd.Ipc.Generator
             {
                 if (dir == ParamDirection.Ref) { diags.Add(Unsupported()); return null; }
                 if (full == PortRightType) return Make(ParamKind.PortRight);
-                string disp = dir == ParamDirection.Out ? "MakeSend" : "CopySend";
-                foreach (var a in p.GetAttributes())
-                {
-                    if (a.AttributeClass?.ToDisplayString() != RightAttribute || a.ConstructorArguments.Length != 1) continue;
-                    var arg = a.ConstructorArguments[0];
-                    string? name = null;
-                    if (arg.Type is INamedTypeSymbol et)
-                        foreach (var f in et.GetMembers().OfType<IFieldSymbol>())
-                            if (f.HasConstantValue && Equals(f.ConstantValue, arg.Value)) { name = f.Name; break; }
-                    if (name is null or "None")
-                    {
-                        diags.Add(Diag(Diagnostics.BadDisposition, loc, p.Name, m.Name, name ?? arg.Value?.ToString() ?? "?"));
-                        return null;
-                    }
-                    disp = name;
-                }
-                return Make(ParamKind.Port, disp: disp);
+                string? disp = Disposition(p, m, loc, diags, dir == ParamDirection.Out ? "MakeSend" : "CopySend");
+                return disp is null ? null : Make(ParamKind.Port, disp: disp);
             }
 
             var scalarType = t is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } u } ? u : t;
@@ -247,6 +241,28 @@ namespace Hurd.Ipc.Generator
 
             diags.Add(Unsupported());
             return null;
+        }
+
+        /// <summary>The disposition from [Right(...)], or <paramref name="fallback"/>; null (reported) if it is not a right-moving one.</summary>
+        private static string? Disposition(IParameterSymbol p, IMethodSymbol m, Location? loc, List<DiagnosticInfo> diags, string fallback)
+        {
+            string disp = fallback;
+            foreach (var a in p.GetAttributes())
+            {
+                if (a.AttributeClass?.ToDisplayString() != RightAttribute || a.ConstructorArguments.Length != 1) continue;
+                var arg = a.ConstructorArguments[0];
+                string? name = null;
+                if (arg.Type is INamedTypeSymbol et)
+                    foreach (var f in et.GetMembers().OfType<IFieldSymbol>())
+                        if (f.HasConstantValue && Equals(f.ConstantValue, arg.Value)) { name = f.Name; break; }
+                if (name is null or "None")
+                {
+                    diags.Add(Diag(Diagnostics.BadDisposition, loc, p.Name, m.Name, name ?? arg.Value?.ToString() ?? "?"));
+                    return null;
+                }
+                disp = name;
+            }
+            return disp;
         }
 
         private static DiagnosticInfo Diag(DiagnosticDescriptor d, Location? loc, params string[] args)

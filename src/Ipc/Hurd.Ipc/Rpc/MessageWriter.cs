@@ -141,6 +141,20 @@ public ref struct MessageWriter
     }
 
     /// <summary>
+    /// A view of the unwritten buffer from <see cref="Position"/> + <paramref name="offset"/>, at most
+    /// <paramref name="length"/> bytes (less near the end; empty if out of range). Nothing is
+    /// written or advanced: a dispatch lends these regions to a server routine for its out
+    /// arrays, then writes them in order with <see cref="WriteBytes"/>, which moves the data down
+    /// (the copy is overlap-safe).
+    /// </summary>
+    public readonly Span<byte> Ahead(int offset, int length)
+    {
+        long start = (long)_pos + offset;
+        if (offset < 0 || length <= 0 || start >= _body.Length) return default;
+        return _body.Slice((int)start, (int)Math.Min(length, _body.Length - start));
+    }
+
+    /// <summary>
     /// Overwrites the 4 bytes at <paramref name="offset"/> (already written) with <paramref name="value"/>:
     /// a server's dispatch writes a reply's return code last, after the out data it wrote in place.
     /// Out-of-range offsets set <see cref="Overflow"/>.
