@@ -775,10 +775,59 @@ public abstract partial class FileSystemConformanceTests
             Assert.Equal(c.StatOk("d/sub").Ino, sub.Ino);
             Assert.Equal(FileMode.Regular, sink.Entries.Single(e => e.Name == "x").Type);
             Assert.Equal(c.StatOk("").Ino, sink.Entries.Single(e => e.Name == "..").Ino);
+            foreach (var e in sink.Entries.Where(e => e.Node is not null)) Assert.Equal(e.Ino, e.Node!.Ino);
         }
         finally { p.Release(); }
         Assert.Equal(Errno.OK, c.Open("d", OpenFlags.None, out p));
         try { Assert.Equal(Errno.EBADF, Calls.DirReaddir(p, 0, new ListSink(10))); } finally { p.Release(); }
+    }
+
+    sealed class LookupSink(PosixClient c, string dir) : IDirEntrySink
+    {
+        public int Seen;
+        public bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie, Node? node)
+        {
+            string n = Encoding.UTF8.GetString(name);
+            Assert.Equal(Errno.OK, c.Stat(dir + "/" + n, out var st, nofollow: true));
+            Assert.Equal(ino, st.Ino);
+            Seen++;
+            return true;
+        }
+    }
+
+    [Fact(Timeout = T)]
+    public async Task ReaddirSink_MayLookUpEntries_LikeReaddirplus()
+    {
+        await Task.Yield();
+        using var fs = CreateFileSystem();
+        var c = Root(fs);
+        Assert.Equal(Errno.OK, c.Mkdir("d"));
+        Assert.Equal(Errno.OK, c.WriteFile("d/a", "a"));
+        Assert.Equal(Errno.OK, c.Symlink("a", "d/l"));
+        Assert.Equal(Errno.OK, c.Open("d", OpenFlags.Read, out var p));
+        try
+        {
+            var sink = new LookupSink(c, "d");
+            Assert.Equal(Errno.OK, Calls.DirReaddir(p, 0, sink));
+            Assert.Equal(4, sink.Seen);
+        }
+        finally { p.Release(); }
+    }
+
+    [Fact(Timeout = T)]
+    public async Task SymlinkOpenedWithONolink_ReadsAsItsTarget()
+    {
+        await Task.Yield();
+        using var fs = CreateFileSystem();
+        var c = Root(fs);
+        Assert.Equal(Errno.OK, c.Symlink("some/target", "l"));
+        Assert.Equal(Errno.OK, c.Open("l", OpenFlags.Read | OpenFlags.NoLink, out var p));
+        try
+        {
+            Assert.Equal(Errno.OK, PosixClient.ReadAll(p, out var t));
+            Assert.Equal("some/target", Encoding.UTF8.GetString(t));
+        }
+        finally { p.Release(); }
     }
 
     [Fact(Timeout = T)]

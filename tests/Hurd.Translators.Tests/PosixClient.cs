@@ -273,12 +273,12 @@ public sealed class PosixClient
 /// <summary>Collects dir_readdir entries, up to a limit.</summary>
 public sealed class ListSink(int limit) : IDirEntrySink
 {
-    public List<(string Name, ulong Ino, FileMode Type, long Next)> Entries { get; } = new();
+    public List<(string Name, ulong Ino, FileMode Type, long Next, Node? Node)> Entries { get; } = new();
 
-    public bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie)
+    public bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie, Node? node)
     {
         if (Entries.Count >= limit) return false;
-        Entries.Add((Encoding.UTF8.GetString(name), ino, type, nextCookie));
+        Entries.Add((Encoding.UTF8.GetString(name), ino, type, nextCookie, node));
         return true;
     }
 }

@@ -7,14 +7,19 @@ public static partial class Calls
     /// <summary>
     /// io_read: reads at <paramref name="offset"/>, or at the file pointer (advancing it) when the offset is
     /// <see cref="OpenFile.FilePointer"/>. EBADF when not open for reading, EISDIR on a directory, EINVAL for a
-    /// negative offset, EOPNOTSUPP when the node is not <see cref="IReadable"/>.
+    /// negative offset, EOPNOTSUPP when the node is not <see cref="IReadable"/> (a symlink that is not reads as its
+    /// target, as the Hurd's readlink expects).
     /// </summary>
     public static Errno IoRead(Protid who, long offset, Span<byte> buffer, out int read)
     {
         read = 0;
         var f = who.File;
         if (!f.CanRead) return Errno.EBADF;
-        if (f.Node is not IReadable r) return f.Node is IDirectory ? Errno.EISDIR : Errno.EOPNOTSUPP;
+        if (f.Node is not IReadable r)
+        {
+            if (f.Node is ISymlink s) return ReadSymlink(f, s, offset, buffer, out read);
+            return f.Node is IDirectory ? Errno.EISDIR : Errno.EOPNOTSUPP;
+        }
         if (offset == OpenFile.FilePointer)
         {
             lock (f.Lock)
@@ -26,6 +31,26 @@ public static partial class Calls
         }
         if (offset < 0) return Errno.EINVAL;
         return r.Read(f, offset, buffer, out read);
+    }
+
+    /// <summary>A symlink opened with O_NOLINK reads as its target (how the Hurd's glibc implements readlink).</summary>
+    static Errno ReadSymlink(OpenFile f, ISymlink s, long offset, Span<byte> buffer, out int read)
+    {
+        read = 0;
+        var e = s.Readlink(out var target);
+        if (e != Errno.OK) return e;
+        lock (f.Lock)
+        {
+            long off = offset == OpenFile.FilePointer ? f.Offset : offset;
+            if (off < 0) return Errno.EINVAL;
+            if (off < target.Length)
+            {
+                read = Math.Min(buffer.Length, target.Length - (int)off);
+                target.Span.Slice((int)off, read).CopyTo(buffer);
+            }
+            if (offset == OpenFile.FilePointer) f.Offset = off + read;
+        }
+        return Errno.OK;
     }
 
     /// <summary>

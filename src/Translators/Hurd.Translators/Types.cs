@@ -142,8 +142,11 @@ public struct SetAttr
 public interface IDirEntrySink
 {
     /// <summary>Offers one entry. <paramref name="nextCookie"/> is the cookie that resumes reading after it.
-    /// Returns false when there is no room: the entry is not consumed and the directory stops.</summary>
-    bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie);
+    /// <paramref name="node"/> is the entry's node when the filesystem has it at hand (tmpfs always; a disk filesystem
+    /// may pass null rather than load the inode), for READDIRPLUS. The sink may call node operations and lookups
+    /// (the directory's locks allow it). Returns false when there is no room: the entry is not consumed and the
+    /// directory stops.</summary>
+    bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie, Node? node);
 }
 
 /// <summary>Limits the SDK enforces.</summary>

@@ -289,8 +289,8 @@ public sealed class TmpfsDirectory : TmpfsNode, IDirectory
         try
         {
             if (Dead) return Errno.ENOENT;
-            if (cookie <= 0 && !sink.Add("."u8, Ino, FileMode.Directory, 1)) return Errno.OK;
-            if (cookie <= 1 && !sink.Add(".."u8, parent.Ino, FileMode.Directory, 2)) return Errno.OK;
+            if (cookie <= 0 && !sink.Add("."u8, Ino, FileMode.Directory, 1, this)) return Errno.OK;
+            if (cookie <= 1 && !sink.Add(".."u8, parent.Ino, FileMode.Directory, 2, parent)) return Errno.OK;
             // Binary search for the first entry with Seq >= cookie (the list is sorted by Seq).
             int lo = 0, hi = order.Count;
             while (lo < hi)
@@ -302,7 +302,7 @@ public sealed class TmpfsDirectory : TmpfsNode, IDirectory
             {
                 var e = order[i];
                 if (e.Removed) continue;
-                if (!sink.Add(e.Name, e.Node.Ino, e.Node.mode.Type(), e.Seq + 1)) break;
+                if (!sink.Add(e.Name, e.Node.Ino, e.Node.mode.Type(), e.Seq + 1, e.Node)) break;
             }
             return Errno.OK;
         }

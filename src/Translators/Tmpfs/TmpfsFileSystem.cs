@@ -44,7 +44,8 @@ public sealed class TmpfsFileSystem
     public TmpfsDirectory Root { get; }
 
     /// <summary>The namespace lock (see remarks on the class).</summary>
-    internal ReaderWriterLockSlim Tree { get; } = new(LockRecursionPolicy.NoRecursion);
+    /// <remarks>Recursive so that a readdir sink may look entries up (READDIRPLUS) while the listing holds it.</remarks>
+    internal ReaderWriterLockSlim Tree { get; } = new(LockRecursionPolicy.SupportsRecursion);
 
     /// <summary>st_dev / f_fsid of this instance.</summary>
     public ulong Fsid { get; }
