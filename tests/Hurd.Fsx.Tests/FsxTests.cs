@@ -74,6 +74,41 @@ public class FsxTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task BrokenSide_CorruptedFileContents_AreDetectedAndMinimised()
+    {
+        await Task.Yield();
+        using var pair = new TmpfsPair();
+        var result = Fsx.Run(new FsxOptions
+        {
+            DirA = pair.A, DirB = pair.B, Seed = 9, Ops = 20_000, Minimize = true, Times = FsxTimeCheck.Off,
+            AfterOpB = CorruptF0,
+        });
+        Assert.False(result.Passed);
+        Assert.Contains("differ", result.Mismatch!.Reason);
+        Assert.InRange(result.Minimized!.Count, 1, 10);
+    }
+
+    /// <summary>Sets byte 8 of side B's regular file f0 to 0x5A whenever it is something else.</summary>
+    private static void CorruptF0(FsxOp op, string rootB)
+    {
+        var f0 = Path.Combine(rootB, "f0");
+        var info = new FileInfo(f0);
+        if (!info.Exists || info.LinkTarget != null || info.Length < 16) return;
+        try
+        {
+            using var fs = new FileStream(f0, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.ReadWrite });
+            fs.Position = 8;
+            if (fs.ReadByte() == 0x5A) return;
+            fs.Position = 8;
+            fs.WriteByte(0x5A);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // Not root and mode 0000: leave it.
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Replay_OfASavedLog_ReproducesTheRunAndItsFailure()
     {
         await Task.Yield();

@@ -116,12 +116,14 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
         try
         {
             var hook = o.HookB;
+            var after = o.AfterOpB;
             for (int i = 0; i < ops.Count; i++)
             {
                 var op = ops[i];
                 _a.Execute(op);
                 _b.Execute(op);
                 hook?.Invoke(op, ref _b.Ret, ref _b.Errno);
+                after?.Invoke(op, _b.Root);
                 if (_a.Ret < 0) { Failed[(int)op.Kind]++; ErrnoCounts[(int)op.Kind * 256 + (_a.Errno & 255)]++; } else Ok[(int)op.Kind]++;
                 var reason = FsxCompare.Compare(op, _a, _b, o);
                 if (reason != null)

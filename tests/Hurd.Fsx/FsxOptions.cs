@@ -63,6 +63,9 @@ public sealed class FsxOptions
     public bool KeepOnFailure { get; init; }
     /// <summary>Test hook on side B's outcomes; null in real runs.</summary>
     public FsxResultHook? HookB { get; init; }
+    /// <summary>Test hook called after each op ran on side B, before the comparison, with B's root directory: a test
+    /// can tamper with B's files directly (to prove data differences are caught). Null in real runs.</summary>
+    public Action<FsxOp, string>? AfterOpB { get; init; }
     /// <summary>Progress lines (one per seed); null for silence.</summary>
     public TextWriter? Progress { get; init; }
 }
