@@ -23,6 +23,7 @@ public static class TestIds
     public const uint DestroyMade = 1010;  // destroys every port made by MakePort
     public const uint Null = 1011;         // nothing -> nothing
     public const uint BulkEcho = 1012;     // bytes -> bytes
+    public const uint ConnCount = 1013;    // -> i32 open connections of the server's process
 }
 
 /// <summary>The test service: the server side.</summary>
@@ -134,6 +135,9 @@ public sealed class TestService
             }
             case TestIds.Notify:
                 Interlocked.Increment(ref s._count);
+                return Errno.OK;
+            case TestIds.ConnCount:
+                w.WriteInt32(0); w.WriteInt32(IpcSpace.Current.Server.ConnectionCount);
                 return Errno.OK;
             case TestIds.GetCount:
                 w.WriteInt32(0); w.WriteInt64(s.Count);
@@ -300,6 +304,19 @@ public static class TestClient
             if (e != Errno.OK) return e;
             n = call.Reply.ReadInt64();
             return Errno.OK;
+        }
+        finally { call.Dispose(); }
+    }
+
+    public static Errno ConnCount(IRpcTarget t, out int n)
+    {
+        n = 0;
+        var call = t.BeginCall(TestIds.ConnCount);
+        try
+        {
+            var e = call.Invoke();
+            if (e == Errno.OK) n = call.Reply.ReadInt32();
+            return e;
         }
         finally { call.Dispose(); }
     }

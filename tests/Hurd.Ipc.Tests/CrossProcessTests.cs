@@ -102,6 +102,36 @@ public class CrossProcessTests(ITestOutputHelper output)
         }
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task ThirdPartyRight_MovesBetweenTwoOtherProcesses_AndIsCountedForNoSenders()
+    {
+        var (s1, r1) = await StartServer("third-a");
+        var (s2, r2) = await StartServer("third-b");
+        using (s1) using (r1) using (s2) using (r2)
+        {
+            // A right to a port in s1, held by us, sent to s2: s2 must reach s1 directly.
+            Assert.Equal(Errno.OK, TestClient.MakePort(r1, out var made));
+            using (made)
+            {
+                Assert.Equal(Errno.OK, TestClient.CallBack(r2, made!.Name, Disposition.CopySend, 11, out long y));
+                Assert.Equal(11, y);
+                // Again: now s2 already has a connection to s1 and merges the right into it.
+                Assert.Equal(Errno.OK, TestClient.CallBack(r2, made.Name, Disposition.CopySend, 12, out y));
+                Assert.Equal(12, y);
+                // And the published port of s1 itself.
+                Assert.Equal(Errno.OK, TestClient.CallBack(r2, r1.Name, Disposition.CopySend, 13, out y));
+                Assert.Equal(13, y);
+                // s2 has two connections: ours, and the one it set up to s1 the first time (later rights merged into it).
+                Assert.Equal(Errno.OK, TestClient.ConnCount(r2, out int conns));
+                Assert.Equal(2, conns);
+            }
+            // s2 dropped its copies after each callback and we dropped ours: s1 sees no senders on the made port.
+            var line = await s1.WaitForAsync("nosenders", 20_000);
+            Assert.StartsWith("nosenders", line);
+            Assert.Equal(Errno.OK, TestClient.Echo(r1, 1, out _));
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task DeferredReplyAndBulk_AcrossProcesses()
     {

@@ -86,15 +86,17 @@ public sealed class Publication : IDisposable
 }
 
 /// <summary>A listening SOCK_SEQPACKET socket whose connections all start with a send right to one port.</summary>
-internal sealed unsafe class Listener : IDisposable
+internal sealed unsafe class Listener : IDisposable, IEpollSource
 {
-    public readonly int Fd;
+    public int Fd { get; }
+    public long Id { get; set; }
     public readonly string Path;
     private readonly ReceivePort _port;
-    private long _id;
     private int _closed;
 
     private Listener(int fd, string path, ReceivePort port) { Fd = fd; Path = path; _port = port; }
+
+    public void OnEvent(uint events) => AcceptAll();
 
     public static Errno Open(string path, ReceivePort port, UnixFileMode mode, out Listener? l)
     {
@@ -118,7 +120,7 @@ internal sealed unsafe class Listener : IDisposable
         }
         try { if (OperatingSystem.IsLinux()) File.SetUnixFileMode(path, mode); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         l = new Listener(fd, path, port);
-        l._id = IpcSpace.Current.Server.AddListener(l);
+        IpcSpace.Current.Server.AddSource(l);
         return Errno.OK;
     }
 
@@ -136,7 +138,7 @@ internal sealed unsafe class Listener : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        IpcSpace.Current.Server.RemoveListener(_id, Fd);
+        IpcSpace.Current.Server.RemoveSource(this);
         Libc.unlink(Path);
         Libc.close(Fd);
     }

@@ -85,6 +85,8 @@ internal sealed unsafe class Connection : ICallEngine
         _peerRunning = (int*)(mem + Layout.SideInfoOffset(_peer) + 8);
         _myAlive = (int*)(mem + Layout.SideInfoOffset(side) + 4);
         _peerAlive = (int*)(mem + Layout.SideInfoOffset(_peer) + 4);
+        _myMergeNonce = (long*)(mem + Layout.SideInfoOffset(side) + 16);
+        _peerMergeNonce = (long*)(mem + Layout.SideInfoOffset(_peer) + 16);
         *(int*)(mem + Layout.SideInfoOffset(side)) = Environment.ProcessId;
         Volatile.Write(ref *_myAlive, 1);
         for (int i = 0; i < Layout.SlotCount; i++)
@@ -151,6 +153,14 @@ internal sealed unsafe class Connection : ICallEngine
             int e = Libc.Errno; Libc.close(sock);
             return e == Libc.ECONNREFUSED || e == Libc.ENOENT ? Errno.ENOENT : (Errno)e;
         }
+        return Handshake(space, sock, timeoutMs, out conn, out handle);
+    }
+
+    /// <summary>The connecting side's half of the set-up on a connected socket (takes ownership of it):
+    /// receives the memfd, the doorbells and the handle of the granted port.</summary>
+    public static Errno Handshake(IpcSpace space, int sock, int timeoutMs, out Connection? conn, out uint handle)
+    {
+        conn = null; handle = 0;
         Libc.pollfd pfd = new() { fd = sock, events = Libc.POLLIN };
         int pr;
         do pr = Libc.poll(&pfd, 1, timeoutMs); while (pr < 0 && Libc.Errno == Libc.EINTR);
@@ -226,6 +236,14 @@ internal sealed unsafe class Connection : ICallEngine
         foreach (var s in _slots) Libc.FutexWake(s.Word, int.MaxValue);
         Libc.FutexWake(_outTail, int.MaxValue);
         foreach (var s in _served) s.Interrupt(s.Seq, force: true);
+        lock (_sockLock)
+        {
+            foreach (var fd in _tickets.Values) Libc.close(fd);
+            _tickets.Clear();
+            foreach (var (_, fd) in _mintReplies.Values) if (fd >= 0) Libc.close(fd);
+            _mintReplies.Clear();
+            Monitor.PulseAll(_sockLock);
+        }
         if (_space.HasServer) _space.Server.Unregister(this);
         Release();
     }
@@ -240,21 +258,197 @@ internal sealed unsafe class Connection : ICallEngine
         return true;
     }
 
-    /// <summary>A socket event from the worker pool's epoll: hang-up closes the connection.</summary>
-    public void OnSocketEvent(uint events)
+    // ------------------------------------------------------------------ control datagrams on the socket
+
+    private const uint OpMintRequest = 1, OpMintReply = 2, OpTicket = 3, OpAttach = 4, OpGranted = 5;
+    private static long s_nonce;
+    private uint _nextTag;
+    private readonly object _sockLock = new();
+    private readonly Dictionary<ulong, (int err, int fd)> _mintReplies = new();
+    private readonly Dictionary<uint, int> _tickets = new();
+    /// <summary>Serialises merges of third-party rights into this connection (they use the merge nonce word).</summary>
+    public readonly object MergeLock = new();
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Control { public uint Op; public uint A; public ulong B; }
+
+    internal static bool SendControl(int sock, uint op, uint a, ulong b, int fd = -1)
     {
-        if ((events & (Libc.EPOLLHUP | Libc.EPOLLRDHUP | Libc.EPOLLERR)) != 0) { Close(); return; }
-        Span<byte> buf = stackalloc byte[256];
-        Span<int> fds = stackalloc int[8];
+        var c = new Control { Op = op, A = a, B = b };
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<Control>(ref c));
+        return fd >= 0 ? Libc.SendWithFds(sock, bytes, [fd]) == 16 : Libc.SendWithFds(sock, bytes, default) == 16;
+    }
+
+    /// <summary>Reads every queued control datagram (caller holds _sockLock). False on hang-up.</summary>
+    private bool PumpSocket()
+    {
+        Span<byte> buf = stackalloc byte[64];
+        Span<int> fds = stackalloc int[4];
         while (true)
         {
             int n = Libc.RecvWithFds(_sock, buf, fds, out int nfds, Libc.MSG_DONTWAIT);
-            for (int i = 0; i < nfds; i++) Libc.close(fds[i]);
-            if (n > 0) continue;
-            if (n == 0 || Libc.Errno != Libc.EAGAIN) Close();
-            return;
+            if (n == 0) { for (int i = 0; i < nfds; i++) Libc.close(fds[i]); return false; }
+            if (n < 0) { for (int i = 0; i < nfds; i++) Libc.close(fds[i]); return Libc.Errno == Libc.EAGAIN; }
+            int fd = nfds > 0 ? fds[0] : -1;
+            for (int i = 1; i < nfds; i++) Libc.close(fds[i]);
+            if (n != 16) { if (fd >= 0) Libc.close(fd); continue; }
+            var c = MemoryMarshal.Read<Control>(buf);
+            switch (c.Op)
+            {
+                case OpMintRequest:
+                    if (fd >= 0) Libc.close(fd);
+                    ServeMint(c.A, c.B);
+                    break;
+                case OpMintReply:
+                    if (_mintReplies.Remove(c.B, out var old) && old.fd >= 0) Libc.close(old.fd);
+                    _mintReplies[c.B] = ((int)c.A, fd);
+                    Monitor.PulseAll(_sockLock);
+                    break;
+                case OpTicket:
+                    if (fd < 0) break;
+                    if (_tickets.Remove(c.A, out int oldFd)) Libc.close(oldFd);
+                    if (_tickets.Count >= 1024) { Libc.close(fd); break; }
+                    _tickets[c.A] = fd;
+                    Monitor.PulseAll(_sockLock);
+                    break;
+                default:
+                    if (fd >= 0) Libc.close(fd);
+                    break;
+            }
         }
     }
+
+    /// <summary>A socket event from the worker pool's epoll: control datagrams, or hang-up (closes the connection).</summary>
+    public void OnSocketEvent(uint events)
+    {
+        bool alive;
+        lock (_sockLock) alive = PumpSocket();
+        if (!alive || (events & (Libc.EPOLLHUP | Libc.EPOLLRDHUP | Libc.EPOLLERR)) != 0) Close();
+    }
+
+    /// <summary>Waits (holding _sockLock) until <paramref name="take"/> succeeds, pumping the socket.</summary>
+    private bool WaitControl(Func<bool> take, long deadlineMs)
+    {
+        lock (_sockLock)
+        {
+            while (true)
+            {
+                if (take()) return true;
+                if (!PumpSocket()) return false;
+                if (take()) return true;
+                if (_closed || Environment.TickCount64 >= deadlineMs) return false;
+                Monitor.Wait(_sockLock, 2);
+            }
+        }
+    }
+
+    /// <summary>Asks the peer (which owns the port we know as <paramref name="handle"/>) for a ticket: one end of a
+    /// fresh socket pair that stands for one send right to that port, which any process may redeem with the peer.
+    /// Returns the fd, or a negative Errno.</summary>
+    public Errno MintTicket(uint handle, long deadlineMs, out int fd)
+    {
+        fd = -1;
+        ulong nonce = (ulong)Interlocked.Increment(ref s_nonce);
+        if (_closed || !SendControl(_sock, OpMintRequest, handle, nonce)) return Errno.EDIED;
+        (int err, int fd) r = default;
+        if (!WaitControl(() => _mintReplies.Remove(nonce, out r), deadlineMs)) return _closed ? Errno.EDIED : Errno.ETIMEDOUT;
+        if (r.err != 0 || r.fd < 0)
+        {
+            if (r.fd >= 0) Libc.close(r.fd);
+            return (uint)r.err == MintDead ? Errno.EDIED : (uint)r.err == MintBadHandle ? Errno.EBADF : Errno.EMFILE;
+        }
+        fd = r.fd;
+        return Errno.OK;
+    }
+
+    private const uint MintDead = 1, MintBadHandle = 2, MintNoResources = 3;
+
+    private void ServeMint(uint handle, ulong nonce)
+    {
+        ReceivePort? port = null;
+        lock (_space.Lock)
+        {
+            if (Grants.TryGetValue(handle, out var g) && !g.Port.IsDestroyed) { port = g.Port; port.AddSend(1); }
+        }
+        if (port is null) { SendControl(_sock, OpMintReply, DeadHandles.ContainsKey(handle) ? MintDead : MintBadHandle, nonce); return; }
+        int* sv = stackalloc int[2];
+        if (Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, sv) != 0)
+        {
+            port.DropSend(1);
+            SendControl(_sock, OpMintReply, MintNoResources, nonce);
+            return;
+        }
+        _space.Server.AddSource(new Ticket(_space, sv[0], port));
+        SendControl(_sock, OpMintReply, 0, nonce, sv[1]);
+        Libc.close(sv[1]);
+    }
+
+    /// <summary>Passes a ticket fd to the peer under a fresh tag (before the message naming the tag is published).</summary>
+    public uint SendTicket(int fd)
+    {
+        uint tag = Interlocked.Increment(ref _nextTag);
+        if (tag == 0) tag = Interlocked.Increment(ref _nextTag);
+        return SendControl(_sock, OpTicket, tag, 0, fd) ? tag : 0;
+    }
+
+    private int TakeTicket(uint tag, long deadlineMs)
+    {
+        int fd = -1;
+        return WaitControl(() => _tickets.Remove(tag, out fd), deadlineMs) ? fd : -1;
+    }
+
+    /// <summary>Redeems a ticket (takes ownership of <paramref name="fd"/>): merges the right into an open connection to
+    /// the port's process if there is one (proved to the owner by a nonce written into that connection's shared page),
+    /// else sets up a new connection. Returns the connection and the granted handle, or null (a dead name).</summary>
+    private Connection? Redeem(int fd, out uint handle)
+    {
+        handle = 0;
+        if (!Libc.PeerCred(fd, out var cred)) { Libc.close(fd); return null; }
+        var existing = _space.Server.FindConnectionTo(cred.pid);
+        if (existing is not null && existing.TryAddRef())
+        {
+            try
+            {
+                lock (existing.MergeLock)
+                {
+                    ulong nonce = (ulong)RandomNumberGenerator.GetInt32(1, int.MaxValue) << 32 | (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+                    Volatile.Write(ref *existing._myMergeNonce, (long)nonce);
+                    if (SendControl(fd, OpAttach, 1, nonce) && RecvControl(fd, 5000, out var c) && c.Op == OpGranted && c.B == 0)
+                    {
+                        handle = c.A;
+                        Libc.close(fd);
+                        return existing;
+                    }
+                }
+            }
+            finally { existing.Release(); }
+            Libc.close(fd);
+            return null;
+        }
+        if (!SendControl(fd, OpAttach, 0, 0)) { Libc.close(fd); return null; }
+        return Handshake(_space, fd, 5000, out var conn, out handle) == Errno.OK ? conn : null;
+    }
+
+    internal static bool RecvControl(int fd, int timeoutMs, out Control c)
+    {
+        c = default;
+        Libc.pollfd p = new() { fd = fd, events = Libc.POLLIN };
+        int r;
+        do r = Libc.poll(&p, 1, timeoutMs); while (r < 0 && Libc.Errno == Libc.EINTR);
+        if (r <= 0) return false;
+        Span<byte> buf = stackalloc byte[64];
+        Span<int> fds = stackalloc int[4];
+        int n = Libc.RecvWithFds(fd, buf, fds, out int nfds, Libc.MSG_DONTWAIT);
+        for (int i = 0; i < nfds; i++) Libc.close(fds[i]);
+        if (n != 16) return false;
+        c = MemoryMarshal.Read<Control>(buf);
+        return true;
+    }
+
+    /// <summary>True if the peer wrote <paramref name="nonce"/> into its merge word of this connection's shared page.</summary>
+    public bool PeerMergeNonceIs(ulong nonce) => nonce != 0 && (ulong)Volatile.Read(ref *_peerMergeNonce) == nonce;
+
+    private readonly long* _myMergeNonce, _peerMergeNonce;
 
     // ------------------------------------------------------------------ running flags
 
@@ -663,6 +857,37 @@ internal sealed unsafe class Connection : ICallEngine
     /// Moved rights are added to <paramref name="moves"/>; the caller deallocates them after publishing.</summary>
     public Errno EncodeRights(ReadOnlySpan<RightDescriptor> local, RightDescriptor* wire, ref List<SendEntry>? moves)
     {
+        Span<uint> tags = stackalloc uint[local.Length];
+        tags.Clear();
+        var e = PrepareThirdParty(local, tags);
+        if (e != Errno.OK) return e;
+        return EncodeRights(local, tags, wire, ref moves);
+    }
+
+    /// <summary>For each right to a port of a third process: gets a ticket from that process and passes it to our
+    /// peer by SCM_RIGHTS under a tag (before the message is published, so the peer finds it when it reads the message).</summary>
+    private Errno PrepareThirdParty(ReadOnlySpan<RightDescriptor> local, Span<uint> tags)
+    {
+        for (int i = 0; i < local.Length; i++)
+        {
+            if (local[i].Disposition is not (Disposition.CopySend or Disposition.MoveSend or Disposition.MoveSendOnce)) continue;
+            Connection? other; uint h;
+            lock (_space.Lock)
+            {
+                if (_space.Lookup(new PortName(local[i].Name)) is not SendEntry s || s.Dead || s.Local is not null || s.Conn is null || ReferenceEquals(s.Conn, this)) continue;
+                other = s.Conn; h = s.Handle;
+            }
+            var me = other.MintTicket(h, Environment.TickCount64 + 5000, out int fd);
+            if (me != Errno.OK) return me;
+            tags[i] = SendTicket(fd);
+            Libc.close(fd);
+            if (tags[i] == 0) return Errno.EDIED;
+        }
+        return Errno.OK;
+    }
+
+    private Errno EncodeRights(ReadOnlySpan<RightDescriptor> local, ReadOnlySpan<uint> tags, RightDescriptor* wire, ref List<SendEntry>? moves)
+    {
         lock (_space.Lock)
         {
             if (_closed) return Errno.EDIED;
@@ -680,7 +905,7 @@ internal sealed unsafe class Connection : ICallEngine
                     case Disposition.MoveSend:
                     case Disposition.MoveSendOnce:
                         if (e is not SendEntry s || s.URefs <= 0) return Errno.EINVAL;
-                        if (!s.Dead && s.Local is null && !ReferenceEquals(s.Conn, this)) return Errno.EXDEV;
+                        if (!s.Dead && s.Local is null && !ReferenceEquals(s.Conn, this) && tags[i] == 0) return Errno.EXDEV;
                         break;
                     default:
                         return Errno.EINVAL;
@@ -696,6 +921,7 @@ internal sealed unsafe class Connection : ICallEngine
                     var s = (SendEntry)e;
                     if (s.Dead) d.Reserved0 = (byte)WireKind.Dead;
                     else if (s.Local is not null) { d.Name = GrantUnlocked(s.Local).Handle; d.Reserved0 = (byte)WireKind.SendersPort; }
+                    else if (tags[i] != 0) { d.Name = tags[i]; d.Reserved0 = (byte)WireKind.ThirdParty; }
                     else { d.Name = s.Handle; d.Reserved0 = (byte)WireKind.ReceiversPort; }
                     if (local[i].Disposition != Disposition.CopySend) (moves ??= new()).Add(s);
                 }
@@ -715,6 +941,16 @@ internal sealed unsafe class Connection : ICallEngine
         if (n > Layout.MaxRights) return Errno.EBADMSG;
         RightDescriptor* wire = stackalloc RightDescriptor[n];
         Buffer.MemoryCopy(wireIn, wire, n * 8, n * 8);
+        Connection?[]? thirdConn = null;
+        uint* thirdHandle = stackalloc uint[n];
+        for (int i = 0; i < n; i++)
+        {
+            if ((WireKind)wire[i].Reserved0 != WireKind.ThirdParty) continue;
+            thirdConn ??= new Connection?[n];
+            int fd = TakeTicket(wire[i].Name, Environment.TickCount64 + 5000);
+            if (fd < 0) return Errno.EBADMSG;
+            thirdConn[i] = Redeem(fd, out thirdHandle[i]);
+        }
         lock (_space.Lock)
         {
             if (_closed) return Errno.EDIED;
@@ -724,6 +960,7 @@ internal sealed unsafe class Connection : ICallEngine
                 {
                     case WireKind.SendersPort:
                     case WireKind.Dead:
+                    case WireKind.ThirdParty:
                         break;
                     case WireKind.ReceiversPort:
                         if (!Grants.ContainsKey(wire[i].Name) && !DeadHandles.ContainsKey(wire[i].Name)) return Errno.EBADMSG;
@@ -740,6 +977,9 @@ internal sealed unsafe class Connection : ICallEngine
                     case WireKind.SendersPort: s = _space.ReceiveRemoteSend(this, wire[i].Name); break;
                     case WireKind.ReceiversPort:
                         s = Grants.TryGetValue(wire[i].Name, out var g) && !g.Port.IsDestroyed ? _space.MakeLocalSend(g.Port) : _space.MakeDeadName();
+                        break;
+                    case WireKind.ThirdParty:
+                        s = thirdConn![i] is { } tc && !tc.IsClosed ? _space.ReceiveRemoteSend(tc, thirdHandle[i]) : _space.MakeDeadName();
                         break;
                     default: s = _space.MakeDeadName(); break;
                 }

@@ -4,7 +4,7 @@ namespace Hurd.Ipc.Transport;
 /// The layout of a connection's shared memory (one memfd, mapped by both processes).
 /// Side 0 is the process that accepted the connection, side 1 the one that connected.
 /// <code>
-/// 0x0000  control page: u64 magic, u32 version; per side s at 64+64*s: i32 pid, i32 alive, i32 running (cpu+1, 0 = not running)
+/// 0x0000  control page: u64 magic, u32 version; per side s at 64+64*s: i32 pid, i32 alive, i32 running (cpu+1 running, -(cpu+1) asleep), u64 merge nonce at +16
 /// 0x1000  ring header of side 0's outgoing ring (head word at +0, tail word at +64)
 /// 0x2000  ring header of side 1's outgoing ring
 /// 0x3000  side 0's call slots: 64 x 64-byte lines, reply word at +0 of line i
@@ -64,4 +64,7 @@ internal enum WireKind : byte
     ReceiversPort = 2,
     /// <summary>A dead name.</summary>
     Dead = 3,
+    /// <summary>A port of a third process: Name is the tag of a ticket (a socket standing for one send right, minted by
+    /// the port's owner) that the sender passed by SCM_RIGHTS on this connection's socket just before the message.</summary>
+    ThirdParty = 4,
 }

@@ -84,19 +84,37 @@ public sealed unsafe class Server
         Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, c.Socket, null);
     }
 
-    internal long AddListener(Listener l)
+    /// <summary>Adds a listening socket or a ticket to the epoll set; returns its id.</summary>
+    internal long AddSource(IEpollSource src)
     {
         long id = Interlocked.Increment(ref s_nextObject);
-        _objects[id] = l;
-        var ev = new Libc.epoll_event { events = Libc.EPOLLIN, data = ((ulong)id << 2) | 2 };
-        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, l.Fd, &ev);
+        src.Id = id;
+        _objects[id] = src;
+        var ev = new Libc.epoll_event { events = Libc.EPOLLIN | Libc.EPOLLRDHUP, data = ((ulong)id << 2) | 2 };
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, src.Fd, &ev);
         return id;
     }
 
-    internal void RemoveListener(long id, int fd)
+    internal void RemoveSource(IEpollSource src)
     {
-        _objects.TryRemove(id, out _);
-        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, fd, null);
+        _objects.TryRemove(src.Id, out _);
+        Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, src.Fd, null);
+    }
+
+    /// <summary>An open connection whose peer is process <paramref name="pid"/>, if any.</summary>
+    internal Connection? FindConnectionTo(int pid)
+    {
+        foreach (var o in _objects.Values)
+            if (o is Connection c && !c.IsClosed && c.Peer.Pid == pid) return c;
+        return null;
+    }
+
+    /// <summary>The open connection whose peer is <paramref name="pid"/> and wrote <paramref name="nonce"/> in its merge word.</summary>
+    internal Connection? FindConnectionByNonce(int pid, ulong nonce)
+    {
+        foreach (var o in _objects.Values)
+            if (o is Connection c && !c.IsClosed && c.Peer.Pid == pid && c.PeerMergeNonceIs(nonce)) return c;
+        return null;
     }
 
     internal void Enqueue(Connection c)
@@ -125,7 +143,7 @@ public sealed unsafe class Server
             {
                 if (kind == 0) Serve(w, (Connection)o);
                 else if (kind == 1) ((Connection)o).OnSocketEvent(ev.events);
-                else if (kind == 2) ((Listener)o).AcceptAll();
+                else if (kind == 2) ((IEpollSource)o).OnEvent(ev.events);
             }
             catch (Exception e) { Trace.WriteLine($"ipc worker: {e}"); }
         }
@@ -214,6 +232,57 @@ public sealed unsafe class Server
         if (c.HasRecords) { c.GraceMisses = 0; return true; }
         c.GraceMisses++;
         return false;
+    }
+}
+
+/// <summary>Something besides a connection in the worker pool's epoll set (a listening socket, a ticket).</summary>
+internal interface IEpollSource
+{
+    long Id { get; set; }
+    int Fd { get; }
+    void OnEvent(uint events);
+}
+
+/// <summary>
+/// A ticket: our end of a socket pair that stands for one send right to <see cref="Port"/> (counted as a sender
+/// while it exists). Its other end was handed to a client, which passes it on to a third process; that process
+/// redeems it by sending Attach: "new" (set up a connection on this very socket, granting the port), or "merge"
+/// with a nonce it wrote into an existing connection's shared page (we grant the port on that connection, after
+/// checking that its peer is the process on the other end of the ticket). A ticket is used once; if its other end
+/// is closed unused, the send right it stood for is dropped.
+/// </summary>
+internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port) : IEpollSource
+{
+    private int _done;
+    public long Id { get; set; }
+    public int Fd { get; } = fd;
+    public ReceivePort Port { get; } = port;
+
+    public void OnEvent(uint events)
+    {
+        if (Interlocked.Exchange(ref _done, 1) != 0) return;
+        space.Server.RemoveSource(this);
+        try
+        {
+            if (!Connection.RecvControl(Fd, 0, out var c) || c.Op != 4 || !Libc.PeerCred(Fd, out var cred) || Port.IsDestroyed)
+            {
+                if (!Port.IsDestroyed) Connection.SendControl(Fd, 5, 0, 1UL);
+                Libc.close(Fd);
+                return;
+            }
+            if (c.A == 0)
+            {
+                Connection.Accept(space, Fd, Port);
+                return;
+            }
+            var conn = space.Server.FindConnectionByNonce(cred.pid, c.B);
+            uint handle = 0;
+            if (conn is not null)
+                lock (space.Lock) { if (!conn.IsClosed && !Port.IsDestroyed) handle = conn.GrantUnlocked(Port).Handle; }
+            Connection.SendControl(Fd, 5, handle, handle != 0 ? 0 : 1UL);
+            Libc.close(Fd);
+        }
+        finally { Port.DropSend(1); }
     }
 }
 
