@@ -121,7 +121,7 @@ public class MountTests
         try
         {
             string dll = typeof(MemFs).Assembly.Location;
-            var psi = new ProcessStartInfo(DotnetHost(), ["exec", dll, "daemon", dir, "-f"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var psi = new ProcessStartInfo(TestMount.DotnetHost(), ["exec", dll, "daemon", dir, "-f"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             daemon = Process.Start(psi)!;
             string? line = await daemon.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(line == "ready", "daemon said: " + line + " " + (daemon.HasExited ? await daemon.StandardError.ReadToEndAsync() : ""));
@@ -200,12 +200,86 @@ public class MountTests
         finally { TestMount.Cleanup(dir); }
     }
 
-    private static string DotnetHost()
+    [Fact(Timeout = 180000)]
+    public async Task FstabStyleMount_ThroughMountFuse3_GoesToTheBackground_AndPlainUmountEndsIt()
     {
-        string? p = Environment.ProcessPath;
-        if (p != null && Path.GetFileNameWithoutExtension(p) == "dotnet") return p;
-        string? root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
-        if (root != null && File.Exists(Path.Combine(root, "dotnet"))) return Path.Combine(root, "dotnet");
-        return "dotnet";
+        if (!TestMount.CanMount || !File.Exists("/sbin/mount.fuse3") && !File.Exists("/usr/sbin/mount.fuse3")) return;
+        string dir = TestMount.NewMountPoint();
+        string bin = Path.Combine(Path.GetTempPath(), "hurd-fuse-bin-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(bin);
+        try
+        {
+            // An fstab line "PROG#SOURCE DIR fuse OPTS" (or "SOURCE DIR fuse.PROG OPTS" with PROG in root's PATH):
+            // mount(8) runs mount.fuse3, which runs "PROG SOURCE DIR -o OPTS". mount(8) resets PATH for helpers,
+            // so the test names its wrapper by absolute path.
+            string wrapper = Path.Combine(bin, TestMount.Subtype);
+            await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec '{TestMount.DotnetHost()}' exec '{typeof(MemFs).Assembly.Location}' daemon \"$@\"\n");
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(wrapper, (UnixFileMode)0x1ED);
+            var m = await TestMount.Run("/", "mount", "-t", "fuse", "-o", "nodev,nosuid", wrapper + "#memfs", dir);
+            Assert.True(m.ExitCode == 0, $"mount exited {m.ExitCode}: {m.Stdout} {m.Stderr}");
+            Assert.True(TestMount.IsMounted(dir));
+            Assert.Equal("Hello, world!\n", await TestMount.Sh(dir, "cat hello"));
+            Assert.True(TestMount.AnyProcessMentioning(dir)); // the daemon serves in the background
+            var u = await TestMount.Run("/", "umount", dir);
+            Assert.True(u.ExitCode == 0, u.Stderr);
+            Assert.False(TestMount.IsMounted(dir));
+            // Unmounted, the daemon's readers see ENODEV and it exits by itself.
+            for (int i = 0; i < 300 && TestMount.AnyProcessMentioning(dir); i++) await Task.Delay(100);
+            Assert.False(TestMount.AnyProcessMentioning(dir));
+        }
+        finally
+        {
+            TestMount.KillProcessesMentioning(dir);
+            TestMount.Cleanup(dir);
+            try { Directory.Delete(bin, true); } catch { }
+        }
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task NotRoot_MountsThroughFusermount3_AndUnmountsWithFusermount3()
+    {
+        if (!TestMount.CanMount) return;
+        const string nobody = "65534";
+        string[] asNobody = ["--reuid=" + nobody, "--regid=" + nobody, "--clear-groups"];
+        string dll = typeof(MemFs).Assembly.Location, host = TestMount.DotnetHost();
+        // Needs setpriv, fusermount3, and a dotnet and test assembly that user nobody can reach (not so under /root).
+        try
+        {
+            var probe = await TestMount.Run("/", "setpriv", [.. asNobody, "sh", "-c", $"test -r '{dll}' && test -x '{host}' && command -v fusermount3"]);
+            if (probe.ExitCode != 0) return;
+        }
+        catch (System.ComponentModel.Win32Exception) { return; }
+        string dir = TestMount.NewMountPoint();
+        Process? daemon = null;
+        try
+        {
+            await TestMount.Run("/", "chown", nobody + ":" + nobody, dir);
+            var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in (string[])[.. asNobody, "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", host, "exec", dll, "daemon", dir, "-f"]) psi.ArgumentList.Add(a);
+            daemon = Process.Start(psi)!;
+            string? line = await daemon.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            if (line != "ready")
+            {
+                await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                string err = await daemon.StandardError.ReadToEndAsync();
+                // fusermount3 needs its setuid bit to work; sandboxes (nosuid, no_new_privs) take it away.
+                if (err.Contains("failed to open /dev/fuse: Permission denied", StringComparison.Ordinal)) return;
+                Assert.Fail("daemon said: " + line + " " + err);
+            }
+            Assert.Equal("ready", line);
+            Assert.True(TestMount.IsMounted(dir));
+            var cat = await TestMount.Run("/", "setpriv", [.. asNobody, "cat", Path.Combine(dir, "hello")]);
+            Assert.Equal("Hello, world!\n", cat.Stdout);
+            var u = await TestMount.Run("/", "setpriv", [.. asNobody, "fusermount3", "-u", dir]);
+            Assert.True(u.ExitCode == 0, u.Stderr);
+            Assert.False(TestMount.IsMounted(dir));
+            await daemon.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            if (daemon is { HasExited: false }) daemon.Kill();
+            daemon?.Dispose();
+            TestMount.Cleanup(dir);
+        }
     }
 }

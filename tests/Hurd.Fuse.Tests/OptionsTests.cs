@@ -52,4 +52,13 @@ public class OptionsTests
         var o = new FuseMountOptions { Subtype = "hello", FsName = "a,b", AllowOther = true };
         Assert.Equal("rw,nosuid,nodev,exec,fsname=a\\,b,subtype=hello,allow_other", o.FusermountOptions());
     }
+
+    [Fact(Timeout = 10000)]
+    public async Task Help_NeedsNoMountPoint()
+    {
+        await Task.Yield();
+        Assert.True(FuseMountOptions.TryParse(["--help"], out var o, out _));
+        Assert.True(o.ShowHelp);
+        Assert.Contains("-o default_permissions", FuseMountOptions.Help);
+    }
 }

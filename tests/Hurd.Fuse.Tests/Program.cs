@@ -4,7 +4,8 @@ namespace Hurd.Fuse.Tests;
 
 /// <summary>
 /// The test assembly's entry point. The test host never calls it; the crash tests run
-/// <c>dotnet exec Hurd.Fuse.Tests.dll daemon MOUNTPOINT [-o opts]</c> to get a real daemon process they can kill -9.
+/// <c>dotnet exec Hurd.Fuse.Tests.dll daemon [SOURCE] MOUNTPOINT [-o opts] [-f]</c> to get a real daemon process
+/// they can kill -9, and through a wrapper named <c>hurdfusetest</c> as <c>mount -t fuse.hurdfusetest</c> runs it.
 /// </summary>
 public static class Program
 {
@@ -21,6 +22,8 @@ public static class Program
             return 2;
         }
         options.Subtype = TestMount.Subtype;
+        // Started by mount(8) through mount.fuse3 (an fstab line): go to the background once mounted.
+        if (FuseDaemon.Background(options, args) is int code) return code;
         var fs = new MemFs();
         fs.AddFile("hello", "Hello, world!\n");
         using var session = FuseSession.Mount(fs, options);

@@ -24,7 +24,8 @@ public sealed class FuseMountOptions
     public string? FsName { get; set; }
     /// <summary>The filesystem type is <c>fuse.</c> + this (subtype=).</summary>
     public string Subtype { get; set; } = "hurd";
-    /// <summary>Let every user of the machine in (allow_other); the filesystem decides permissions. Default true, as on the Hurd.</summary>
+    /// <summary>Let every user of the machine in (allow_other); the filesystem decides permissions. Default true, as on the Hurd.
+    /// Through fusermount3 it is asked for only if root or /etc/fuse.conf says user_allow_other (<see cref="UserAllowOther"/>).</summary>
     public bool AllowOther { get; set; } = true;
     /// <summary>Let the kernel check permissions from mode/uid/gid (default_permissions); no ACCESS requests then.</summary>
     public bool DefaultPermissions { get; set; }
@@ -48,6 +49,10 @@ public sealed class FuseMountOptions
     public bool Debug { get; set; }
     /// <summary>Single-threaded (-s): one reader.</summary>
     public bool SingleThreaded { get; set; }
+    /// <summary>-h / --help was given: print <see cref="Help"/> (and the program's own options) and exit 0; the mount point may be missing.</summary>
+    public bool ShowHelp { get; set; }
+    /// <summary>-V / --version was given.</summary>
+    public bool ShowVersion { get; set; }
     /// <summary>Mount through fusermount3 (SCM_RIGHTS) rather than mount(2); null: only when not root.</summary>
     public bool? UseFusermount { get; set; }
     /// <summary>Positional arguments before the mount point (mount.fuse3 passes the fstab source first).</summary>
@@ -81,6 +86,8 @@ public sealed class FuseMountOptions
                 case "-f": options.Foreground = true; continue;
                 case "-d": case "--debug": options.Debug = true; options.Foreground = true; continue;
                 case "-s": options.SingleThreaded = true; options.Readers = 1; continue;
+                case "-h": case "--help": options.ShowHelp = true; continue;
+                case "-V": case "--version": options.ShowVersion = true; continue;
                 case "-o":
                     if (i + 1 >= args.Count) { error = "option '-o' requires an argument"; return false; }
                     if (!options.ApplyOptions(args[++i], out error)) return false;
@@ -94,11 +101,31 @@ public sealed class FuseMountOptions
             error = $"unknown option '{a}'";
             return false;
         }
-        if (positional.Count == 0) { error = "missing mount point"; return false; }
+        if (positional.Count == 0)
+        {
+            if (options.ShowHelp || options.ShowVersion) return true;
+            error = "missing mount point";
+            return false;
+        }
         options.MountPoint = positional[^1];
         options.Positional.AddRange(positional.Take(positional.Count - 1));
         return true;
     }
+
+    /// <summary>The standard options, for a daemon's --help (after its own usage line).</summary>
+    public const string Help =
+        "FUSE options:\n" +
+        "    -h   --help             print help\n" +
+        "    -V   --version          print version\n" +
+        "    -d   -o debug           debug output (implies -f)\n" +
+        "    -f                      stay in the foreground\n" +
+        "    -s                      one reader thread\n" +
+        "    -o allow_other          let every user in (the default; the filesystem checks permissions)\n" +
+        "    -o default_permissions  let the kernel check permissions from mode, uid and gid\n" +
+        "    -o ro|rw, [no]suid, [no]dev, [no]exec, noatime, relatime, sync, dirsync\n" +
+        "    -o fsname=NAME          the source shown in /proc/mounts\n" +
+        "    -o subtype=NAME         the type is fuse.NAME\n" +
+        "    -o max_read=N, max_write=N, threads=N\n";
 
     /// <summary>Applies a comma-separated option list (the argument of -o). Commas may be escaped with a backslash.</summary>
     public bool ApplyOptions(string list, out string? error)
@@ -113,6 +140,7 @@ public sealed class FuseMountOptions
             switch (key)
             {
                 case "allow_other": AllowOther = true; break;
+                case "debug": Debug = true; Foreground = true; break;
                 case "default_permissions": DefaultPermissions = true; break;
                 case "ro": ReadOnly = true; break;
                 case "rw": ReadOnly = false; break;
@@ -174,10 +202,21 @@ public sealed class FuseMountOptions
     {
         var o = new List<string> { ReadOnly ? "ro" : "rw", NoSuid ? "nosuid" : "suid", NoDev ? "nodev" : "dev", NoExec ? "noexec" : "exec",
             "fsname=" + Escape(FsName ?? Subtype), "subtype=" + Escape(Subtype) };
-        if (AllowOther) o.Add("allow_other");
+        if (AllowOther && (Interop.FuseLibc.geteuid() == 0 || UserAllowOther())) o.Add("allow_other");
         if (DefaultPermissions) o.Add("default_permissions");
         if (MaxRead != 0) o.Add("max_read=" + MaxRead);
         return string.Join(',', o);
+    }
+
+    /// <summary>
+    /// True if /etc/fuse.conf permits allow_other to users (user_allow_other). Without it fusermount3 refuses
+    /// allow_other, so a daemon that is not root mounts for its own user only instead of failing.
+    /// </summary>
+    public static bool UserAllowOther()
+    {
+        try { return File.ReadLines("/etc/fuse.conf").Any(l => l.Trim() == "user_allow_other"); }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 
     internal static string Escape(string s) => s.Replace("\\", "\\\\").Replace(",", "\\,");
