@@ -1,28 +1,30 @@
 namespace Hurd.Tmpfs;
 
 /// <summary>
-/// The pages of one sparse file: a directly indexed array for the first GiB (grown as written), a dictionary above.
-/// A missing page is a hole. Not thread-safe: the file's lock guards it.
+/// The pages of one sparse file, as page numbers of a <see cref="PagePool"/> (0 = hole): a directly indexed array for
+/// the first GiB (grown as written), a dictionary above. Not thread-safe: the file's lock guards it.
 /// </summary>
 internal sealed class PageMap
 {
     /// <summary>Pages below this index live in the array.</summary>
     internal const long LowPages = 1 << 18;
 
-    byte[]?[] low = [];
-    Dictionary<long, byte[]>? high;
+    int[] low = [];
+    Dictionary<long, int>? high;
 
     /// <summary>Number of pages present.</summary>
     public long Count { get; private set; }
 
-    public byte[]? Get(long i)
+    /// <summary>The page number at index <paramref name="i"/>, or 0 for a hole.</summary>
+    public int Get(long i)
     {
         if (i < low.Length) return low[i];
         if (i >= LowPages && high is not null && high.TryGetValue(i, out var p)) return p;
-        return null;
+        return 0;
     }
 
-    public void Set(long i, byte[] page)
+    /// <summary>Stores page number <paramref name="page"/> (≥ 1) at a hole.</summary>
+    public void Set(long i, int page)
     {
         if (i < LowPages)
         {
@@ -32,7 +34,7 @@ internal sealed class PageMap
                 while (n <= i) n *= 2;
                 Array.Resize(ref low, (int)Math.Min(n, LowPages));
             }
-            if (low[i] is null) Count++;
+            if (low[i] == 0) Count++;
             low[i] = page;
         }
         else
@@ -43,31 +45,23 @@ internal sealed class PageMap
         }
     }
 
-    /// <summary>Removes pages with index in [<paramref name="from"/>, <paramref name="to"/>); returns how many were present.</summary>
-    public long RemoveRange(long from, long to)
+    /// <summary>Removes pages with index in [<paramref name="from"/>, <paramref name="to"/>), passing each page number to
+    /// <paramref name="freed"/>; returns how many were present.</summary>
+    public long RemoveRange(long from, long to, PagePool pool)
     {
         long removed = 0;
         if (from < low.Length)
         {
             long end = Math.Min(to, low.Length);
             for (long i = from; i < end; i++)
-                if (low[i] is not null) { low[i] = null; removed++; }
+                if (low[i] != 0) { pool.Free(low[i]); low[i] = 0; removed++; }
         }
         if (high is not null && to > LowPages && high.Count > 0)
         {
-            long span = to - Math.Max(from, LowPages);
-            if (span <= high.Count * 4L)
-            {
-                for (long i = Math.Max(from, LowPages); i < to; i++)
-                    if (high.Remove(i)) removed++;
-            }
-            else
-            {
-                var keys = new List<long>();
-                foreach (var k in high.Keys) if (k >= from && k < to) keys.Add(k);
-                foreach (var k in keys) high.Remove(k);
-                removed += keys.Count;
-            }
+            var keys = new List<long>();
+            foreach (var k in high.Keys) if (k >= from && k < to) keys.Add(k);
+            foreach (var k in keys) { pool.Free(high[k]); high.Remove(k); }
+            removed += keys.Count;
         }
         Count -= removed;
         return removed;
@@ -80,7 +74,7 @@ internal sealed class PageMap
         if (from < low.Length)
         {
             long end = Math.Min(to, low.Length);
-            for (long i = from; i < end; i++) if (low[i] is not null) n++;
+            for (long i = from; i < end; i++) if (low[i] != 0) n++;
         }
         if (high is not null && to > LowPages)
             foreach (var k in high.Keys) if (k >= from && k < to) n++;
@@ -90,7 +84,7 @@ internal sealed class PageMap
     /// <summary>The first present page index ≥ <paramref name="from"/>, or -1.</summary>
     public long NextPresent(long from)
     {
-        for (long i = from; i < low.Length; i++) if (low[i] is not null) return i;
+        for (long i = from; i < low.Length; i++) if (low[i] != 0) return i;
         if (high is null || high.Count == 0) return -1;
         long best = -1;
         foreach (var k in high.Keys) if (k >= from && (best < 0 || k < best)) best = k;
@@ -101,7 +95,7 @@ internal sealed class PageMap
     public long NextAbsent(long from)
     {
         long i = from;
-        for (; i < low.Length; i++) if (low[i] is null) return i;
+        for (; i < low.Length; i++) if (low[i] == 0) return i;
         if (i < LowPages) return i;
         if (high is null) return i;
         while (high.ContainsKey(i)) i++;

@@ -13,6 +13,11 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
     readonly PageMap pages = new();
     long size;
 
+    PagePool Pool => Fs.Pages;
+
+    /// <summary>The bytes of page number <paramref name="id"/> (≥ 1).</summary>
+    Span<byte> Bytes(int id) => Pool.Page(id);
+
     internal TmpfsFile(TmpfsFileSystem fs, ulong ino, in NewNode attrs) : base(fs, ino, attrs) { nlink = 1; }
 
     /// <summary>The file size.</summary>
@@ -31,7 +36,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
     {
         lock (Lock)
         {
-            long n = pages.RemoveRange(0, long.MaxValue);
+            long n = pages.RemoveRange(0, long.MaxValue, Pool);
             Fs.Release(n * P);
         }
     }
@@ -50,9 +55,9 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 long pos = offset + done;
                 int inPage = (int)(pos & (P - 1));
                 int chunk = Math.Min(P - inPage, n - done);
-                var page = pages.Get(pos / P);
-                if (page is null) buffer.Slice(done, chunk).Clear();
-                else page.AsSpan(inPage, chunk).CopyTo(buffer.Slice(done, chunk));
+                int page = pages.Get(pos / P);
+                if (page == 0) buffer.Slice(done, chunk).Clear();
+                else Bytes(page).Slice(inPage, chunk).CopyTo(buffer.Slice(done, chunk));
                 done += chunk;
             }
             read = n;
@@ -84,14 +89,14 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 int inPage = (int)(pos & (P - 1));
                 int chunk = Math.Min(P - inPage, n - done);
                 long idx = pos / P;
-                var page = pages.Get(idx);
-                if (page is null)
+                int page = pages.Get(idx);
+                if (page == 0)
                 {
                     if (!Fs.TryReserve(P)) break;
-                    page = new byte[P];
+                    page = Pool.Allocate();
                     pages.Set(idx, page);
                 }
-                data.Slice(done, chunk).CopyTo(page.AsSpan(inPage));
+                data.Slice(done, chunk).CopyTo(Bytes(page)[inPage..]);
                 done += chunk;
             }
             if (done == 0) return Errno.ENOSPC;
@@ -110,21 +115,22 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
         long firstFull = (from + P - 1) / P, lastFull = to / P; // full pages: [firstFull, lastFull)
         if (firstFull > lastFull) // inside one page
         {
-            var page = pages.Get(from / P);
-            page?.AsSpan((int)(from % P), (int)(to - from)).Clear();
+            int page = pages.Get(from / P);
+            if (page != 0) Bytes(page).Slice((int)(from % P), (int)(to - from)).Clear();
             return;
         }
-        if (from % P != 0) pages.Get(from / P)?.AsSpan((int)(from % P)).Clear();
-        if (to % P != 0) pages.Get(to / P)?.AsSpan(0, (int)(to % P)).Clear();
+        int head = from % P != 0 ? pages.Get(from / P) : 0, tail = to % P != 0 ? pages.Get(to / P) : 0;
+        if (head != 0) Bytes(head)[(int)(from % P)..].Clear();
+        if (tail != 0) Bytes(tail)[..(int)(to % P)].Clear();
         if (deallocate)
         {
-            long n = pages.RemoveRange(firstFull, lastFull);
+            long n = pages.RemoveRange(firstFull, lastFull, Pool);
             Fs.Release(n * P);
         }
         else
         {
             for (long i = pages.NextPresent(firstFull); i >= 0 && i < lastFull; i = pages.NextPresent(i + 1))
-                pages.Get(i)!.AsSpan().Clear();
+                Bytes(pages.Get(i)).Clear();
         }
     }
 
@@ -138,8 +144,9 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
             if (newSize < size)
             {
                 long keep = (newSize + P - 1) / P;
-                Fs.Release(pages.RemoveRange(keep, long.MaxValue) * P);
-                if (newSize % P != 0) pages.Get(newSize / P)?.AsSpan((int)(newSize % P)).Clear();
+                Fs.Release(pages.RemoveRange(keep, long.MaxValue, Pool) * P);
+                int last = newSize % P != 0 ? pages.Get(newSize / P) : 0;
+                if (last != 0) Bytes(last)[(int)(newSize % P)..].Clear();
             }
             size = newSize;
             mtime = ctime = TimeSpec.Now();
@@ -166,7 +173,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
             long missing = (last - first) - pages.CountRange(first, last);
             if (missing > 0 && (missing > long.MaxValue / P || !Fs.TryReserve(missing * P))) return Errno.ENOSPC;
             if ((mode & FallocateMode.ZeroRange) != 0) ZeroRange(offset, end, deallocate: false);
-            for (long i = pages.NextAbsent(first); i < last; i = pages.NextAbsent(i + 1)) pages.Set(i, new byte[P]);
+            for (long i = pages.NextAbsent(first); i < last; i = pages.NextAbsent(i + 1)) pages.Set(i, Pool.Allocate());
             if ((mode & FallocateMode.KeepSize) == 0 && end > size) size = end;
             var now = TimeSpec.Now();
             ctime = now;
@@ -215,21 +222,21 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
             {
                 long sp = sourceOffset + done, dp = offset + done;
                 int chunk = (int)Math.Min(Math.Min(P - (sp % P), P - (dp % P)), n - done);
-                var spage = src.pages.Get(sp / P);
-                var dpage = pages.Get(dp / P);
-                if (spage is null)
+                int spage = src.pages.Get(sp / P);
+                int dpage = pages.Get(dp / P);
+                if (spage == 0)
                 {
-                    dpage?.AsSpan((int)(dp % P), chunk).Clear(); // a hole copies as a hole
+                    if (dpage != 0) Bytes(dpage).Slice((int)(dp % P), chunk).Clear(); // a hole copies as a hole
                 }
                 else
                 {
-                    if (dpage is null)
+                    if (dpage == 0)
                     {
                         if (!Fs.TryReserve(P)) break;
-                        dpage = new byte[P];
+                        dpage = Pool.Allocate();
                         pages.Set(dp / P, dpage);
                     }
-                    spage.AsSpan((int)(sp % P), chunk).CopyTo(dpage.AsSpan((int)(dp % P)));
+                    Bytes(spage).Slice((int)(sp % P), chunk).CopyTo(Bytes(dpage)[(int)(dp % P)..]);
                 }
                 done += chunk;
             }

@@ -11,7 +11,7 @@ namespace Hurd.Tmpfs;
 /// namespace-wide invariants (parents, link counts, rename's subtree rule); lookups and readdir take it shared, mutations
 /// exclusive. Each node's <see cref="Node.Lock"/> guards its data and attributes and is taken after <see cref="Tree"/>,
 /// never before it; two file locks are taken in inode order.</para>
-/// <para>Accounting: data is stored in 4 KiB pages, allocated on write (sparse files cost only their written pages).
+/// <para>Accounting: data is stored in 4 KiB pages (from <see cref="PagePool"/> slabs), allocated on write (sparse files cost only their written pages).
 /// The size limit counts pages, directory entries (<see cref="DirentSize"/>), symlink targets, xattrs and passive
 /// translator records; the inode limit counts nodes. A node is freed when its last link and its last open are gone.</para>
 /// </remarks>
@@ -42,6 +42,9 @@ public sealed class TmpfsFileSystem
 
     /// <summary>The root directory.</summary>
     public TmpfsDirectory Root { get; }
+
+    /// <summary>The pages of every file.</summary>
+    internal PagePool Pages { get; } = new();
 
     /// <summary>The namespace lock (see remarks on the class).</summary>
     /// <remarks>Recursive so that a readdir sink may look entries up (READDIRPLUS) while the listing holds it.</remarks>
