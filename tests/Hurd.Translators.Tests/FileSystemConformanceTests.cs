@@ -548,6 +548,44 @@ public abstract partial class FileSystemConformanceTests
     }
 
     [Fact(Timeout = T)]
+    public async Task OverlongPaths_AreENAMETOOLONG()
+    {
+        await Task.Yield();
+        using var fs = CreateFileSystem();
+        var c = Root(fs);
+        // an absolute symlink whose retry name would not fit in 1024 bytes
+        Assert.Equal(Errno.OK, c.Symlink("/" + new string('x', 1100), "abs"));
+        Assert.Equal(Errno.ENAMETOOLONG, c.Lookup("abs", OpenFlags.Read, out _));
+        // relative symlinks that expand past PATH_MAX
+        Assert.Equal(Errno.OK, c.Mkdir("d"));
+        string seg = new('s', 200);
+        Assert.Equal(Errno.OK, c.Symlink(string.Join('/', Enumerable.Repeat(".", 2000)) + "/long", "d/l"));
+        Assert.Equal(Errno.OK, c.Symlink(string.Join('/', Enumerable.Repeat("l", 1500)), "d/ll"));
+        Assert.Equal(Errno.ENAMETOOLONG, c.Lookup("d/ll/" + string.Join('/', Enumerable.Repeat(seg, 10)), OpenFlags.Read, out _));
+        Assert.Equal(Errno.ENAMETOOLONG, c.Symlink(new string('t', 4096), "d/toolong"));
+    }
+
+    [Fact(Timeout = T)]
+    public async Task StatusFlags_CanBeChangedOnAnOpenFile()
+    {
+        await Task.Yield();
+        using var fs = CreateFileSystem();
+        var c = Root(fs);
+        Assert.Equal(Errno.OK, c.WriteFile("f", "abc"));
+        Assert.Equal(Errno.OK, c.Open("f", OpenFlags.Read | OpenFlags.Write, out var p));
+        try
+        {
+            p.File.SetStatusFlags(OpenFlags.Append | OpenFlags.Read | OpenFlags.Exec); // access modes do not change
+            Assert.Equal(OpenFlags.Read | OpenFlags.Write | OpenFlags.Append, p.File.Flags);
+            Assert.Equal(Errno.OK, Calls.IoWrite(p, 0, B("d"), out _));
+            p.File.SetStatusFlags(OpenFlags.None);
+            Assert.Equal(Errno.OK, Calls.IoWrite(p, 0, B("X"), out _));
+        }
+        finally { p.Release(); }
+        Assert.Equal("Xbcd", c.ReadText("f"));
+    }
+
+    [Fact(Timeout = T)]
     public async Task DotDotAtTheRoot_IsRetryReauth_WithTheRest()
     {
         await Task.Yield();

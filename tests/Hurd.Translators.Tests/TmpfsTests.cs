@@ -209,6 +209,31 @@ public sealed class TmpfsTests
     }
 
     [Fact(Timeout = T)]
+    public async Task CopyFileRange_KeepsHoles()
+    {
+        await Task.Yield();
+        var (fs, root) = Make("64M");
+        Assert.Equal(Errno.OK, root.Open("src", OpenFlags.Read | OpenFlags.Write | OpenFlags.Create, out var s));
+        Assert.Equal(Errno.OK, root.Open("dst", OpenFlags.Read | OpenFlags.Write | OpenFlags.Create, out var d));
+        try
+        {
+            Assert.Equal(Errno.OK, Calls.IoWrite(s, 0, "head"u8, out _));
+            Assert.Equal(Errno.OK, Calls.IoWrite(s, 32L << 20, "tail"u8, out _));
+            long used = fs.UsedBytes;
+            Assert.Equal(Errno.OK, Calls.CopyFileRange(s, 0, d, 0, 64L << 20, out long n));
+            Assert.Equal((32L << 20) + 4, n);
+            Assert.Equal(Errno.OK, Calls.IoStat(d, out var st));
+            Assert.Equal((32L << 20) + 4, st.Size);
+            Assert.Equal(16, st.Blocks); // two pages, not 32 MiB
+            Assert.Equal(used + 2 * 4096, fs.UsedBytes);
+            var buf = new byte[4];
+            Assert.Equal(Errno.OK, Calls.IoRead(d, 32L << 20, buf, out _));
+            Assert.Equal("tail"u8.ToArray(), buf);
+        }
+        finally { s.Release(); d.Release(); }
+    }
+
+    [Fact(Timeout = T)]
     public async Task ReadOnly_RefusesEveryChange()
     {
         await Task.Yield();
