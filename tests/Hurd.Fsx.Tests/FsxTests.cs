@@ -167,6 +167,7 @@ public class FsxTests
     [InlineData("symlink path=s0 target=../../etc")]
     [InlineData("rename path=d0 path2=d0/../../x")]
     [InlineData("frobnicate path=f0")]
+    [InlineData("read slot=9 len=10")]
     public async Task Parse_RefusesEscapingPathsAndUnknownOps(string line)
     {
         await Task.Yield();

@@ -74,23 +74,32 @@ public static class Fsx
     /// <summary>Canonical absolute roots; refuses "/", equal roots, and one root inside the other.</summary>
     internal static (string A, string B) CheckRoots(string dirA, string dirB)
     {
-        string Canon(string d)
+        static string Lexical(string d)
         {
             if (string.IsNullOrWhiteSpace(d)) throw new ArgumentException("empty root directory");
-            Directory.CreateDirectory(d);
-            var full = Path.GetFullPath(d);
-            var info = new DirectoryInfo(full);
-            if (info.LinkTarget != null)
-                full = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
-            full = full.TrimEnd('/');
+            var full = Path.GetFullPath(d).TrimEnd('/');
             if (full.Length == 0) throw new ArgumentException("refusing to use / as a root");
             return full;
         }
-        var a = Canon(dirA);
-        var b = Canon(dirB);
-        if (a == b) throw new ArgumentException($"both roots are {a}");
-        if (a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal))
-            throw new ArgumentException($"one root lies inside the other: {a}, {b}");
+        static void Check(string a, string b)
+        {
+            if (a == b) throw new ArgumentException($"both roots are {a}");
+            if (a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal))
+                throw new ArgumentException($"one root lies inside the other: {a}, {b}");
+        }
+        static string Resolved(string full)
+        {
+            Directory.CreateDirectory(full);
+            var info = new DirectoryInfo(full);
+            var target = info.LinkTarget != null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+            return Lexical(target);
+        }
+        // Lexical check before creating anything, then again once symlinks are resolved.
+        string a = Lexical(dirA), b = Lexical(dirB);
+        Check(a, b);
+        a = Resolved(a);
+        b = Resolved(b);
+        Check(a, b);
         return (a, b);
     }
 }

@@ -264,8 +264,8 @@ public struct FsxOp
             string k = parts[i][..eq], v = parts[i][(eq + 1)..];
             switch (k)
             {
-                case "slot": op.Slot = byte.Parse(v, ci); break;
-                case "slot2": op.Slot2 = byte.Parse(v, ci); break;
+                case "slot": op.Slot = ParseSlot(v); break;
+                case "slot2": op.Slot2 = ParseSlot(v); break;
                 case "path": op.Path = FsxNamespace.Checked(v); break;
                 case "path2": case "target": op.Path2 = FsxNamespace.Checked(v); break;
                 case "xname": op.XName = v; break;
@@ -285,6 +285,13 @@ public struct FsxOp
             }
         }
         return op;
+    }
+
+    private static byte ParseSlot(string v)
+    {
+        int slot = int.Parse(v, CultureInfo.InvariantCulture);
+        if (slot < 0 || slot >= FsxGenerator.Slots) throw new FormatException($"slot {slot} out of range 0..{FsxGenerator.Slots - 1}");
+        return (byte)slot;
     }
 
     /// <summary>Writes ops as a replayable log (one op a line; '#' lines are comments).</summary>

@@ -288,7 +288,7 @@ internal sealed unsafe class FsxSide : IDisposable
         if (Libc.statx(fd, RawString(""), Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &st) != 0) { Result(-1); return; }
         // Only touch bytes below EOF: anything past the last page would raise SIGBUS and kill the tester.
         long size = (long)st.Size;
-        long count = Math.Min(op.Length, size - op.Offset);
+        long count = Math.Min(Math.Min(op.Length, FsxGenerator.MaxTransfer), size - op.Offset);
         if (op.Offset < 0 || count <= 0) { Result(0); return; }
         long pageOff = op.Offset & ~4095L;
         nint mapLen = (nint)(op.Offset - pageOff + count);
