@@ -27,6 +27,22 @@ public class FsxTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task SelfCheck_AsAnUnprivilegedFilesystemUser_Agrees()
+    {
+        await Task.Yield();
+        using var pair = new TmpfsPair();
+        // As root: fsuid/fsgid 65534, so permission checks (EACCES/EPERM) are compared too. Otherwise: as ourselves.
+        bool root = Environment.UserName == "root";
+        var result = Fsx.Run(new FsxOptions
+        {
+            DirA = pair.A, DirB = pair.B, Seed = 500, Ops = 20_000,
+            Uid = root ? 65534u : null, Gid = root ? 65534u : null,
+        });
+        Assert.True(result.Passed, result.Mismatch?.ToString());
+        if (root) Assert.Contains("EACCES", result.Statistics);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task BrokenSide_ShortWrite_IsDetectedAndMinimisedToAShortFailingSequence()
     {
         await Task.Yield();

@@ -263,14 +263,25 @@ public sealed class FsxGenerator
 
     private long Off()
     {
-        int r = _rnd.Next(100);
-        if (r < 50) return _rnd.Next(8192);
-        if (r < 85) return _rnd.Next(1 << 17);
-        if (r < 97) return _rnd.Next(1 << 21);
-        return _rnd.NextInt64(MaxSparseOffset);
+        int r = _rnd.Next(1000);
+        if (r < 500) return _rnd.Next(8192);
+        if (r < 850) return _rnd.Next(1 << 17);
+        if (r < 970) return _rnd.Next(1 << 21);
+        if (r < 996) return _rnd.NextInt64(MaxSparseOffset);
+        return Huge();
     }
 
-    private long TruncSize() => _rnd.Next(6) == 0 ? 0 : Off();
+    /// <summary>Offsets and sizes at the edges of off_t: EFBIG/EINVAL territory, or a huge sparse file.</summary>
+    private long Huge() => _rnd.Next(5) switch
+    {
+        0 => 1L << 40,
+        1 => 1L << 62,
+        2 => long.MaxValue - _rnd.Next(4096),
+        3 => (1L << 44) - _rnd.Next(4096),
+        _ => -_rnd.Next(1, 4096),
+    };
+
+    private long TruncSize() => _rnd.Next(6) == 0 ? 0 : _rnd.Next(100) == 0 ? Huge() : Off();
 
     private int Pattern() => _rnd.Next(FsxNamespace.PatternSize - MaxTransfer);
 
