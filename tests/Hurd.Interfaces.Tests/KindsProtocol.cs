@@ -53,6 +53,9 @@ public interface IKinds
     [Routine(9)]
     Errno portarray(ReadOnlySpan<PortName> ports, [Right(Disposition.MoveSend)] ReadOnlySpan<PortName> moved, out int count);
 
+    [Routine(10)]
+    Errno ints(ReadOnlySpan<int> a, Span<int> negated, out int negatedCount);
+
     [Routine(99)]
     Errno deferred(int x, Span<byte> text, out int textCount, out long y);
 }
@@ -115,6 +118,14 @@ public sealed class KindsImpl : IKinds
     }
 
     public Errno nothing() { Calls++; return Errno.OK; }
+
+    public Errno ints(ReadOnlySpan<int> a, Span<int> negated, out int negatedCount)
+    {
+        Calls++;
+        negatedCount = Math.Min(a.Length, negated.Length);
+        for (int i = 0; i < negatedCount; i++) negated[i] = -a[i];
+        return Errno.OK;
+    }
 
     public int MultiALength, MultiIdsLength, MultiRestLength;
     public PortName[] InPorts = [], InMovedArray = [];

@@ -26,6 +26,12 @@ public static class HurdLimits
 
     /// <summary>The most bytes a file handle (file_getfh) may take.</summary>
     public const int FileHandleMax = 128;
+
+    /// <summary>The most ids in one id vector of an auth handle (uids or gids, effective or available).</summary>
+    public const int IdsMax = 1024;
+
+    /// <summary>The most pids one proc_get*pids reply carries.</summary>
+    public const int PidsMax = 65536;
 }
 
 /// <summary>What the client does after dir_lookup or fsys_getroot (hurd_types.h <c>enum retry_type</c>).</summary>

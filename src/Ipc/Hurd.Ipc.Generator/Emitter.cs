@@ -41,7 +41,8 @@ namespace Hurd.Ipc.Generator
 
         private static bool IsOutArray(ParamModel p) => p.Kind is ParamKind.BytesOut or ParamKind.UIntsOut;
         private static int ElementSize(ParamModel p) => p.Kind == ParamKind.UIntsOut ? 4 : 1;
-        private static string ElementType(ParamModel p) => p.Kind == ParamKind.UIntsOut ? "uint" : "byte";
+        private static string ElementType(ParamModel p) => p.Kind == ParamKind.UIntsOut ? p.Underlying : "byte";
+        private const string MM = "global::System.Runtime.InteropServices.MemoryMarshal";
 
         private static string Signature(ParamModel p)
         {
@@ -68,6 +69,7 @@ namespace Hurd.Ipc.Generator
             ParamKind.Scalar => $"{w}.Write{p.Wire}(({WireType(p.Wire)}){v});",
             ParamKind.Struct => $"{w}.WriteStruct<{p.Type}>(in {v});",
             ParamKind.BytesIn or ParamKind.BytesOut => $"{w}.WriteBytes({v});",
+            ParamKind.UIntsIn or ParamKind.UIntsOut when p.Underlying == "int" => $"{w}.WriteUInt32s({MM}.Cast<int, uint>({v}));",
             ParamKind.UIntsIn or ParamKind.UIntsOut => $"{w}.WriteUInt32s({v});",
             ParamKind.PortsIn => $"{w}.WriteInt32({v}.Length); foreach (var __p in {v}) {w}.WriteOptionalRight(__p, {D}.{p.Disposition});",
             ParamKind.Port => $"{w}.WriteOptionalRight({v}, {D}.{p.Disposition});",
@@ -80,6 +82,7 @@ namespace Hurd.Ipc.Generator
             ParamKind.Scalar => $"({p.Type})({p.Underlying}){r}.Read{p.Wire}()",
             ParamKind.Struct => $"{r}.ReadStruct<{p.Type}>()",
             ParamKind.BytesIn or ParamKind.BytesOut => $"{r}.ReadBytes()",
+            ParamKind.UIntsIn or ParamKind.UIntsOut when p.Underlying == "int" => $"{MM}.Cast<uint, int>({r}.ReadUInt32s())",
             ParamKind.UIntsIn or ParamKind.UIntsOut => $"{r}.ReadUInt32s()",
             ParamKind.Port => $"{r}.ReadOptionalRight(out _)",
             _ => $"new {PR}({r}.ReadOptionalRight(out var __d_{p.Name}), __d_{p.Name})",
@@ -280,7 +283,7 @@ namespace Hurd.Ipc.Generator
                 string type = p.Kind switch
                 {
                     ParamKind.BytesIn => "global::System.ReadOnlySpan<byte>",
-                    ParamKind.UIntsIn => "global::System.ReadOnlySpan<uint>",
+                    ParamKind.UIntsIn => $"global::System.ReadOnlySpan<{p.Underlying}>",
                     _ => p.Type,
                 };
                 sb.AppendLine($"        {type} {P(p)} = {Read("__req.Body", p)};");
@@ -329,7 +332,7 @@ namespace Hurd.Ipc.Generator
                     if (es == 1)
                         sb.AppendLine($"        global::System.Span<byte> {P(a)} = __r_{a.Name};");
                     else
-                        sb.AppendLine($"        global::System.Span<uint> {P(a)} = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(__r_{a.Name});");
+                        sb.AppendLine($"        global::System.Span<{ElementType(a)}> {P(a)} = {MM}.Cast<byte, {ElementType(a)}>(__r_{a.Name});");
                     sb.AppendLine($"        __ahead += 4 + ((__r_{a.Name}.Length + 3) & ~3);");
                     sb.AppendLine($"        int @{a.CountName};");
                 }

@@ -185,7 +185,9 @@ namespace Hurd.Ipc.Generator
             {
                 string def = nt.OriginalDefinition.ToDisplayString();
                 var arg = nt.TypeArguments[0].SpecialType;
-                if (p.RefKind == RefKind.None && def == "System.Span<T>" && (arg == SpecialType.System_Byte || arg == SpecialType.System_UInt32))
+                bool int32 = arg is SpecialType.System_UInt32 or SpecialType.System_Int32;
+                string elem = arg == SpecialType.System_Int32 ? "int" : "uint";
+                if (p.RefKind == RefKind.None && def == "System.Span<T>" && (arg == SpecialType.System_Byte || int32))
                 {
                     var next = i + 1 < m.Parameters.Length ? m.Parameters[i + 1] : null;
                     if (next is null || next.RefKind != RefKind.Out || next.Type.SpecialType != SpecialType.System_Int32)
@@ -198,12 +200,14 @@ namespace Hurd.Ipc.Generator
                     foreach (var a in p.GetAttributes())
                         if (a.AttributeClass?.ToDisplayString() == MaxLengthAttribute && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int mx)
                             max = mx;
-                    return Make(arg == SpecialType.System_Byte ? ParamKind.BytesOut : ParamKind.UIntsOut, max: max, count: next.Name);
+                    return arg == SpecialType.System_Byte
+                        ? Make(ParamKind.BytesOut, max: max, count: next.Name)
+                        : Make(ParamKind.UIntsOut, underlying: elem, max: max, count: next.Name);
                 }
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && arg == SpecialType.System_Byte)
                     return Make(ParamKind.BytesIn);
-                if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && arg == SpecialType.System_UInt32)
-                    return Make(ParamKind.UIntsIn);
+                if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && int32)
+                    return Make(ParamKind.UIntsIn, underlying: elem);
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && nt.TypeArguments[0].ToDisplayString() == PortNameType)
                 {
                     string? disp = Disposition(p, m, loc, diags, "CopySend");
