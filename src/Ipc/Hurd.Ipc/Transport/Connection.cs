@@ -81,6 +81,7 @@ internal sealed unsafe class Connection : ICallEngine
         _outRing = mem + Layout.RingData(side); _inRing = mem + Layout.RingData(_peer);
         _head = (uint)(*_outHead & Layout.PosMask); _cachedTail = _head;
         _tail = (uint)(*_inHead & Layout.PosMask);
+        _knownHead = _publishedTail = _tail;
         _myRunning = (int*)(mem + Layout.SideInfoOffset(side) + 8);
         _peerRunning = (int*)(mem + Layout.SideInfoOffset(_peer) + 8);
         _myAlive = (int*)(mem + Layout.SideInfoOffset(side) + 4);
@@ -132,7 +133,7 @@ internal sealed unsafe class Connection : ICallEngine
             MemoryMarshal.Write(hello[8..], handle);
             MemoryMarshal.Write(hello[12..], 0u);
             ReadOnlySpan<int> fds = [memfd, db0, db1];
-            if (Libc.SendWithFds(sock, hello, fds) != 16) { conn.Close(); conn.Release(); return null; }
+            if (Libc.SendWithFds(sock, hello, fds) != 16) { conn.Close(); return null; }
             space.Server.Register(conn);
             return conn;
         }
@@ -547,33 +548,50 @@ internal sealed unsafe class Connection : ICallEngine
     /// <summary>Tells the peer we dropped <paramref name="count"/> grants of its handle (the last local reference went).</summary>
     public void PostRelease(uint handle, int count)
     {
-        byte* p = Reserve(Layout.RecRelease, 8, Environment.TickCount64 + 5000, out _);
-        if (p is null) return;
-        *(uint*)p = handle; *(int*)(p + 4) = count;
-        Publish();
+        if (!TryAddRef()) return;
+        try
+        {
+            byte* p = Reserve(Layout.RecRelease, 8, Environment.TickCount64 + 5000, out _);
+            if (p is null) return;
+            *(uint*)p = handle; *(int*)(p + 4) = count;
+            Publish();
+        }
+        finally { Release(); }
     }
 
     /// <summary>Tells the peer the port it knew as <paramref name="handle"/> was destroyed.</summary>
     public void PostDead(uint handle)
     {
-        byte* p = Reserve(Layout.RecDead, 8, Environment.TickCount64 + 5000, out _);
-        if (p is null) return;
-        *(uint*)p = handle; *(int*)(p + 4) = 0;
-        Publish();
+        if (!TryAddRef()) return;
+        try
+        {
+            byte* p = Reserve(Layout.RecDead, 8, Environment.TickCount64 + 5000, out _);
+            if (p is null) return;
+            *(uint*)p = handle; *(int*)(p + 4) = 0;
+            Publish();
+        }
+        finally { Release(); }
     }
 
     // ------------------------------------------------------------------ incoming ring (owner only)
 
     /// <summary>True when the incoming ring holds unread records.</summary>
-    public bool HasRecords => (uint)(Volatile.Read(ref *_inHead) & Layout.PosMask) != _tail;
+    public bool HasRecords => _knownHead != _tail || (uint)(Volatile.Read(ref *_inHead) & Layout.PosMask) != _tail;
+
+    private uint _knownHead, _publishedTail;
 
     private int Peek(out byte* payload, out int payloadLen)
     {
         payload = null; payloadLen = 0;
         while (true)
         {
-            uint head = (uint)(Volatile.Read(ref *_inHead) & Layout.PosMask);
-            if (head == _tail) return 0;
+            // Re-read the shared head word only when the records known so far are used up (fewer cache-line trips).
+            if (_tail == _knownHead)
+            {
+                _knownHead = (uint)(Volatile.Read(ref *_inHead) & Layout.PosMask);
+                if (_knownHead == _tail) { if (_publishedTail != _tail) PublishTail(); return 0; }
+            }
+            uint head = _knownHead;
             uint used = (head - _tail) & Layout.PosMask;
             if (used > Layout.RingBytes) return -1;
             uint idx = _tail & Layout.RingMask;
@@ -591,11 +609,14 @@ internal sealed unsafe class Connection : ICallEngine
     private void Advance()
     {
         _tail = (_tail + _curLen) & Layout.PosMask;
-        PublishTail();
+        // Give room back in batches (the producer reads the tail only when it runs out of room), and at once when
+        // the known records are used up or the producer waits for room.
+        if (_tail == _knownHead || ((_tail - _publishedTail) & Layout.PosMask) >= 64 * 1024 || Volatile.Read(ref *_inTail) < 0) PublishTail();
     }
 
     private void PublishTail()
     {
+        _publishedTail = _tail;
         int prev = Interlocked.Exchange(ref *_inTail, (int)_tail);
         if ((prev & Layout.WaitBit) != 0) Libc.FutexWake(_inTail, 1);
     }

@@ -58,8 +58,8 @@ internal sealed class Loopback : ICallEngine
     /// <summary>Translates rights within this space; the receiver gets each with one user reference.</summary>
     internal static Errno TranslateLocal(ReadOnlySpan<RightDescriptor> rights, Span<RightDescriptor> outRights)
     {
+        if (rights.Length == 0) return Errno.OK;
         var space = IpcSpace.Current;
-        var moved = new List<SendEntry>();
         lock (space.Lock)
         {
             for (int i = 0; i < rights.Length; i++)
