@@ -71,6 +71,8 @@ public sealed partial class Ext2Fs
 
     Errno DirFind(Inode dir, ReadOnlySpan<byte> name, out DirSlot slot)
     {
+        var ierr = DirFindIndexed(dir, name, out slot, out bool used);
+        if (used || ierr != Errno.OK) return ierr;
         slot = default;
         var err = DirBlocks(dir, out long nblocks);
         if (err != Errno.OK) return err;
@@ -102,7 +104,8 @@ public sealed partial class Ext2Fs
         var err = DirBlocks(dir, out long nblocks);
         if (err != Errno.OK) return err;
         dir.Flags &= ~Inode.FlagIndex;
-        for (long lblk = 0; lblk < nblocks; lblk++)
+        long startBlock = DirIndexBlockWithRoom(dir, need, nblocks);
+        for (long lblk = Math.Max(0, startBlock); lblk < nblocks; lblk++)
         {
             err = DirBlock(dir, lblk, out uint pb, out var data);
             if (err != Errno.OK) return err;
@@ -114,6 +117,7 @@ public sealed partial class Ext2Fs
                 {
                     PutEntry(data, off, recLen, name, ino, type);
                     Cache.MarkDirty(pb, data);
+                    DirIndexAdded(dir, name, lblk, off, data);
                     return Errno.OK;
                 }
                 if (eino != 0)
@@ -124,6 +128,7 @@ public sealed partial class Ext2Fs
                         Le.U16(data, off + 4, (ushort)used);
                         PutEntry(data, off + used, recLen - used, name, ino, type);
                         Cache.MarkDirty(pb, data);
+                        DirIndexAdded(dir, name, lblk, off + used, data);
                         return Errno.OK;
                     }
                 }
@@ -138,6 +143,7 @@ public sealed partial class Ext2Fs
         if (err != Errno.OK) return err;
         PutEntry(fresh, 0, BlockSize, name, ino, type);
         dir.SizeLow += (uint)BlockSize;
+        DirIndexAdded(dir, name, nblocks, 0, fresh);
         return Errno.OK;
     }
 
@@ -158,6 +164,9 @@ public sealed partial class Ext2Fs
         var err = Cache.Get(slot.Pblk, out var data);
         if (err != Errno.OK) return err;
         dir.Flags &= ~Inode.FlagIndex;
+        Span<byte> name = stackalloc byte[255];
+        int nameLen = data[slot.Off + 6];
+        data.AsSpan(slot.Off + 8, nameLen).CopyTo(name);
         if (slot.PrevOff >= 0)
         {
             int prevLen = Le.U16(data, slot.PrevOff + 4), len = Le.U16(data, slot.Off + 4);
@@ -165,6 +174,7 @@ public sealed partial class Ext2Fs
         }
         else Le.U32(data, slot.Off, 0);
         Cache.MarkDirty(slot.Pblk, data);
+        DirIndexRemoved(dir, name[..nameLen], slot.Lblk, data);
         return Errno.OK;
     }
 
@@ -309,6 +319,7 @@ public sealed partial class Ext2Fs
     /// <summary>Undoes <see cref="NewInode"/> after a later step failed.</summary>
     void AbortNewInode(Inode child)
     {
+        DropDirIndex(child.Number);
         child.LinksCount = 0;
         if (HasBlockPointers(child)) FreeBlocksRange(child, 0, long.MaxValue);
         child.Dtime = (uint)Math.Max(1, Now().Sec);

@@ -611,6 +611,7 @@ public sealed partial class Ext2Fs : IDisposable
         var e2 = XattrDropBlock(inode);
         if (e2 != Errno.OK) result = e2;
         bool wasDir = inode.IsDirectory;
+        if (wasDir) DropDirIndex(inode.Number);
         inode.LinksCount = 0;
         inode.Dtime = (uint)Math.Max(1, Now().Sec);
         inode.Size = 0;
