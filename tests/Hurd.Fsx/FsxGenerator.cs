@@ -63,6 +63,7 @@ public sealed class FsxGenerator
         W(FsxOpKind.Stat, 4); W(FsxOpKind.Lstat, 2); W(FsxOpKind.Fstat, 3); W(FsxOpKind.Readdir, 3);
         W(FsxOpKind.Utimensat, 2); W(FsxOpKind.Setxattr, 2); W(FsxOpKind.Getxattr, 2); W(FsxOpKind.Listxattr, 1);
         W(FsxOpKind.Removexattr, 1); W(FsxOpKind.Verify, 2);
+        W(FsxOpKind.Chown, 2);
         return w;
     }
 
@@ -145,7 +146,8 @@ public sealed class FsxGenerator
             case FsxOpKind.Mkdir:
                 op.Path = DirPath(); op.Mode = Pick(O(755), O(700), O(777), O(1777), O(2755), O(555)); break;
             case FsxOpKind.Chmod:
-                op.Path = AnyPath(); op.Mode = ChmodMode(); break;
+                // Never the root: a root without search permission would end an unprivileged run's usefulness.
+                op.Path = FsxNamespace.Paths[1 + _rnd.Next(FsxNamespace.Paths.Length - 1)]; op.Mode = ChmodMode(); break;
             case FsxOpKind.Fchmod:
                 op.Slot = PickSlot(); op.Mode = ChmodMode(); break;
             case FsxOpKind.Symlink:
@@ -192,6 +194,12 @@ public sealed class FsxGenerator
                 op.Length = _rnd.Next(10) == 0 ? _rnd.Next(4000) : _rnd.Next(200);
                 op.Pattern = Pattern();
                 op.Flags = PickWeighted([70, 15, 15]);
+                break;
+            case FsxOpKind.Chown:
+                op.Path = _rnd.Next(4) == 0 ? AnyPath() : FilePath();
+                op.Uid = Pick(0, 65534, 1000, -1);
+                op.Gid = Pick(0, 65534, 1000, -1);
+                op.Flags = _rnd.Next(5) == 0 ? Libc.AT_SYMLINK_NOFOLLOW : 0;
                 break;
             case FsxOpKind.Getxattr:
             case FsxOpKind.Removexattr:

@@ -76,6 +76,8 @@ public enum FsxOpKind : byte
     /// <summary>Whole-content check of fd Slot: hashes the first 4 MiB and the last 1 MiB (pread); on a difference the
     /// first differing byte is located.</summary>
     Verify,
+    /// <summary>fchownat(Path, Uid, Gid, Flags) (-1 leaves an id unchanged; AT_SYMLINK_NOFOLLOW is lchown).</summary>
+    Chown,
 }
 
 /// <summary>
@@ -109,6 +111,10 @@ public struct FsxOp
     public long Length;
     /// <summary>Where written data starts in the shared pattern buffer.</summary>
     public int Pattern;
+    /// <summary>chown's uid (-1: unchanged).</summary>
+    public int Uid;
+    /// <summary>chown's gid (-1: unchanged).</summary>
+    public int Gid;
     /// <summary>utimensat atime seconds.</summary>
     public long ASec;
     /// <summary>utimensat atime nanoseconds, or UTIME_NOW / UTIME_OMIT.</summary>
@@ -123,7 +129,7 @@ public struct FsxOp
         "open", "close", "read", "write", "pread", "pwrite", "lseek", "ftruncate", "truncate", "rename", "link",
         "unlink", "mkdir", "rmdir", "chmod", "fchmod", "symlink", "readlink", "fsync", "fdatasync", "fallocate",
         "copy_file_range", "mmap_read", "mmap_write", "stat", "lstat", "fstat", "readdir", "utimensat", "setxattr",
-        "getxattr", "listxattr", "removexattr", "verify",
+        "getxattr", "listxattr", "removexattr", "verify", "chown",
     ];
 
     /// <summary>The log name of a kind ("copy_file_range").</summary>
@@ -153,7 +159,7 @@ public struct FsxOp
         FsxOpKind.Rename => [((int)Libc.RENAME_NOREPLACE, "RENAME_NOREPLACE"), ((int)Libc.RENAME_EXCHANGE, "RENAME_EXCHANGE")],
         FsxOpKind.Fallocate => [(Libc.FALLOC_FL_KEEP_SIZE, "KEEP_SIZE"), (Libc.FALLOC_FL_PUNCH_HOLE, "PUNCH_HOLE"), (Libc.FALLOC_FL_ZERO_RANGE, "ZERO_RANGE")],
         FsxOpKind.Setxattr => [(Libc.XATTR_CREATE, "XATTR_CREATE"), (Libc.XATTR_REPLACE, "XATTR_REPLACE")],
-        FsxOpKind.Utimensat => [(Libc.AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW")],
+        FsxOpKind.Utimensat or FsxOpKind.Chown => [(Libc.AT_SYMLINK_NOFOLLOW, "AT_SYMLINK_NOFOLLOW")],
         _ => [],
     };
 
@@ -240,6 +246,8 @@ public struct FsxOp
         if (Offset2 != 0) sb.Append(" off2=").Append(Offset2.ToString(ci));
         if (Length != 0) sb.Append(" len=").Append(Length.ToString(ci));
         if (Pattern != 0) sb.Append(" pat=").Append(Pattern.ToString(ci));
+        if (Uid != 0) sb.Append(" uid=").Append(Uid.ToString(ci));
+        if (Gid != 0) sb.Append(" gid=").Append(Gid.ToString(ci));
         if (Kind == FsxOpKind.Utimensat)
         {
             sb.Append(" atime=").Append(ASec.ToString(ci)).Append('.').Append(Nsec(ANsec));
@@ -275,6 +283,8 @@ public struct FsxOp
                 case "off2": op.Offset2 = long.Parse(v, ci); break;
                 case "len": op.Length = long.Parse(v, ci); break;
                 case "pat": op.Pattern = int.Parse(v, ci); break;
+                case "uid": op.Uid = int.Parse(v, ci); break;
+                case "gid": op.Gid = int.Parse(v, ci); break;
                 case "atime": case "mtime":
                     int dot = v.IndexOf('.');
                     if (dot <= 0) throw new FormatException($"expected SEC.NSEC, got '{v}'");

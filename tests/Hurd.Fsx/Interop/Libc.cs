@@ -84,6 +84,7 @@ internal static unsafe partial class Libc
     [LibraryImport(L)] public static partial int setfsgid(uint fsgid);
     [LibraryImport(L)] public static partial uint geteuid();
     [LibraryImport(L)] public static partial uint getegid();
+    [LibraryImport(L, SetLastError = true)] public static partial int fchownat(int dirfd, byte* path, uint owner, uint group, int flags);
     [LibraryImport(L, SetLastError = true)] public static partial int lchown(byte* path, uint owner, uint group);
 
     /// <summary>errno of the last call made with SetLastError.</summary>
