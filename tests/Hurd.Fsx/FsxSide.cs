@@ -301,12 +301,12 @@ internal sealed unsafe class FsxSide : IDisposable
         byte* at = (byte*)map + (op.Offset - pageOff);
         if (write)
         {
-            Buffer.MemoryCopy(pattern, at, count, count);
+            Libc.memcpy(at, pattern, (nint)count);
             if (Libc.msync(map, mapLen, Libc.MS_SYNC) != 0) { Result(-1); Libc.munmap(map, mapLen); return; }
         }
         else
         {
-            Buffer.MemoryCopy(at, _buf, BufferSize, count);
+            Libc.memcpy(_buf, at, (nint)count);
             DataLength = (int)count;
         }
         Libc.munmap(map, mapLen);

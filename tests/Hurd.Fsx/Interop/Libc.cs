@@ -78,6 +78,9 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true)] public static partial int removexattr(byte* path, byte* name);
     [LibraryImport(L, SetLastError = true)] public static partial int clock_gettime(int clock, TimeSpec* ts);
     [LibraryImport(L)] public static partial uint umask(uint mask);
+    /// <summary>memcpy through a P/Invoke: the thread is in preemptive mode while it runs, so a page fault that
+    /// waits for an in-process FUSE server cannot block a garbage collection the server needs.</summary>
+    [LibraryImport(L)] public static partial void* memcpy(void* dest, void* src, nint n);
     /// <summary>Per-thread filesystem uid (Linux); returns the previous one.</summary>
     [LibraryImport(L)] public static partial int setfsuid(uint fsuid);
     /// <summary>Per-thread filesystem gid (Linux); returns the previous one.</summary>
