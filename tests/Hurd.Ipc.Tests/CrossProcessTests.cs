@@ -37,6 +37,15 @@ public class CrossProcessTests(ITestOutputHelper output)
             }
             Assert.Equal(Errno.ENOENT, Bootstrap.Lookup(name + "-missing", out _));
             Assert.Equal(Errno.EADDRINUSE, Bootstrap.Publish(name, port, out _));
+            // A translator's control port lives under a per-translator name.
+            var ctl = $"translators/{name}";
+            Assert.Equal(Errno.OK, Bootstrap.Publish(ctl, port, out var ctlPub));
+            using (ctlPub)
+            {
+                Assert.StartsWith(Bootstrap.ServersDirectory, ctlPub!.Path);
+                Assert.Equal(Errno.OK, Bootstrap.Lookup(ctl, out var c));
+                using (c) Assert.Equal(Errno.OK, TestClient.Null(c!));
+            }
         }
         await Task.Yield();
         Assert.False(File.Exists(Bootstrap.PathOf(name)));
