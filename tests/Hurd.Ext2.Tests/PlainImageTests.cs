@@ -40,11 +40,15 @@ public class PlainImageTests
                 Assert.Equal(Errno.OK, fs.Rename(sub, "n5", nd, "moved"));
                 Assert.Equal(Errno.OK, fs.Unlink(sub, "n6"));
                 Assert.Equal(Errno.OK, fs.Truncate(data, 5000));
+                // Past 2 GiB: large_file must get set (these images start without it).
+                Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "huge", E2Tools.Oct(644), 0, 0, out var huge));
+                E2Tools.WriteAll(fs, huge, 3L << 30, "z"u8);
                 var xe = fs.Setxattr(data, "user.k", "v"u8);
                 Assert.True(xe == Errno.OK || (options == "-r 0" && xe == Errno.EOPNOTSUPP), xe.ToString());
                 Assert.Equal(Errno.OK, fs.Unmount());
             }
             E2Tools.StrictFsck(img);
+            Assert.Contains("large_file", E2Tools.Run("dumpe2fs", $"-h {img}").Out);
             using (var dev = new FileBlockDevice(img))
             {
                 var fs = E2Tools.MountOk(dev);
