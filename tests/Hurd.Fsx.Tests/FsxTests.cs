@@ -70,6 +70,24 @@ public class FsxTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task BrokenSide_RareLateFailure_IsMinimisedToAFewOps()
+    {
+        await Task.Yield();
+        using var pair = new TmpfsPair();
+        var result = Fsx.Run(new FsxOptions
+        {
+            DirA = pair.A, DirB = pair.B, Seed = 21, Ops = 100_000, Minimize = true,
+            HookB = (in FsxOp op, ref long ret, ref int errno) =>
+            {
+                if (op.Kind == FsxOpKind.Write && ret > 600_000) ret--;
+            },
+        });
+        Assert.False(result.Passed);
+        Assert.True(result.Mismatch!.Index > 1000, $"mismatch at {result.Mismatch.Index}: not a late failure");
+        Assert.InRange(result.Minimized!.Count, 1, 10);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task BrokenSide_WrongErrnoOnUnlink_IsDetected()
     {
         await Task.Yield();

@@ -163,12 +163,28 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
         var current = failing;
         var currentMismatch = mismatch;
         int trials = 0;
+        var budget = Stopwatch.StartNew();
+        bool Spent() => trials >= maxTrials || budget.Elapsed > o.MinimizeTimeBudget;
+
+        // Cheap first pass: failures usually depend on recent ops, so try ever longer suffixes (each run costs
+        // only its length) before ddmin's halves of a possibly long prefix.
+        for (int k = 1; k < current.Count && !Spent(); k *= 2)
+        {
+            trials++;
+            var suffix = current.GetRange(current.Count - k, k);
+            var m = RunSequence(suffix, null, out _);
+            if (m == null) continue;
+            current = suffix.GetRange(0, m.Index + 1);
+            currentMismatch = m;
+            break;
+        }
+
         int n = 2;
-        while (current.Count >= 2 && trials < maxTrials)
+        while (current.Count >= 2 && !Spent())
         {
             int chunk = (current.Count + n - 1) / n;
             bool reduced = false;
-            for (int start = 0; start < current.Count && trials < maxTrials; start += chunk)
+            for (int start = 0; start < current.Count && !Spent(); start += chunk)
             {
                 var candidate = new List<FsxOp>(current.Count);
                 for (int i = 0; i < current.Count; i++)
