@@ -282,4 +282,32 @@ public class MountTests
             TestMount.Cleanup(dir);
         }
     }
+
+    [Fact(Timeout = 120000)]
+    public async Task AbortedConnection_UsersGetENOTCONN_ReadersEnd_AndUnmountFreesTheDirectory()
+    {
+        if (!TestMount.CanMount) return;
+        string dir = TestMount.NewMountPoint();
+        var fs = new MemFs();
+        fs.AddFile("hello", "hi\n");
+        bool fusectlBefore = TestMount.IsMounted("/sys/fs/fuse/connections");
+        try
+        {
+            using var session = MountMemFs(dir, fs);
+            Assert.Equal("hi\n", await TestMount.Sh(dir, "cat hello"));
+            Assert.Equal(Hurd.Ipc.Abi.Errno.OK, session.Abort());
+            var r = await TestMount.Run("/", "cat", Path.Combine(dir, "hello"));
+            Assert.Contains("Transport endpoint is not connected", r.Stderr);
+            Assert.True(session.Wait(TimeSpan.FromSeconds(30)));
+            Assert.False(session.IsRunning);
+            Assert.True(TestMount.IsMounted(dir));
+            session.Dispose();
+            Assert.False(TestMount.IsMounted(dir));
+            Assert.True(fs.Destroyed);
+        }
+        finally { TestMount.Cleanup(dir); }
+        Assert.False(Directory.Exists(dir));
+        Assert.Equal(fusectlBefore, TestMount.IsMounted("/sys/fs/fuse/connections")); // fusectl only for the moment
+        Assert.Equal(Hurd.Ipc.Abi.Errno.ENOENT, FuseSession.AbortConnection(dir));
+    }
 }

@@ -205,7 +205,13 @@ public sealed class FuseSession : IDisposable
                 }
                 if (n == 0) break;
                 var request = new ReadOnlySpan<byte>(req, (int)n);
-                int len = Dispatcher.Dispatch(request, new Span<byte>(rep, (int)bufferSize), slot);
+                int len;
+                try { len = Dispatcher.Dispatch(request, new Span<byte>(rep, (int)bufferSize), slot); }
+                catch (Exception)
+                {
+                    // A bug in this layer must not take the daemon down: answer EIO if there is a unique to answer.
+                    len = n >= 16 ? FuseDispatcher.Error(new Span<byte>(rep, (int)bufferSize), MemoryMarshal.Read<ulong>(request.Slice(8)), Errno.EIO) : 0;
+                }
                 if (len == 0) continue;
                 while (true)
                 {
@@ -314,6 +320,54 @@ public sealed class FuseSession : IDisposable
             return p.ExitCode == 0;
         }
         catch (Exception) { return false; }
+    }
+
+    /// <summary>
+    /// Aborts this mount's connection (see <see cref="AbortConnection"/>): for a daemon that must be forced away
+    /// while its handlers hang. The readers then end; the mount stays until <see cref="Unmount"/>.
+    /// </summary>
+    public Errno Abort() => AbortConnection(MountPoint);
+
+    /// <summary>
+    /// Aborts the FUSE connection behind <paramref name="mountPoint"/> by writing to
+    /// <c>/sys/fs/fuse/connections/&lt;dev&gt;/abort</c> (mounting fusectl there for the moment if it is not
+    /// mounted; root only). Every pending and later request fails with ENOTCONN, the daemon's reads return
+    /// ENODEV (or ECONNABORTED), and the mount stays until someone unmounts it: the way out of a wedged mount.
+    /// </summary>
+    /// <returns>OK; ENOENT if <paramref name="mountPoint"/> is not a FUSE mount; the errno of a failed step.</returns>
+    public static Errno AbortConnection(string mountPoint)
+    {
+        string path = Path.GetFullPath(mountPoint);
+        string? id = null;
+        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            int sep = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (sep < 0) continue;
+            string[] left = line.Substring(0, sep).Split(' ');
+            string type = line.Substring(sep + 3).Split(' ')[0];
+            if (left.Length < 5 || Unescape(left[4]) != path || !(type == "fuse" || type.StartsWith("fuse.", StringComparison.Ordinal) || type == "fuseblk")) continue;
+            string[] mm = left[2].Split(':');
+            id = ((uint.Parse(mm[0], CultureInfo.InvariantCulture) << 20) | uint.Parse(mm[1], CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture);
+        }
+        if (id is null) return Errno.ENOENT;
+        const string conns = "/sys/fs/fuse/connections";
+        bool mounted = false;
+        if (!Directory.Exists(Path.Combine(conns, id)))
+        {
+            if (FuseLibc.mount("none", conns, "fusectl", 0, "") != 0) return (Errno)FuseLibc.Errno;
+            mounted = true;
+        }
+        try
+        {
+            File.WriteAllText(Path.Combine(conns, id, "abort"), "1");
+            return Errno.OK;
+        }
+        catch (UnauthorizedAccessException) { return Errno.EACCES; }
+        catch (IOException) { return Errno.ENOENT; }
+        finally
+        {
+            if (mounted) FuseLibc.umount2(conns, FuseLibc.MNT_DETACH);
+        }
     }
 
     /// <summary>
