@@ -123,6 +123,24 @@ public sealed class IpcSpace
         }
     }
 
+    /// <summary>
+    /// The object served on the port that <paramref name="name"/> names, when that port lives in this
+    /// process (a receive right, or a send right to one of our own ports, as a right received in a
+    /// message to us is): libports' "intran". Null for a remote port, a dead name or no right.
+    /// </summary>
+    public object? LocalTarget(PortName name)
+    {
+        lock (Lock)
+        {
+            return Lookup(name) switch
+            {
+                ReceiveEntry r => r.Port.HandlerTarget,
+                SendEntry { Local: { } local } => local.HandlerTarget,
+                _ => null,
+            };
+        }
+    }
+
     /// <summary>Adds a user reference to <paramref name="name"/> and returns it as an object.</summary>
     public SendRight? CopySendRight(PortName name)
     {
