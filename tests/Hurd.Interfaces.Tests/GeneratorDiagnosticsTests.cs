@@ -124,4 +124,35 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(compile);
         Assert.Empty(generated);
     });
+
+    [Fact(Timeout = 60_000)]
+    public Task UnrelatedEdit_ReusesTheCachedModel() => T.Run(() =>
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Preview);
+        var protocol = CSharpSyntaxTree.ParseText(Usings + """
+            [Subsystem("demo", 40000)]
+            public interface IDemo { [Routine(0)] Errno demo_get(int key, Span<byte> value, out int valueCount); }
+            """, parse);
+        var compilation = CSharpCompilation.Create("GenTest", [protocol], References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true));
+        GeneratorDriver driver = CSharpGeneratorDriver.Create([new SubsystemGenerator().AsSourceGenerator()], parseOptions: parse,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+        driver = driver.RunGenerators(compilation);
+
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Other; public class Unrelated { public int X; }", parse));
+        driver = driver.RunGenerators(edited);
+
+        var steps = driver.GetRunResult().Results.Single().TrackedSteps[SubsystemGenerator.TrackingName];
+        Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.True(
+            o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+
+        // A real change to the protocol is not cached.
+        var changed = edited.ReplaceSyntaxTree(protocol, CSharpSyntaxTree.ParseText(Usings + """
+            [Subsystem("demo", 40000)]
+            public interface IDemo { [Routine(1)] Errno demo_get(int key, Span<byte> value, out int valueCount); }
+            """, parse));
+        driver = driver.RunGenerators(changed);
+        steps = driver.GetRunResult().Results.Single().TrackedSteps[SubsystemGenerator.TrackingName];
+        Assert.Contains(steps.SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+    });
 }

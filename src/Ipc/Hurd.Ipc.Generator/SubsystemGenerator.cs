@@ -16,6 +16,8 @@ namespace Hurd.Ipc.Generator
     [Generator(LanguageNames.CSharp)]
     public sealed class SubsystemGenerator : IIncrementalGenerator
     {
+        /// <summary>The tracking name of the parse step (tests check it is cached across unrelated edits).</summary>
+        public const string TrackingName = "HurdSubsystems";
         internal const string SubsystemAttribute = "Hurd.Ipc.Rpc.SubsystemAttribute";
         internal const string RoutineAttribute = "Hurd.Ipc.Rpc.RoutineAttribute";
         internal const string SimpleRoutineAttribute = "Hurd.Ipc.Rpc.SimpleRoutineAttribute";
@@ -31,7 +33,8 @@ namespace Hurd.Ipc.Generator
             var models = context.SyntaxProvider.ForAttributeWithMetadataName(
                 SubsystemAttribute,
                 static (node, _) => node is InterfaceDeclarationSyntax,
-                static (ctx, ct) => Parse(ctx, ct));
+                static (ctx, ct) => Parse(ctx, ct))
+                .WithTrackingName(TrackingName);
 
             context.RegisterSourceOutput(models, static (spc, model) =>
             {
