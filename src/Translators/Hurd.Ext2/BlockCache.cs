@@ -54,6 +54,17 @@ internal sealed class BlockCache
         return Errno.OK;
     }
 
+    /// <summary>The cached copy of a block, if any (no read, no insertion).</summary>
+    public bool TryPeek(uint block, out byte[] data)
+    {
+        lock (_lock)
+        {
+            if (_map.TryGetValue(block, out var e)) { data = e.Data; return true; }
+        }
+        data = null!;
+        return false;
+    }
+
     /// <summary>Gets block <paramref name="block"/> zero-filled and dirty, without reading it (a newly allocated block).</summary>
     public Errno GetZeroed(uint block, out byte[] data)
     {

@@ -368,6 +368,8 @@ public sealed partial class Ext2Fs
             if (offset >= size) return Errno.OK;
             int len = (int)Math.Min(dst.Length, size - offset);
             int done = 0;
+            // Whole blocks not in the cache are read straight from the device, adjacent ones in one call.
+            uint runStart = 0; int runLen = 0, runDst = 0;
             while (done < len)
             {
                 long pos = offset + done;
@@ -376,6 +378,22 @@ public sealed partial class Ext2Fs
                 int n = Math.Min(BlockSize - within, len - done);
                 err = Bmap(inode, lblk, out uint pb, out _);
                 if (err != Errno.OK) return err;
+                if (pb != 0 && n == BlockSize && !Cache.TryPeek(pb, out _))
+                {
+                    if (runLen > 0 && pb == runStart + (uint)runLen && runLen < 1024) runLen++;
+                    else
+                    {
+                        if (runLen > 0 && (err = _dev.ReadBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
+                        runStart = pb; runLen = 1; runDst = done;
+                    }
+                    done += n;
+                    continue;
+                }
+                if (runLen > 0)
+                {
+                    if ((err = _dev.ReadBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
+                    runLen = 0;
+                }
                 if (pb == 0) dst.Slice(done, n).Clear();
                 else
                 {
@@ -385,6 +403,7 @@ public sealed partial class Ext2Fs
                 }
                 done += n;
             }
+            if (runLen > 0 && (err = _dev.ReadBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
             read = done;
             return Errno.OK;
         }
@@ -413,6 +432,8 @@ public sealed partial class Ext2Fs
             int done = 0;
             uint goal = 0;
             Errno result = Errno.OK;
+            // Whole blocks bypass the cache: adjacent ones go to the device in one write.
+            uint runStart = 0; int runLen = 0, runSrc = 0;
             while (done < src.Length)
             {
                 long pos = offset + done;
@@ -423,8 +444,20 @@ public sealed partial class Ext2Fs
                 err = BmapAlloc(inode, lblk, goal, out uint pb, out bool fresh);
                 if (err != Errno.OK) { result = err; break; }
                 goal = pb + 1;
+                if (n == BlockSize)
+                {
+                    Cache.Forget(pb);
+                    if (runLen > 0 && pb == runStart + (uint)runLen && runLen < 1024) runLen++;
+                    else
+                    {
+                        if (runLen > 0 && (err = _dev.WriteBlocks(runStart, BlockSize, src.Slice(runSrc, runLen * BlockSize))) != Errno.OK) { result = err; runLen = 0; break; }
+                        runStart = pb; runLen = 1; runSrc = done;
+                    }
+                    done += n;
+                    continue;
+                }
                 byte[] data;
-                if (fresh || n == BlockSize) err = Cache.GetZeroed(pb, out data);
+                if (fresh) err = Cache.GetZeroed(pb, out data);
                 else
                 {
                     err = Cache.Get(pb, out data);
@@ -433,6 +466,11 @@ public sealed partial class Ext2Fs
                 if (err != Errno.OK) { result = err; break; }
                 src.Slice(done, n).CopyTo(data.AsSpan(within));
                 done += n;
+            }
+            if (runLen > 0 && (err = _dev.WriteBlocks(runStart, BlockSize, src.Slice(runSrc, runLen * BlockSize))) != Errno.OK)
+            {
+                result = err;
+                done = runSrc; // the run did not reach the device
             }
             if (done > 0)
             {
