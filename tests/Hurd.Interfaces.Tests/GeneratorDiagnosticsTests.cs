@@ -116,6 +116,16 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(generated);
     });
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("public interface IBase { } [Subsystem(\"bad\", 41000)] public interface IBad : IBase { [Routine(0)] Errno f(); }")]
+    [InlineData("[Subsystem(\"bad\", 41000)] public interface IBad<TX> { [Routine(0)] Errno f(); }")]
+    public Task GenericOrDerivedSubsystem_ReportsHURDGEN012(string source) => T.Run(() =>
+    {
+        var (gen, _, generated) = Run(source);
+        Assert.Contains(gen, d => d.Id == "HURDGEN012");
+        Assert.Empty(generated);
+    });
+
     [Fact(Timeout = 60_000)]
     public Task InterfaceWithoutSubsystem_IsIgnored() => T.Run(() =>
     {

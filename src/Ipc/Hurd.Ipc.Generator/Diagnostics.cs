@@ -57,6 +57,11 @@ namespace Hurd.Ipc.Generator
             "Parameter '{0}' of routine '{1}' starts with '__', which is reserved for the generated code's locals",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor BadInterface = new(
+            "HURDGEN012", "Unsupported subsystem interface",
+            "Subsystem interface '{0}' must be non-generic and must not inherit other interfaces (declare every routine in it)",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static readonly DiagnosticDescriptor BadDisposition = new(
             "HURDGEN010", "Bad right disposition",
             "Port parameter '{0}' of routine '{1}' has disposition '{2}'; use CopySend, MoveSend, MakeSend, MakeSendOnce or MoveSendOnce",

@@ -61,6 +61,8 @@ namespace Hurd.Ipc.Generator
 
             var diags = new List<DiagnosticInfo>();
             var routines = new List<RoutineModel>();
+            if (iface.IsGenericType || iface.Interfaces.Length > 0)
+                diags.Add(Diag(Diagnostics.BadInterface, iface.Locations.FirstOrDefault(), iface.Name));
             var byIndex = new Dictionary<int, string>();
 
             foreach (var member in iface.GetMembers())
