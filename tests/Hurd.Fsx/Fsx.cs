@@ -53,7 +53,11 @@ public static class Fsx
                 FsxMismatch? minMismatch = null;
                 int trials = 0;
                 if (o.Minimize)
+                {
                     (minimized, minMismatch, trials) = runner.Minimize(failing, mismatch, o.MaxMinimizeTrials, o.Progress);
+                    if (o.LogFile != null)
+                        FsxOp.WriteLog(o.LogFile + ".min", minimized, $"fsx minimised failing sequence ({minimized.Count} ops), mismatch at the last op");
+                }
                 keep = o.KeepOnFailure;
                 return new FsxResult
                 {

@@ -44,7 +44,8 @@ public sealed class FsxOptions
     public int MaxMinimizeTrials { get; init; } = 5000;
     /// <summary>Upper bound on the time spent minimising (the best sequence so far is returned).</summary>
     public TimeSpan MinimizeTimeBudget { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>If set, each sequence is written here (a replayable log) before it runs, so a crash leaves it behind.</summary>
+    /// <summary>If set, each sequence is written here (a replayable log) before it runs, so a crash leaves it behind;
+    /// after a mismatch it holds the failing prefix, and LogFile.min the minimised sequence.</summary>
     public string? LogFile { get; init; }
     /// <summary>Run operations with this filesystem uid (setfsuid on the running thread); null: as the caller.</summary>
     public uint? Uid { get; init; }

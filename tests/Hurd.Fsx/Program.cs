@@ -101,6 +101,7 @@ if (result.Minimized != null)
 {
     Console.WriteLine($"# minimised failing sequence ({result.Minimized.Count} ops, {result.MinimizeTrials} trials); replay with --replay:");
     foreach (var op in result.Minimized) Console.WriteLine(op.ToString());
-    Console.WriteLine(result.MinimizedMismatch);
+    foreach (var line in result.MinimizedMismatch!.ToString().Split('\n')) Console.WriteLine("# " + line);
+    if (log != null) Console.WriteLine($"# written to {log}.min");
 }
 return result.Passed ? 0 : 1;
