@@ -16,8 +16,10 @@ namespace Hurd.Fsx;
 /// </remarks>
 public static class Fsx
 {
-    /// <summary>Runs the sequences <paramref name="o"/> describes and reports the first mismatch, if any.</summary>
+    /// <summary>Runs the sequences <paramref name="o"/> describes and reports the first mismatch, if any.
+    /// Sets the process umask to 022 for the duration (restored after); blocks the calling thread.</summary>
     /// <exception cref="ArgumentException">The roots are unsafe (equal, nested, or "/").</exception>
+    /// <exception cref="IOException">A root could not be emptied (the sides would not start identical).</exception>
     public static FsxResult Run(FsxOptions o)
     {
         var (rootA, rootB) = CheckRoots(o.DirA, o.DirB);
