@@ -57,7 +57,7 @@ public sealed partial class Ext2Fs
     {
         long size = dir.SizeLow;
         n = size / BlockSize;
-        return size % BlockSize != 0 || n == 0 ? Errno.EIO : Errno.OK;
+        return size % BlockSize != 0 || n == 0 || n > BlocksCount ? Errno.EIO : Errno.OK;
     }
 
     Errno DirBlock(Inode dir, long lblk, out uint pblk, out byte[] data)

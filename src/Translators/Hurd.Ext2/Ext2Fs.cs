@@ -9,6 +9,11 @@ public sealed class Ext2MountOptions
     public bool ReadOnly { get; init; }
     /// <summary>Mount read-write even if the image was not cleanly unmounted (the Hurd's default is read-only).</summary>
     public bool Force { get; init; }
+    /// <summary>
+    /// Synchronous mode (the Hurd's --sync): every change is written to the image and fsynced before
+    /// the operation returns.
+    /// </summary>
+    public bool Synchronous { get; init; }
     /// <summary>Block cache capacity in blocks (default 16384).</summary>
     public int CacheBlocks { get; init; } = 16384;
     /// <summary>Clock for timestamps (tests pin it); default <see cref="TimeSpec.Now"/>.</summary>
@@ -37,7 +42,7 @@ public sealed partial class Ext2Fs : IDisposable
     readonly Superblock _sb;
     readonly byte[] _gdt;
     readonly Dictionary<uint, int> _refs = new();
-    bool _sbDirty, _gdtDirty, _unmounted;
+    bool _sbDirty, _gdtDirty, _unmounted, _synchronous;
     uint _orlovSeed;
 
     /// <summary>Block size in bytes.</summary>
@@ -69,6 +74,7 @@ public sealed partial class Ext2Fs : IDisposable
         MountMessage = message;
         Cache = new BlockCache(dev, BlockSize, BlocksCount, o.CacheBlocks);
         _orlovSeed = BitConverter.ToUInt32(sb.Uuid);
+        _synchronous = o.Synchronous;
     }
 
     TimeSpec Now() => _clock();
@@ -375,6 +381,8 @@ public sealed partial class Ext2Fs : IDisposable
     /// <summary>Reads a live inode (in use: links or open references, non-zero mode). EIO for anything else.</summary>
     internal Errno ReadLiveInode(uint ino, out Inode inode)
     {
+        // Reserved inodes (bad blocks, resize, journal...) are never files: a directory entry naming one is corruption.
+        if (ino < FirstIno && ino != 2) { inode = null!; return Errno.EIO; }
         var err = ReadInode(ino, out inode);
         if (err != Errno.OK) return err;
         if (inode.Mode == 0 || (inode.LinksCount == 0 && !_refs.ContainsKey(ino))) return Errno.ESTALE;
@@ -753,7 +761,23 @@ public sealed partial class Ext2Fs : IDisposable
         return Errno.OK;
     }
 
-    void EndWrite() => _lock.ExitWriteLock();
+    void EndWrite()
+    {
+        if (_synchronous && !_unmounted) SyncLocked();
+        _lock.ExitWriteLock();
+    }
+
+    /// <summary>Turns synchronous mode on or off at run time (fsysopts --sync / --no-sync).</summary>
+    public bool Synchronous
+    {
+        get => _synchronous;
+        set
+        {
+            _lock.EnterWriteLock();
+            try { _synchronous = value; if (value && !_unmounted && !IsReadOnly) SyncLocked(); }
+            finally { _lock.ExitWriteLock(); }
+        }
+    }
 
     Errno BeginRead()
     {

@@ -1,0 +1,51 @@
+using Hurd.Ipc.Abi;
+
+namespace Hurd.Ext2.Tests;
+
+/// <summary>Sync means the data is in the image file; a crash after it loses nothing synced.</summary>
+public class SyncTests
+{
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SyncedData_InImageFile_SurvivesCrash(bool synchronousMount)
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            E2Tools.MkfsExt2(img, 16L << 20, 1024);
+            var data = E2Tools.Pattern(150_000, 11);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev, new Ext2MountOptions { Synchronous = synchronousMount });
+                Assert.Equal(Errno.OK, fs.Mkdir(InodeNumber.Root, "d", E2Tools.Oct(755), 0, 0, out var d));
+                Assert.Equal(Errno.OK, fs.Create(d, "f", E2Tools.Oct(644), 0, 0, out var f));
+                E2Tools.WriteAll(fs, f, 0, data);
+                E2Tools.WriteAll(fs, f, 1000, "partial"u8);
+                Array.Copy("partial"u8.ToArray(), 0, data, 1000, 7);
+                Assert.Equal(Errno.OK, fs.Setxattr(f, "user.k", "v"u8));
+                if (!synchronousMount) Assert.Equal(Errno.OK, fs.Fsync(f));
+                // While still mounted, another reader of the image file sees it all.
+                Assert.Equal(data, MkfsTests.DebugfsCat(img, "/d/f"));
+                Assert.Contains("user.k", E2Tools.DebugfsR(img, "ea_list /d/f"));
+                // Unsynced work after that may be lost by the crash.
+                Assert.Equal(Errno.OK, fs.Create(d, "late", E2Tools.Oct(644), 0, 0, out _));
+                fs.Abandon();
+            }
+            // The image is consistent except for the dirty state (and, unsynced, possibly "late").
+            var r = E2Tools.Run("e2fsck", $"-fy {img}");
+            Assert.True(r.Rc is 0 or 1, r.Out);
+            E2Tools.StrictFsck(img);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                Assert.Equal(data, E2Tools.ReadAll(fs, E2Tools.Resolve(fs, "/d/f")));
+                if (synchronousMount) Assert.Equal(Errno.OK, fs.Lookup(E2Tools.Resolve(fs, "/d"), "late", out _));
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
+}
