@@ -458,7 +458,9 @@ internal sealed unsafe class Connection : ICallEngine
     public void SetRunning(bool on)
     {
         int cpu = Libc.sched_getcpu() + 1;
-        Volatile.Write(ref *_myRunning, on ? cpu : -cpu);
+        int v = on ? cpu : -cpu;
+        // Write only on change: the peer polls this line while it spins.
+        if (Volatile.Read(ref *_myRunning) != v) Volatile.Write(ref *_myRunning, v);
     }
 
     /// <summary>True when the peer says one of its threads runs on another CPU than ours: spinning may pay.</summary>
@@ -517,7 +519,9 @@ internal sealed unsafe class Connection : ICallEngine
             long now = Environment.TickCount64;
             if (now >= deadlineMs) return Errno.ETIMEDOUT;
             if ((t & Layout.WaitBit) == 0 && Interlocked.CompareExchange(ref *_outTail, t | Layout.WaitBit, t) != t) continue;
+            SetRunning(false);
             int r = Libc.FutexWait(_outTail, t | Layout.WaitBit, (int)Math.Min(deadlineMs - now, 200));
+            SetRunning(true);
             if (r != 0 && Libc.Errno == Libc.ETIMEDOUT && !CheckAlive()) { Close(); return Errno.EDIED; }
         }
     }
@@ -1102,6 +1106,7 @@ internal sealed unsafe class Connection : ICallEngine
     public Errno Invoke(ref RpcCall call)
     {
         if (call.State is not ClientSlot slot) return Errno.EBADF;
+        SetRunning(true);
         List<SendEntry>? moves = null;
         var err = PrepareRequest(ref call, slot, false, out _, out ulong seq, ref moves);
         if (err != Errno.OK) return err;
@@ -1178,6 +1183,7 @@ internal sealed unsafe class Connection : ICallEngine
     public Errno Send(ref RpcCall call)
     {
         if (call.State is not ClientSlot slot) return Errno.EBADF;
+        SetRunning(true);
         List<SendEntry>? moves = null;
         var err = PrepareRequest(ref call, slot, true, out int total, out ulong seq, ref moves);
         if (err != Errno.OK) return err;
