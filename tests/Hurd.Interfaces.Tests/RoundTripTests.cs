@@ -414,4 +414,86 @@ public class RoundTripTests
         Assert.Equal(0, req.ReplyBody.Position);
         Assert.Equal(0, impl.Calls);
     });
+
+    /// <summary>A protid answering fs and io (the io half delegates to a FakeIo).</summary>
+    private sealed class Protid(FakeFs fs, FakeIo io) : IFs, IIo
+    {
+        private readonly IFs _fs = fs;
+        private readonly IIo _io = io;
+        public Errno file_chown(uint newOwner, uint newGroup) => _fs.file_chown(newOwner, newGroup);
+        public Errno file_chauthor(uint newAuthor) => _fs.file_chauthor(newAuthor);
+        public Errno file_chmod(Hurd.Ipc.Abi.FileMode newMode) => _fs.file_chmod(newMode);
+        public Errno file_chflags(int newFlags) => _fs.file_chflags(newFlags);
+        public Errno file_set_size(long newSize) => _fs.file_set_size(newSize);
+        public Errno file_lock(LockFlags flags) => _fs.file_lock(flags);
+        public Errno file_lock_stat(out LockFlags mystatus, out LockFlags otherstatus) => _fs.file_lock_stat(out mystatus, out otherstatus);
+        public Errno file_check_access(out OpenFlags allowed) => _fs.file_check_access(out allowed);
+        public Errno file_notice_changes(PortName port) => _fs.file_notice_changes(port);
+        public Errno file_getcontrol(out PortName control) => _fs.file_getcontrol(out control);
+        public Errno file_statfs(out StatFs info) => _fs.file_statfs(out info);
+        public Errno file_sync(bool wait, bool omitMetadata) => _fs.file_sync(wait, omitMetadata);
+        public Errno file_syncfs(bool wait, bool doChildren) => _fs.file_syncfs(wait, doChildren);
+        public Errno file_getlinknode(out PortName linknode) => _fs.file_getlinknode(out linknode);
+        public Errno file_getfh(Span<byte> filehandle, out int filehandleCount) => _fs.file_getfh(filehandle, out filehandleCount);
+        public Errno dir_lookup(ReadOnlySpan<byte> fileName, OpenFlags flags, Hurd.Ipc.Abi.FileMode mode, out RetryType doRetry, Span<byte> retryName, out int retryNameCount, out PortRight result)
+            => _fs.dir_lookup(fileName, flags, mode, out doRetry, retryName, out retryNameCount, out result);
+        public Errno dir_readdir(Span<byte> data, out int dataCount, int entry, int nentries, int bufsiz, out int amount) => _fs.dir_readdir(data, out dataCount, entry, nentries, bufsiz, out amount);
+        public Errno dir_mkdir(ReadOnlySpan<byte> name, Hurd.Ipc.Abi.FileMode mode) => _fs.dir_mkdir(name, mode);
+        public Errno dir_rmdir(ReadOnlySpan<byte> name) => _fs.dir_rmdir(name);
+        public Errno dir_unlink(ReadOnlySpan<byte> name) => _fs.dir_unlink(name);
+        public Errno dir_link(PortName file, ReadOnlySpan<byte> name, bool excl) => _fs.dir_link(file, name, excl);
+        public Errno dir_rename(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, bool excl) => _fs.dir_rename(oldname, newdirectory, newname, excl);
+        public Errno dir_mkfile(OpenFlags flags, Hurd.Ipc.Abi.FileMode mode, out PortName newnode) => _fs.dir_mkfile(flags, mode, out newnode);
+        public Errno dir_notice_changes(PortName port) => _fs.dir_notice_changes(port);
+        public Errno file_set_translator(TransFlags passiveFlags, TransFlags activeFlags, GoAwayFlags oldtransFlags, ReadOnlySpan<byte> passive, PortName active) => _fs.file_set_translator(passiveFlags, activeFlags, oldtransFlags, passive, active);
+        public Errno file_get_translator(Span<byte> translator, out int translatorCount) => _fs.file_get_translator(translator, out translatorCount);
+        public Errno file_get_translator_cntl(out PortName translatorCntl) => _fs.file_get_translator_cntl(out translatorCntl);
+        public Errno file_get_fs_options(Span<byte> options, out int optionsCount) => _fs.file_get_fs_options(options, out optionsCount);
+        public Errno file_reparent(PortName parent, out PortName newFile) => _fs.file_reparent(parent, out newFile);
+        public Errno file_utimens(in TimeSpec newAtime, in TimeSpec newMtime) => _fs.file_utimens(newAtime, newMtime);
+        public Errno file_record_lock(RecordLockCommand cmd, ref Flock flock64, PortName rendezvous) => _fs.file_record_lock(cmd, ref flock64, rendezvous);
+        public Errno file_get_xattr(ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length) => _fs.file_get_xattr(name, size, value, out valueCount, out length);
+        public Errno file_set_xattr(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, XattrFlags flags) => _fs.file_set_xattr(name, value, flags);
+        public Errno file_list_xattr(int size, Span<byte> names, out int namesCount, out int length) => _fs.file_list_xattr(size, names, out namesCount, out length);
+        public Errno file_remove_xattr(ReadOnlySpan<byte> name) => _fs.file_remove_xattr(name);
+        public Errno file_fallocate(FallocateFlags mode, long offset, long length) => _fs.file_fallocate(mode, offset, length);
+        public Errno file_copy_range(long inOffset, PortName outFile, long outOffset, long length, int flags, out long copied) => _fs.file_copy_range(inOffset, outFile, outOffset, length, flags, out copied);
+        public Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount) => _io.io_write(data, offset, out amount);
+        public Errno io_read(Span<byte> data, out int dataCount, long offset, int amount) => _io.io_read(data, out dataCount, offset, amount);
+        public Errno io_seek(long offset, SeekWhence whence, out long newp) => _io.io_seek(offset, whence, out newp);
+        public Errno io_readable(out long amount) => _io.io_readable(out amount);
+        public Errno io_set_all_openmodes(OpenFlags newbits) => _io.io_set_all_openmodes(newbits);
+        public Errno io_get_openmodes(out OpenFlags bits) => _io.io_get_openmodes(out bits);
+        public Errno io_set_some_openmodes(OpenFlags bitsToSet) => _io.io_set_some_openmodes(bitsToSet);
+        public Errno io_clear_some_openmodes(OpenFlags bitsToClear) => _io.io_clear_some_openmodes(bitsToClear);
+        public Errno io_async(PortName notifyPort, out PortName asyncIdPort) => _io.io_async(notifyPort, out asyncIdPort);
+        public Errno io_mod_owner(int owner) => _io.io_mod_owner(owner);
+        public Errno io_get_owner(out int owner) => _io.io_get_owner(out owner);
+        public Errno io_get_icky_async_id(out PortName ickyAsyncIdPort) => _io.io_get_icky_async_id(out ickyAsyncIdPort);
+        public Errno io_stat(out Stat statInfo) => _io.io_stat(out statInfo);
+        public Errno io_reauthenticate(PortName rendezvous2) => _io.io_reauthenticate(rendezvous2);
+        public Errno io_restrict_auth(out PortName newObject, ReadOnlySpan<uint> uids, ReadOnlySpan<uint> gids) => _io.io_restrict_auth(out newObject, uids, gids);
+        public Errno io_duplicate(out PortName newport) => _io.io_duplicate(out newport);
+        public Errno io_server_version(Span<byte> serverName, out int serverNameCount, out int serverMajorVersion, out int serverMinorVersion, out int serverEditLevel)
+            => _io.io_server_version(serverName, out serverNameCount, out serverMajorVersion, out serverMinorVersion, out serverEditLevel);
+        public Errno io_map(out PortName memobjrd, out PortName memobjwt) => _io.io_map(out memobjrd, out memobjwt);
+        public Errno io_pathconf(PathConfName name, out int value) => _io.io_pathconf(name, out value);
+        public Errno io_identity(out PortName idport, out PortName fsidport, out ulong fileno) => _io.io_identity(out idport, out fsidport, out fileno);
+        public Errno io_revoke() => _io.io_revoke();
+        public Errno io_select_timeout(in TimeSpec timeout, ref SelectType selectType) => _io.io_select_timeout(timeout, ref selectType);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public Task FileServer_DispatchesFsAndIoToOneProtid() => T.Run(() =>
+    {
+        var fs = new FakeFs();
+        var io = new FakeIo();
+        var protid = new Protid(fs, io);
+        var t = new TestTransport((ref RpcRequest r) => FileServer.Dispatch(protid, ref r));
+        Assert.Equal(Errno.OK, new FsClient(t).dir_mkdir("d"u8, (Hurd.Ipc.Abi.FileMode)0x1ed));
+        Assert.Equal(1, fs.Calls);
+        Assert.Equal(Errno.OK, new IoClient(t).io_stat(out var st));
+        Assert.Equal(42ul, st.Ino);
+        Assert.Equal(Errno.MIG_BAD_ID, new FsysClient(t).fsys_goaway(0));
+    });
 }
