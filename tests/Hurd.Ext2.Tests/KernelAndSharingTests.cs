@@ -166,6 +166,13 @@ public class KernelAndSharingTests
             var ro = E2Tools.MountOk(dev, new Ext2MountOptions { ReadOnly = true });
             Assert.Contains("Mount count:              1", E2Tools.Run("dumpe2fs", $"-h {img}").Out);
             Assert.Equal(Errno.EROFS, ro.Mkdir(InodeNumber.Root, "x", E2Tools.Oct(755), 0, 0, out _));
+            // fsysopts --writable / --readonly.
+            Assert.Equal(Errno.OK, ro.SetReadOnly(false));
+            Assert.Contains("not clean", E2Tools.Run("dumpe2fs", $"-h {img}").Out);
+            Assert.Equal(Errno.OK, ro.Mkdir(InodeNumber.Root, "x", E2Tools.Oct(755), 0, 0, out _));
+            Assert.Equal(Errno.OK, ro.SetReadOnly(true));
+            E2Tools.StrictFsck(img);
+            Assert.Equal(Errno.EROFS, ro.Rmdir(InodeNumber.Root, "x"));
             Assert.Equal(Errno.OK, ro.Unmount());
             Assert.Equal(Errno.EIO, ro.GetAttr(InodeNumber.Root, out _));
         }

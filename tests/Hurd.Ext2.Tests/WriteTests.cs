@@ -278,6 +278,7 @@ public class WriteTests
                 Assert.True(fs!.IsReadOnly);
                 Assert.Contains("huge_file", msg);
                 Assert.Equal(Errno.EROFS, fs.Mkdir(InodeNumber.Root, "x", E2Tools.Oct(755), 0, 0, out _));
+                Assert.Equal(Errno.EROFS, fs.SetReadOnly(false));
                 fs.Unmount();
             }
             E2Tools.Run("debugfs", $"-w -R \"feature -huge_file extent\" {img}");

@@ -52,7 +52,8 @@ public sealed partial class Ext2Fs : IDisposable
     readonly int _ppbShift;
 
     /// <summary>True if the filesystem refuses changes (EROFS).</summary>
-    public bool IsReadOnly { get; }
+    public bool IsReadOnly { get; private set; }
+    bool _hardReadOnly;
     /// <summary>Why the mount is read-only or what was noticed at mount (empty if nothing).</summary>
     public string MountMessage { get; private set; } = "";
     /// <summary>The superblock (read it under no lock only for diagnostics).</summary>
@@ -113,33 +114,26 @@ public sealed partial class Ext2Fs : IDisposable
         if (bad != null) { message = bad; return Errno.EINVAL; }
 
         var notes = new List<string>();
-        bool ro = options.ReadOnly || dev.IsReadOnly;
+        bool hard = dev.IsReadOnly;
         if (!options.ReadOnly && dev.IsReadOnly) notes.Add("device is read-only: mounted read-only");
         uint roc = sb.FeatureRoCompat & ~Ext2Features.SupportedRoCompat;
-        if (roc != 0 && !ro) { ro = true; notes.Add($"unsupported RO_COMPAT feature {Ext2Features.RoCompatName(roc & (uint)-(int)roc)} (0x{roc:x}): mounted read-only"); }
-        if ((sb.FeatureCompat & Ext2Features.CompatHasJournal) != 0 && !ro) { ro = true; notes.Add("has_journal: this core does not write a journal, mounted read-only"); }
+        if (roc != 0) { hard = true; if (!options.ReadOnly) notes.Add($"unsupported RO_COMPAT feature {Ext2Features.RoCompatName(roc & (uint)-(int)roc)} (0x{roc:x}): mounted read-only"); }
+        if ((sb.FeatureCompat & Ext2Features.CompatHasJournal) != 0) { hard = true; if (!options.ReadOnly) notes.Add("has_journal: this core does not write a journal, mounted read-only"); }
+        bool ro = options.ReadOnly || hard;
         if (!ro && ((sb.State & Superblock.StateValid) == 0 || (sb.State & Superblock.StateError) != 0))
         {
             if (options.Force) notes.Add("filesystem was not cleanly unmounted (or has errors); mounted read-write as forced");
             else { ro = true; notes.Add("filesystem was not cleanly unmounted (or has errors): mounted read-only; run e2fsck or force"); }
         }
-        var f = new Ext2Fs(dev, sb, gdt, options, ro, string.Join("; ", notes));
+        var f = new Ext2Fs(dev, sb, gdt, options, ro, string.Join("; ", notes)) { _hardReadOnly = hard };
         var root = f.ReadInode(2, out var rootInode);
         if (root != Errno.OK || !rootInode.IsDirectory) { message = "root inode is not a directory"; return Errno.EINVAL; }
         if (!ro)
         {
-            var now = f.Now();
-            sb.State = (ushort)(sb.State & ~Superblock.StateValid);
-            sb.MntCount++;
-            sb.Mtime = (uint)now.Sec;
-            sb.Wtime = (uint)now.Sec;
-            f._sbDirty = true;
             f._lock.EnterWriteLock();
             try
             {
-                var err = f.CleanOrphans();
-                if (err != Errno.OK) f.MountMessage = (f.MountMessage.Length > 0 ? f.MountMessage + "; " : "") + "orphan list is corrupt, left alone";
-                err = f.SyncLocked();
+                var err = f.GoWritableLocked(bumpMountCount: true);
                 if (err != Errno.OK) { message = "cannot write the superblock"; return err; }
             }
             finally { f._lock.ExitWriteLock(); }
@@ -147,6 +141,50 @@ public sealed partial class Ext2Fs : IDisposable
         fs = f;
         message = f.MountMessage;
         return Errno.OK;
+    }
+
+    /// <summary>Clears VALID, optionally bumps s_mnt_count, sets s_mtime, frees the orphan chain and syncs.</summary>
+    Errno GoWritableLocked(bool bumpMountCount)
+    {
+        var now = Now();
+        _sb.State = (ushort)(_sb.State & ~Superblock.StateValid);
+        if (bumpMountCount) _sb.MntCount++;
+        _sb.Mtime = (uint)now.Sec;
+        _sb.Wtime = (uint)now.Sec;
+        _sbDirty = true;
+        var err = CleanOrphans();
+        if (err != Errno.OK) MountMessage = (MountMessage.Length > 0 ? MountMessage + "; " : "") + "orphan list is corrupt, left alone";
+        return SyncLocked();
+    }
+
+    /// <summary>
+    /// Remounts read-only (writes everything, sets VALID) or read-write (clears VALID, frees orphans):
+    /// fsysopts --readonly / --writable. Going writable answers EROFS when the mount is read-only for a
+    /// reason that cannot change (read-only device, unsupported RO_COMPAT feature, journal); it is the
+    /// explicit override for an unclean image.
+    /// </summary>
+    public Errno SetReadOnly(bool readOnly)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_unmounted) return Errno.EIO;
+            if (readOnly == IsReadOnly) return Errno.OK;
+            if (readOnly)
+            {
+                _sb.State |= Superblock.StateValid;
+                _sbDirty = true;
+                var err = SyncLocked();
+                IsReadOnly = true;
+                return err;
+            }
+            if (_hardReadOnly) return Errno.EROFS;
+            IsReadOnly = false;
+            var e = GoWritableLocked(bumpMountCount: false);
+            if (e != Errno.OK) IsReadOnly = true;
+            return e;
+        }
+        finally { _lock.ExitWriteLock(); }
     }
 
     static string? Validate(Superblock sb, long devSize)
