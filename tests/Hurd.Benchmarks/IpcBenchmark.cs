@@ -124,7 +124,7 @@ public static class IpcBenchmark
 
     private static Process StartChild(List<Process> children, params string[] args)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardInput = true };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(IpcBenchmark).Assembly.Location);
         psi.ArgumentList.Add("ipc"); psi.ArgumentList.Add("--child");
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -311,6 +311,8 @@ public static class IpcBenchmark
 
     private static int Child(string[] a)
     {
+        // Never outlive the benchmark: when the parent goes away, our stdin reaches its end.
+        new Thread(() => { try { Console.In.ReadToEnd(); } catch { } Environment.Exit(0); }) { IsBackground = true }.Start();
         try { return ChildMain(a); }
         catch (Exception e) when (e is EndOfStreamException or IOException or SocketException) { return 0; } // the parent went away
     }

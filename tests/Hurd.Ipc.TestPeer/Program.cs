@@ -10,13 +10,14 @@ namespace Hurd.Ipc.Testing;
 /// <summary>
 /// The IPC tests' child process. Modes (the bootstrap directory comes from HURD_RUNTIME_DIR):
 /// <code>
-/// server NAME            publish a TestService under NAME, print "ready", serve until stdin closes
+/// server NAME            publish a TestService under NAME, print "ready PID", serve
 /// client NAME T N        T threads x N Echo calls with unique values; print "ok CALLS" or "fail ..."
 /// hold NAME              look NAME up, print "holding", sleep until killed
 /// flood NAME T           T threads calling Slow(20) without pause, until killed
 /// hostile NAME SECRET    drop to uid/gid 65534, then try to reach what it was never given; print a verdict per attempt
 /// </code>
-/// Every line of output is flushed at once; the parent reads it.
+/// Every line of output is flushed at once; the parent reads it. Every mode exits when its stdin reaches its end
+/// (the parent died or closed it), so no child outlives its test.
 /// </summary>
 public static class Program
 {
@@ -25,6 +26,8 @@ public static class Program
         Console.Out.Flush();
         var o = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
         Console.SetOut(o);
+        // Never outlive the test: when the parent goes away, our stdin reaches its end.
+        new Thread(() => { try { Console.In.ReadToEnd(); } catch { } Environment.Exit(0); }) { IsBackground = true }.Start();
         try
         {
             return args[0] switch
@@ -52,9 +55,9 @@ public static class Program
         if (e != Errno.OK) { Console.WriteLine($"fail publish {e}"); return 1; }
         svc.MadePortNoSenders += p => Console.WriteLine($"nosenders {p.Name.Value}");
         Console.WriteLine($"ready {Environment.ProcessId}");
-        // Serve until the parent closes our stdin (or kills us).
-        Console.In.ReadToEnd();
-        pub!.Dispose();
+        // Serve until the parent closes our stdin (the watchdog exits) or kills us.
+        Thread.Sleep(Timeout.Infinite);
+        GC.KeepAlive(pub);
         return 0;
     }
 

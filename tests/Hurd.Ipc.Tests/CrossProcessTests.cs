@@ -15,10 +15,18 @@ public class CrossProcessTests(ITestOutputHelper output)
     {
         var name = TestRuntime.UniqueName(what);
         var peer = new Peer("server", name);
-        var ready = await peer.WaitForAsync("ready");
-        Assert.StartsWith("ready", ready);
-        Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r, 10_000));
-        return (peer, r!);
+        try
+        {
+            var ready = await peer.WaitForAsync("ready");
+            Assert.StartsWith("ready", ready);
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r, 10_000));
+            return (peer, r!);
+        }
+        catch
+        {
+            peer.Dispose();
+            throw;
+        }
     }
 
     [Fact(Timeout = 30_000)]
@@ -115,8 +123,10 @@ public class CrossProcessTests(ITestOutputHelper output)
     public async Task ThirdPartyRight_MovesBetweenTwoOtherProcesses_AndIsCountedForNoSenders()
     {
         var (s1, r1) = await StartServer("third-a");
+        using (s1) using (r1)
+        {
         var (s2, r2) = await StartServer("third-b");
-        using (s1) using (r1) using (s2) using (r2)
+        using (s2) using (r2)
         {
             // A right to a port in s1, held by us, sent to s2: s2 must reach s1 directly.
             Assert.Equal(Errno.OK, TestClient.MakePort(r1, out var made));
@@ -138,6 +148,7 @@ public class CrossProcessTests(ITestOutputHelper output)
             var line = await s1.WaitForAsync("nosenders", 20_000);
             Assert.StartsWith("nosenders", line);
             Assert.Equal(Errno.OK, TestClient.Echo(r1, 1, out _));
+        }
         }
     }
 
