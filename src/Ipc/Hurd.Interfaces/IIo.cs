@@ -139,9 +139,10 @@ public interface IIo
     Errno io_revoke();
 
     /// <summary>
-    /// Waits until one of the kinds in <paramref name="selectType"/> is possible or the
-    /// <paramref name="timeout"/> (relative; Sec = -1 means none) passes, then returns the kinds
-    /// ready (none on timeout). The server usually defers the reply (MIG_NO_REPLY + Reply_io_select_timeout);
+    /// Waits until one of the kinds in <paramref name="selectType"/> is possible or the time
+    /// <paramref name="timeout"/> is reached, then returns the kinds ready (none on timeout).
+    /// As in the Hurd, <paramref name="timeout"/> is an absolute CLOCK_REALTIME time (so a
+    /// delayed request does not wait longer); a time already past means poll. The server usually defers the reply (MIG_NO_REPLY + Reply_io_select_timeout);
     /// an interrupted wait answers EINTR.
     /// </summary>
     [Routine(31)]
