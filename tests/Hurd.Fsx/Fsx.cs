@@ -59,6 +59,8 @@ public static class Fsx
                     (minimized, minMismatch, trials) = runner.Minimize(failing, mismatch, o.MaxMinimizeTrials, o.Progress);
                     if (o.LogFile != null)
                         FsxOp.WriteLog(o.LogFile + ".min", minimized, $"fsx minimised failing sequence ({minimized.Count} ops), mismatch at the last op");
+                    // Leave the roots in the state the minimised sequence fails in, not that of the last trial.
+                    if (o.KeepOnFailure) runner.RunSequence(minimized, null, out _);
                 }
                 keep = o.KeepOnFailure;
                 return new FsxResult

@@ -62,7 +62,8 @@ public sealed class FsxOptions
     /// <summary>Generate fallocate with FALLOC_FL_ZERO_RANGE (kernel tmpfs answers EOPNOTSUPP; turn off when the
     /// other side implements it).</summary>
     public bool ZeroRange { get; init; } = true;
-    /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them.</summary>
+    /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them; when
+    /// minimising, in the state the minimised sequence leaves.</summary>
     public bool KeepOnFailure { get; init; }
     /// <summary>Test hook on side B's outcomes; null in real runs.</summary>
     public FsxResultHook? HookB { get; init; }
