@@ -1,0 +1,313 @@
+using System.Text;
+
+namespace Hurd.Translators.Fuse;
+
+using Hurd.Fuse;
+using Hurd.Fuse.Abi;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using FuseDirentType = Hurd.Fuse.Abi.DirentType;
+using FuseDirentWriter = Hurd.Fuse.DirentWriter;
+using HurdDirentReader = Hurd.Interfaces.DirentReader;
+using RenameFlags = Hurd.Fuse.Abi.RenameFlags;
+
+public sealed partial class FuseBridge
+{
+    [ThreadStatic] private static byte[]? t_dirBuffer;
+
+    private const int DirBufferSize = 64 * 1024;
+
+    /// <inheritdoc/>
+    /// <remarks>A regular file is dir_lookup(O_CREAT|O_EXCL); a FIFO, socket or device is made the Hurd way (as glibc's
+    /// mknod does): dir_mkfile, file_set_translator with the short-circuited translator ("/hurd/fifo", "/hurd/ifsock",
+    /// "/hurd/chrdev MAJOR MINOR", "/hurd/blkdev MAJOR MINOR"), then dir_link.</remarks>
+    public override Errno Mknod(in FuseContext ctx, ReadOnlySpan<byte> name, in MknodIn input, out EntryOut entry)
+    {
+        entry = default;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var type = (FileMode)(input.Mode & 0xF000);
+        var perm = (FileMode)(input.Mode & 0xFFF);
+        if (type is FileMode.None or FileMode.Regular)
+            return CreateRegular(in ctx, name, perm, out entry);
+        string? argz = type switch
+        {
+            FileMode.Fifo => ShortCircuitTranslators.Fifo + "\0",
+            FileMode.Socket => ShortCircuitTranslators.Socket + "\0",
+            FileMode.CharDevice => $"{ShortCircuitTranslators.CharDevice}\0{Major(input.Rdev)}\0{Minor(input.Rdev)}\0",
+            FileMode.BlockDevice => $"{ShortCircuitTranslators.BlockDevice}\0{Major(input.Rdev)}\0{Minor(input.Rdev)}\0",
+            _ => null,
+        };
+        if (argz is null) return Errno.EINVAL;
+        return MakeShortCircuited(in ctx, name, perm, Encoding.UTF8.GetBytes(argz), out entry);
+    }
+
+    private static uint Major(uint rdev) => (rdev >> 8) & 0xFFF;
+    private static uint Minor(uint rdev) => (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00);
+
+    private Errno CreateRegular(in FuseContext ctx, ReadOnlySpan<byte> name, FileMode perm, out EntryOut entry)
+    {
+        entry = default;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out var parent, out var pport);
+        if (e != Errno.OK) return e;
+        PortRef child;
+        try { e = Walk(pport, name, OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoLink, perm, id, ctx.Cancellation, out child); }
+        finally { pport.Release(); }
+        if (e != Errno.OK) return e;
+        e = Enter(parent, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
+        if (e != Errno.OK) return e;
+        FillEntry(node, in st, out entry);
+        return Errno.OK;
+    }
+
+    /// <summary>dir_mkfile + file_set_translator(passive <paramref name="argz"/>) + dir_link(excl), then a lookup.</summary>
+    private Errno MakeShortCircuited(in FuseContext ctx, ReadOnlySpan<byte> name, FileMode perm, ReadOnlySpan<byte> argz, out EntryOut entry)
+    {
+        entry = default;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out _, out var pport);
+        if (e != Errno.OK) return e;
+        try
+        {
+            var fs = Fs(pport, ctx.Cancellation);
+            e = fs.dir_mkfile(OpenFlags.Write, perm, out var newNode);
+            if (e != Errno.OK) return Posix(e);
+            var right = SendRight.FromName(newNode);
+            if (right is null) return Errno.EIO;
+            var file = Own(right);
+            try
+            {
+                e = Fs(file, ctx.Cancellation).file_set_translator(TransFlags.Set | TransFlags.Excl, TransFlags.None, GoAwayFlags.None, argz, PortName.Null);
+                if (e != Errno.OK) return Posix(e);
+                e = fs.dir_link(file.Right.Name, name, excl: true);
+                if (e != Errno.OK) return Posix(e);
+            }
+            finally { file.Release(); }
+        }
+        finally { pport.Release(); }
+        return LookupEntry(in ctx, ctx.NodeId, name, id, out entry);
+    }
+
+    /// <inheritdoc/>
+    public override Errno Mkdir(in FuseContext ctx, ReadOnlySpan<byte> name, in MkdirIn input, out EntryOut entry)
+    {
+        entry = default;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out _, out var pport);
+        if (e != Errno.OK) return e;
+        try
+        {
+            e = Fs(pport, ctx.Cancellation).dir_mkdir(name, (FileMode)(input.Mode & 0xFFF));
+            if (e != Errno.OK) return Posix(e);
+        }
+        finally { pport.Release(); }
+        return LookupEntry(in ctx, ctx.NodeId, name, id, out entry);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The Hurd's way (glibc's symlinkat): dir_mkfile, file_set_translator("/hurd/symlink\0TARGET\0"), which the
+    /// filesystem short-circuits into a symlink, then dir_link.</remarks>
+    public override Errno Symlink(in FuseContext ctx, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, out EntryOut entry)
+    {
+        entry = default;
+        if (_options.ReadOnly) return Errno.EROFS;
+        if (target.IsEmpty) return Errno.ENOENT;
+        if (target.Length >= 4096) return Errno.ENAMETOOLONG;
+        var prefix = Encoding.ASCII.GetBytes(ShortCircuitTranslators.Symlink + "\0");
+        var argz = new byte[prefix.Length + target.Length + 1];
+        prefix.CopyTo(argz, 0);
+        target.CopyTo(argz.AsSpan(prefix.Length));
+        return MakeShortCircuited(in ctx, name, (FileMode)0x1FF, argz, out entry);
+    }
+
+    /// <inheritdoc/>
+    public override Errno Link(in FuseContext ctx, ulong oldNodeId, ReadOnlySpan<byte> newName, out EntryOut entry)
+    {
+        entry = default;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, oldNodeId, id, out _, out var file);
+        if (e != Errno.OK) return e;
+        try
+        {
+            e = NodePort(in ctx, ctx.NodeId, id, out _, out var dir);
+            if (e != Errno.OK) return e;
+            try
+            {
+                e = Fs(dir, ctx.Cancellation).dir_link(file.Right.Name, newName, excl: true);
+                if (e != Errno.OK) return Posix(e);
+            }
+            finally { dir.Release(); }
+        }
+        finally { file.Release(); }
+        return LookupEntry(in ctx, ctx.NodeId, newName, id, out entry);
+    }
+
+    /// <inheritdoc/>
+    public override Errno Unlink(in FuseContext ctx, ReadOnlySpan<byte> name)
+    {
+        if (_options.ReadOnly) return Errno.EROFS;
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var dir);
+        if (e != Errno.OK) return e;
+        try { return Posix(Fs(dir, ctx.Cancellation).dir_unlink(name)); }
+        finally { dir.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Rmdir(in FuseContext ctx, ReadOnlySpan<byte> name)
+    {
+        if (_options.ReadOnly) return Errno.EROFS;
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var dir);
+        if (e != Errno.OK) return e;
+        try { return Posix(Fs(dir, ctx.Cancellation).dir_rmdir(name)); }
+        finally { dir.Release(); }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>dir_rename carries only "exclusive": RENAME_NOREPLACE is dir_rename(excl=true); RENAME_EXCHANGE and
+    /// RENAME_WHITEOUT are EINVAL (the fs protocol has no way to ask for them).</remarks>
+    public override Errno Rename(in FuseContext ctx, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, RenameFlags flags)
+    {
+        if ((flags & ~RenameFlags.NoReplace) != 0) return Errno.EINVAL;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out _, out var from);
+        if (e != Errno.OK) return e;
+        try
+        {
+            e = NodePort(in ctx, newParent, id, out _, out var to);
+            if (e != Errno.OK) return e;
+            try { return Posix(Fs(from, ctx.Cancellation).dir_rename(name, to.Right.Name, newName, (flags & RenameFlags.NoReplace) != 0)); }
+            finally { to.Release(); }
+        }
+        finally { from.Release(); }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>dir_lookup(name, O_CREAT | the open modes) from the caller's port of the directory: the port it returns is
+    /// the new handle; the node gets a uid-0 port by a second lookup.</remarks>
+    public override Errno Create(in FuseContext ctx, ReadOnlySpan<byte> name, in CreateIn input, out EntryOut entry, out OpenOut open)
+    {
+        entry = default;
+        open = default;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out var parent, out var pport);
+        if (e != Errno.OK) return e;
+        var flags = OpenModes(input.Flags) | OpenFlags.Create | OpenFlags.NoLink;
+        if ((input.Flags & OpenFlagsLinux.O_EXCL) != 0) flags |= OpenFlags.Exclusive;
+        PortRef opened;
+        try { e = Walk(pport, name, flags, (FileMode)(input.Mode & 0xFFF), id, ctx.Cancellation, out opened); }
+        finally { pport.Release(); }
+        if (e != Errno.OK) return e;
+        opened.TryAcquire(); // one reference for the handle, one that Enter consumes
+        e = Enter(parent, name, opened, isNodePort: false, id, ctx.Cancellation, out var node, out var st);
+        if (e != Errno.OK) { opened.Release(); return e; }
+        FillEntry(node, in st, out entry);
+        open.Fh = AddHandle(opened, node);
+        open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public override Errno Opendir(in FuseContext ctx, in OpenIn input, out OpenOut open)
+    {
+        open = default;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out var node, out var port);
+        if (e != Errno.OK) return e;
+        PortRef opened;
+        try { e = Walk(port, default, OpenFlags.Read | OpenFlags.Directory | OpenFlags.NoLink, 0, id, ctx.Cancellation, out opened); }
+        finally { port.Release(); }
+        if (e != Errno.OK) return e;
+        open.Fh = AddHandle(opened, node);
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public override Errno Releasedir(in FuseContext ctx, in ReleaseIn input)
+    {
+        DropHandle(input.Fh);
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public override Errno Fsyncdir(in FuseContext ctx, in FsyncIn input) => Fsync(in ctx, in input);
+
+    /// <inheritdoc/>
+    /// <remarks>The FUSE cookie is the server's entry number (dir_readdir's <c>entry</c>): entry i of a reply that
+    /// started at <c>entry</c> resumes at <c>entry + i + 1</c>.</remarks>
+    public override Errno Readdir(in FuseContext ctx, in ReadIn input, ref FuseDirentWriter writer) => ReadDirectory(in ctx, in input, ref writer, plus: false);
+
+    /// <inheritdoc/>
+    /// <remarks>Each entry but "." and ".." is looked up (dir_lookup with O_NOLINK from the open directory) and entered
+    /// with +1 lookup; an entry the reply cannot take is forgotten again. An entry whose lookup fails is listed without
+    /// attributes.</remarks>
+    public override Errno Readdirplus(in FuseContext ctx, in ReadIn input, ref FuseDirentWriter writer) => ReadDirectory(in ctx, in input, ref writer, plus: true);
+
+    private Errno ReadDirectory(in FuseContext ctx, in ReadIn input, ref FuseDirentWriter writer, bool plus)
+    {
+        if (!_handles.TryGetValue(input.Fh, out var h) || !h.Port.TryAcquire()) return Errno.EBADF;
+        var dir = h.Port;
+        try
+        {
+            if (input.Offset > int.MaxValue) return Errno.OK;
+            int entry = (int)input.Offset;
+            var buf = t_dirBuffer ??= GC.AllocateUninitializedArray<byte>(DirBufferSize);
+            int bufsiz = Math.Clamp((int)input.Size, 512, buf.Length);
+            int nentries = plus ? Math.Max(1, (int)input.Size / 160 + 1) : -1;
+            var id = plus ? Who(in ctx) : BridgeIdentity.Root;
+            bool dirForeign = h.Node.Foreign;
+            while (true)
+            {
+                var e = Fs(dir, ctx.Cancellation).dir_readdir(buf, out int len, entry, nentries, bufsiz, out int amount);
+                if (e != Errno.OK) return writer.Count > 0 ? Errno.OK : Posix(e);
+                if (amount <= 0) return Errno.OK;
+                var reader = new HurdDirentReader(buf.AsSpan(0, len));
+                int i = 0;
+                while (reader.TryRead(out var d))
+                {
+                    ulong cookie = (ulong)(entry + i + 1);
+                    ulong ino = dirForeign ? MapIno(h.Node.Key.Dev, d.Ino) : d.Ino;
+                    bool ok;
+                    if (!plus || FuseDirentWriter.IsDotOrDotDot(d.Name))
+                        ok = writer.TryAdd(ino, cookie, (FuseDirentType)(uint)d.Type, d.Name);
+                    else
+                        ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id);
+                    if (!ok) return Errno.OK;
+                    i++;
+                }
+                if (reader.Error) return writer.Count > 0 ? Errno.OK : Errno.EIO;
+                entry += amount;
+            }
+        }
+        finally { dir.Release(); }
+    }
+
+    private bool AddPlus(in FuseContext ctx, ref FuseDirentWriter writer, BridgeNode dirNode, PortRef dir, ReadOnlySpan<byte> name,
+        ulong ino, FuseDirentType type, ulong cookie, BridgeIdentity id)
+    {
+        var e = Walk(dir, name, OpenFlags.NoLink, 0, id, ctx.Cancellation, out var child);
+        if (e == Errno.OK)
+        {
+            e = Enter(dirNode, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
+            if (e == Errno.OK)
+            {
+                FillEntry(node, in st, out var entry);
+                if (writer.TryAddPlus(in entry, cookie, name)) return true;
+                _nodes.Forget(node.NodeId, 1); // the reply cannot take it: no lookup count was given
+                return false;
+            }
+        }
+        return writer.TryAdd(dirNode.Foreign ? MapIno(dirNode.Key.Dev, ino) : ino, cookie, type, name);
+    }
+
+    /// <summary>Linux open flags to the open modes sent to a server (creation and lookup flags removed).</summary>
+    private static OpenFlags OpenModes(int linuxFlags)
+    {
+        var f = OpenFlagsLinux.FromLinux(linuxFlags);
+        return f & ~(OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloExec | OpenFlags.NoCtty | OpenFlags.Directory);
+    }
+}

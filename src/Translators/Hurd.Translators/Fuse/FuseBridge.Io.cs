@@ -1,0 +1,262 @@
+namespace Hurd.Translators.Fuse;
+
+using Hurd.Fuse;
+using Hurd.Fuse.Abi;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using XattrFlags = Hurd.Interfaces.XattrFlags;
+
+public sealed partial class FuseBridge
+{
+    [ThreadStatic] private static byte[]? t_bigBuffer;
+
+    /// <summary>The extended attribute that names a node's passive translator (ext2fs's and this system's).</summary>
+    private static ReadOnlySpan<byte> TranslatorXattr => "gnu.translator"u8;
+
+    /// <inheritdoc/>
+    /// <remarks>dir_lookup(node, "", open modes) on the caller's port: a new peropen with those modes, kept as the handle.
+    /// O_TRUNC (ATOMIC_O_TRUNC) is passed on and done by the server.</remarks>
+    public override Errno Open(in FuseContext ctx, in OpenIn input, out OpenOut open)
+    {
+        open = default;
+        var flags = OpenModes(input.Flags) | OpenFlags.NoLink;
+        if (_options.ReadOnly && (flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0) return Errno.EROFS;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out var node, out var port);
+        if (e != Errno.OK) return e;
+        PortRef opened;
+        try { e = Walk(port, default, flags, 0, id, ctx.Cancellation, out opened); }
+        finally { port.Release(); }
+        if (e != Errno.OK) return e;
+        open.Fh = AddHandle(opened, node);
+        open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    public override Errno Release(in FuseContext ctx, in ReleaseIn input)
+    {
+        DropHandle(input.Fh);
+        return Errno.OK;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Nothing to do: writes reach the server before WRITE is answered.</remarks>
+    public override Errno Flush(in FuseContext ctx, in FlushIn input) => Errno.OK;
+
+    /// <inheritdoc/>
+    /// <remarks>io_read at the request's offset, split into pieces of at most <see cref="FuseBridgeOptions.MaxIoChunk"/>
+    /// bytes; a short piece is the end of the file.</remarks>
+    public override Errno Read(in FuseContext ctx, in ReadIn input, Span<byte> data, out int count)
+    {
+        count = 0;
+        var port = LeaseHandle(input.Fh);
+        if (port is null) return Errno.EBADF;
+        try
+        {
+            var io = Io(port, ctx.Cancellation);
+            long offset = (long)input.Offset;
+            int chunk = Math.Max(4096, _options.MaxIoChunk);
+            while (count < data.Length)
+            {
+                int want = Math.Min(chunk, data.Length - count);
+                var e = io.io_read(data.Slice(count, want), out int n, offset + count, want);
+                if (e != Errno.OK) return count > 0 ? Errno.OK : Posix(e);
+                count += n;
+                if (n < want) break;
+            }
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Write(in FuseContext ctx, in WriteIn input, ReadOnlySpan<byte> data, out uint written)
+    {
+        written = 0;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var port = LeaseHandle(input.Fh);
+        if (port is null) return Errno.EBADF;
+        try
+        {
+            var io = Io(port, ctx.Cancellation);
+            long offset = (long)input.Offset;
+            int chunk = Math.Max(4096, _options.MaxIoChunk);
+            int done = 0;
+            while (done < data.Length)
+            {
+                int len = Math.Min(chunk, data.Length - done);
+                var e = io.io_write(data.Slice(done, len), offset + done, out int n);
+                if (e != Errno.OK) { written = (uint)done; return done > 0 ? Errno.OK : Posix(e); }
+                done += n;
+                if (n <= 0) break;
+            }
+            written = (uint)done;
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Fsync(in FuseContext ctx, in FsyncIn input)
+    {
+        var port = LeaseHandle(input.Fh);
+        if (port is null) return Errno.EBADF;
+        try { return Posix(Fs(port, ctx.Cancellation).file_sync(wait: true, omitMetadata: (input.FsyncFlags & 1) != 0)); }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Syncfs(in FuseContext ctx)
+    {
+        var port = _nodes.LeaseRoot(_root);
+        if (port is null) return Errno.EIO;
+        try { return Posix(Fs(port, ctx.Cancellation).file_syncfs(wait: true, doChildren: false)); }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>A symlink opened with O_NOLINK reads as its target: dir_lookup(node, "", O_READ|O_NOLINK), then io_read.</remarks>
+    public override Errno Readlink(in FuseContext ctx, Span<byte> target, out int length)
+    {
+        length = 0;
+        var id = Who(in ctx);
+        var e = NodePort(in ctx, ctx.NodeId, id, out _, out var port);
+        if (e != Errno.OK) return e;
+        PortRef opened;
+        try { e = Walk(port, default, OpenFlags.Read | OpenFlags.NoLink, 0, id, ctx.Cancellation, out opened); }
+        finally { port.Release(); }
+        if (e != Errno.OK) return e;
+        try
+        {
+            var io = Io(opened, ctx.Cancellation);
+            while (length < target.Length)
+            {
+                e = io.io_read(target[length..], out int n, length, target.Length - length);
+                if (e != Errno.OK) return Posix(e);
+                if (n == 0) break;
+                length += n;
+            }
+            return Errno.OK;
+        }
+        finally { opened.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Fallocate(in FuseContext ctx, in FallocateIn input)
+    {
+        if (_options.ReadOnly) return Errno.EROFS;
+        var port = LeaseHandle(input.Fh);
+        if (port is null) return Errno.EBADF;
+        try { return Posix(Fs(port, ctx.Cancellation).file_fallocate((FallocateFlags)input.Mode, (long)input.Offset, (long)input.Length)); }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Lseek(in FuseContext ctx, in LseekIn input, out long offset)
+    {
+        offset = 0;
+        var port = LeaseHandle(input.Fh);
+        if (port is null) return Errno.EBADF;
+        try
+        {
+            var e = Io(port, ctx.Cancellation).io_seek((long)input.Offset, (SeekWhence)input.Whence, out offset);
+            return Posix(e);
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>file_copy_range to the destination handle's port; EXDEV (another server) goes back to the kernel,
+    /// which then copies with READ and WRITE.</remarks>
+    public override Errno CopyFileRange(in FuseContext ctx, in CopyFileRangeIn input, out ulong copied)
+    {
+        copied = 0;
+        if (_options.ReadOnly) return Errno.EROFS;
+        var src = LeaseHandle(input.FhIn);
+        if (src is null) return Errno.EBADF;
+        try
+        {
+            var dst = LeaseHandle(input.FhOut);
+            if (dst is null) return Errno.EBADF;
+            try
+            {
+                var e = Fs(src, ctx.Cancellation).file_copy_range((long)input.OffIn, dst.Right.Name, (long)input.OffOut,
+                    (long)Math.Min(input.Len, long.MaxValue), (int)input.Flags, out long n);
+                if (e != Errno.OK) return Posix(e);
+                copied = (ulong)n;
+                return Errno.OK;
+            }
+            finally { dst.Release(); }
+        }
+        finally { src.Release(); }
+    }
+
+    // ------------------------------------------------------------------ extended attributes
+
+    /// <inheritdoc/>
+    /// <remarks>"gnu.translator" reads the passive translator record (file_get_translator; ENODATA when none).</remarks>
+    public override Errno Getxattr(in FuseContext ctx, ReadOnlySpan<byte> name, Span<byte> value, out int size)
+    {
+        size = 0;
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
+        if (e != Errno.OK) return e;
+        try
+        {
+            var fs = Fs(port, ctx.Cancellation);
+            if (name.SequenceEqual(TranslatorXattr))
+            {
+                var buf = t_bigBuffer ??= GC.AllocateUninitializedArray<byte>(HurdLimits.XattrSizeMax);
+                e = fs.file_get_translator(buf, out int n);
+                if (e == Errno.EINVAL) return Errno.ENODATA;
+                if (e != Errno.OK) return Posix(e);
+                size = n;
+                if (value.IsEmpty) return Errno.OK;
+                if (n > value.Length) return Errno.ERANGE;
+                buf.AsSpan(0, n).CopyTo(value);
+                return Errno.OK;
+            }
+            e = fs.file_get_xattr(name, value.Length, value, out int count, out int length);
+            if (e != Errno.OK) return Posix(e);
+            size = value.IsEmpty ? length : count;
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Listxattr(in FuseContext ctx, Span<byte> list, out int size)
+    {
+        size = 0;
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
+        if (e != Errno.OK) return e;
+        try
+        {
+            e = Fs(port, ctx.Cancellation).file_list_xattr(list.Length, list, out int count, out int length);
+            if (e != Errno.OK) return Posix(e);
+            size = list.IsEmpty ? length : count;
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Setxattr(in FuseContext ctx, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, in SetxattrIn input)
+    {
+        if (_options.ReadOnly) return Errno.EROFS;
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
+        if (e != Errno.OK) return e;
+        try { return Posix(Fs(port, ctx.Cancellation).file_set_xattr(name, value, (XattrFlags)input.Flags)); }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Removexattr(in FuseContext ctx, ReadOnlySpan<byte> name)
+    {
+        if (_options.ReadOnly) return Errno.EROFS;
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
+        if (e != Errno.OK) return e;
+        try { return Posix(Fs(port, ctx.Cancellation).file_remove_xattr(name)); }
+        finally { port.Release(); }
+    }
+}

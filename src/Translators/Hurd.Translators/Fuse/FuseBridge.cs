@@ -1,0 +1,526 @@
+using System.Collections.Concurrent;
+
+namespace Hurd.Translators.Fuse;
+
+using Hurd.Fuse;
+using Hurd.Fuse.Abi;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
+using RetryType = Hurd.Interfaces.RetryType;
+
+/// <summary>
+/// The FUSE bridge: a <see cref="FuseFileSystem"/> that is a client of the <c>fs</c>, <c>io</c> and <c>fsys</c>
+/// protocols. Each FUSE request becomes calls on ports of the filesystem whose control port the bridge was given, and
+/// of every translator reached from it through <c>dir_lookup</c> retries, so a tree of stacked translators appears as
+/// one Linux mount.
+/// </summary>
+/// <remarks>
+/// <para><b>Identity.</b> The kernel attests each request's fsuid and fsgid; the supplementary groups come from
+/// <c>/proc/&lt;pid&gt;/status</c> (<see cref="IdentitySource"/>). For each node the bridge keeps one port with uid-0
+/// identity (the root's from <c>fsys_getroot</c> with uids [0], the others from uid-0 <c>dir_lookup</c>s) and derives a
+/// port per caller identity with <c>io_restrict_auth(uids=[uid], gids=[gid, groups...])</c>, cached (bounded, least
+/// recently used out). A request of user X uses X's port, so the translator checks X's permissions itself and the
+/// files X creates are X's: the mount uses allow_other and, by default, no default_permissions.</para>
+/// <para><b>Nodes.</b> Node ids come from a 64-bit counter and are never reused (generation 0). A node is named by
+/// io_stat's (st_dev, st_ino, st_gen), so hard links and repeated lookups give the same node id. Lookup counts follow
+/// fuse.md §1.4: +1 for each LOOKUP, MKNOD, MKDIR, SYMLINK, LINK and CREATE reply and each READDIRPLUS entry except "."
+/// and "..", −n for each FORGET; at 0 the node's ports are deallocated (the translators see no-senders). A reply that
+/// bounced is undone by the dispatcher with a FORGET.</para>
+/// <para><b>Lookups</b> follow the retry protocol: FS_RETRY_NORMAL with a name continues on the returned port (a
+/// translator's root at a mount point); FS_RETRY_REAUTH re-derives the caller's port for the node the returned port
+/// names; FS_RETRY_MAGICAL "/..." restarts at the bridge's root; more than <see cref="HurdLimits.MaxRetries"/> retries
+/// give ELOOP. Lookups use O_NOLINK, so a symlink is returned as itself and the kernel follows it.</para>
+/// <para><b>Errors.</b> Hurd codes become POSIX ones (<see cref="ErrnoExtensions.ToPosix"/>: EDIED → EIO); every call
+/// has a deadline (<see cref="FuseBridgeOptions.CallTimeout"/>) and carries the FUSE request's interrupt token, so a dead
+/// or hung translator gives an error, never a hang.</para>
+/// </remarks>
+public sealed partial class FuseBridge : FuseFileSystem, IDisposable
+{
+    private readonly IRpcTarget _control;
+    private readonly FuseBridgeOptions _options;
+    private readonly IdentitySource _ids = new();
+    private readonly NodeTable _nodes;
+    private readonly ConcurrentDictionary<ulong, OpenHandle> _handles = new();
+    private readonly int _timeoutMs;
+    private readonly BridgeNode _root;
+    private readonly ulong _rootDev;
+    private long _nextHandle;
+    private int _disposed;
+
+    private sealed class OpenHandle(PortRef port, BridgeNode node)
+    {
+        public readonly PortRef Port = port;
+        public readonly BridgeNode Node = node;
+    }
+
+    private FuseBridge(IRpcTarget control, FuseBridgeOptions options, PortRef root, in Stat rootStat)
+    {
+        _control = control;
+        _options = options;
+        _timeoutMs = (int)Math.Clamp(options.CallTimeout.TotalMilliseconds, 1, int.MaxValue);
+        _nodes = new NodeTable(Math.Max(1, options.MaxIdentityPorts));
+        _rootDev = rootStat.Dev;
+        _root = _nodes.AddRoot(new NodeKey(rootStat.Dev, rootStat.Ino, rootStat.Generation), root);
+    }
+
+    /// <summary>
+    /// Connects to the filesystem behind <paramref name="control"/> (its fsys control port): fsys_getroot for uid 0
+    /// becomes node 1. The bridge does not own <paramref name="control"/>.
+    /// </summary>
+    /// <returns>OK, or the error of fsys_getroot / io_stat (POSIX codes).</returns>
+    public static Errno Connect(IRpcTarget control, FuseBridgeOptions? options, out FuseBridge? bridge)
+    {
+        ArgumentNullException.ThrowIfNull(control);
+        bridge = null;
+        options ??= new FuseBridgeOptions();
+        int timeout = (int)Math.Clamp(options.CallTimeout.TotalMilliseconds, 1, int.MaxValue);
+        var fsys = new FsysClient(control) { TimeoutMs = timeout };
+        Span<byte> retryName = stackalloc byte[HurdLimits.RetryNameMax];
+        var e = fsys.fsys_getroot(PortName.Null, BridgeIdentity.Root.Uids, BridgeIdentity.Root.Gids, OpenFlags.None,
+            out var retry, retryName, out int retryLen, out var file);
+        if (e != Errno.OK) return e.ToPosix();
+        var right = file.IsNull ? null : SendRight.FromName(file.Name);
+        if (right is null) return Errno.EIO;
+        if (retry != RetryType.Normal || retryLen != 0)
+        {
+            // A root that is itself a redirection: follow it once from the port given.
+            right.Timeout = options.CallTimeout;
+            var fs = new FsClient(right) { TimeoutMs = timeout };
+            Span<byte> r2 = stackalloc byte[HurdLimits.RetryNameMax];
+            e = fs.dir_lookup(retryName[..retryLen], OpenFlags.None, 0, out retry, r2, out int l2, out var f2);
+            right.Dispose();
+            if (e != Errno.OK) return e.ToPosix();
+            if (retry != RetryType.Normal || l2 != 0) return Errno.ELOOP;
+            right = f2.IsNull ? null : SendRight.FromName(f2.Name);
+            if (right is null) return Errno.EIO;
+        }
+        right.Timeout = options.CallTimeout;
+        e = new IoClient(right) { TimeoutMs = timeout }.io_stat(out var st);
+        if (e != Errno.OK) { right.Dispose(); return e.ToPosix(); }
+        bridge = new FuseBridge(control, options, new PortRef(right), st);
+        return Errno.OK;
+    }
+
+    /// <summary>The options the bridge was made with.</summary>
+    public FuseBridgeOptions Options => _options;
+
+    /// <summary>The control port the bridge serves from.</summary>
+    public IRpcTarget Control => _control;
+
+    /// <summary>Kernel nodes the bridge knows (the root included): the nodes with a lookup count above 0.</summary>
+    public int NodeCount => _nodes.Count;
+
+    /// <summary>Open FUSE handles (files and directories).</summary>
+    public int OpenHandleCount => _handles.Count;
+
+    /// <summary>Per-identity ports in the cache.</summary>
+    public int IdentityPortCount => _nodes.IdentityPortCount;
+
+    // ------------------------------------------------------------------ plumbing
+
+    private FsClient Fs(PortRef p, CancellationToken ct) => new(p.Right) { TimeoutMs = _timeoutMs, Cancellation = ct };
+    private IoClient Io(PortRef p, CancellationToken ct) => new(p.Right) { TimeoutMs = _timeoutMs, Cancellation = ct };
+
+    private BridgeIdentity Who(in FuseContext ctx) =>
+        _ids.For(ctx.Uid, ctx.Gid, ctx.Pid, ctx.HasSupplementaryGroups ? ctx.Groups : default);
+
+    private PortRef Own(SendRight right)
+    {
+        right.Timeout = _options.CallTimeout;
+        return new PortRef(right);
+    }
+
+    /// <summary>An error from a server as the kernel should see it.</summary>
+    private static Errno Posix(Errno e) => e.ToPosix();
+
+    /// <summary>dir_lookup errors: a server that does not speak fs is "not a directory".</summary>
+    private static Errno LookupError(Errno e) => e is Errno.EOPNOTSUPP or Errno.MIG_BAD_ID ? Errno.ENOTDIR : e.ToPosix();
+
+    /// <summary>A lease on <paramref name="n"/>'s port for <paramref name="id"/>: from the cache, or made with io_restrict_auth
+    /// on the node's uid-0 port and cached. ESTALE if the node has been forgotten.</summary>
+    private Errno PortFor(BridgeNode n, BridgeIdentity id, CancellationToken ct, out PortRef port)
+    {
+        port = null!;
+        var p = _nodes.TryLease(n, id);
+        if (p is not null) { port = p; return Errno.OK; }
+        if (id.IsRoot) return Errno.ESTALE;
+        var root = _nodes.LeaseRoot(n);
+        if (root is null) return Errno.ESTALE;
+        Errno e;
+        PortName np;
+        try { e = Io(root, ct).io_restrict_auth(out np, id.Uids, id.Gids); }
+        finally { root.Release(); }
+        if (e != Errno.OK) return Posix(e);
+        var right = SendRight.FromName(np);
+        if (right is null) return Errno.EIO;
+        p = _nodes.Offer(n, id, Own(right));
+        if (p is null) return Errno.ESTALE;
+        port = p;
+        return Errno.OK;
+    }
+
+    /// <summary>The node <paramref name="nodeId"/> and a lease on its port for the caller.</summary>
+    private Errno NodePort(in FuseContext ctx, ulong nodeId, BridgeIdentity id, out BridgeNode node, out PortRef port)
+    {
+        port = null!;
+        node = _nodes.Get(nodeId)!;
+        if (node is null) return Errno.ESTALE;
+        return PortFor(node, id, ctx.Cancellation, out port);
+    }
+
+    /// <summary>A lease on open handle <paramref name="fh"/>'s port, or null (EBADF).</summary>
+    private PortRef? LeaseHandle(ulong fh) => _handles.TryGetValue(fh, out var h) && h.Port.TryAcquire() ? h.Port : null;
+
+    private ulong AddHandle(PortRef port, BridgeNode node)
+    {
+        ulong fh = (ulong)Interlocked.Increment(ref _nextHandle);
+        _handles[fh] = new OpenHandle(port, node);
+        return fh;
+    }
+
+    private void DropHandle(ulong fh)
+    {
+        if (_handles.TryRemove(fh, out var h)) h.Port.Release();
+    }
+
+    /// <summary>
+    /// The client side of dir_lookup (glibc's <c>__hurd_file_name_lookup_retry</c>): looks <paramref name="name"/> up
+    /// from <paramref name="start"/> (a lease the caller keeps) and follows retries. On OK <paramref name="result"/> is an
+    /// owned reference to the port reached.
+    /// </summary>
+    private Errno Walk(PortRef start, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, BridgeIdentity id,
+        CancellationToken ct, out PortRef result)
+    {
+        result = null!;
+        Span<byte> nameBuf = stackalloc byte[HurdLimits.RetryNameMax];
+        Span<byte> retryBuf = stackalloc byte[HurdLimits.RetryNameMax];
+        if (name.Length > nameBuf.Length) return Errno.ENAMETOOLONG;
+        name.CopyTo(nameBuf);
+        int nameLen = name.Length;
+        PortRef cur = start;
+        bool owned = false;
+        try
+        {
+            for (int i = 0; i <= HurdLimits.MaxRetries; i++)
+            {
+                var e = Fs(cur, ct).dir_lookup(nameBuf[..nameLen], flags, mode, out var retry, retryBuf, out int rlen, out var res);
+                if (e != Errno.OK) return LookupError(e);
+                var right = res.IsNull ? null : SendRight.FromName(res.Name);
+                PortRef? next = right is null ? null : Own(right);
+                ReadOnlySpan<byte> rest = retryBuf[..rlen];
+                switch (retry)
+                {
+                    case RetryType.Normal:
+                        if (next is null) return Errno.EIO;
+                        if (rlen == 0) { result = next; return Errno.OK; }
+                        break;
+                    case RetryType.Reauth:
+                        if (next is null) return Errno.EIO;
+                        e = Reauthenticate(next, id, ct, out next);
+                        if (e != Errno.OK) return e;
+                        break;
+                    case RetryType.Magical:
+                        next?.Release();
+                        if (rlen == 0 || rest[0] != (byte)'/') return Errno.ENOENT;
+                        while (!rest.IsEmpty && rest[0] == (byte)'/') rest = rest[1..];
+                        e = PortFor(_root, id, ct, out next);
+                        if (e != Errno.OK) return e;
+                        if (rest.IsEmpty) { result = next; return Errno.OK; }
+                        break;
+                    default:
+                        next?.Release();
+                        return Errno.EIO;
+                }
+                if (owned) cur.Release();
+                cur = next;
+                owned = true;
+                rest.CopyTo(nameBuf);
+                nameLen = rest.Length;
+            }
+            return Errno.ELOOP;
+        }
+        finally
+        {
+            if (owned) cur.Release();
+        }
+    }
+
+    /// <summary>FS_RETRY_REAUTH: the returned port (released here) is unauthenticated; find the node it names in the
+    /// table and use the caller's port for it. EACCES when the node is not known to the bridge.</summary>
+    private Errno Reauthenticate(PortRef port, BridgeIdentity id, CancellationToken ct, out PortRef result)
+    {
+        result = null!;
+        var e = Io(port, ct).io_stat(out var st);
+        port.Release();
+        if (e != Errno.OK) return Posix(e);
+        var n = _nodes.FindAndCount(new NodeKey(st.Dev, st.Ino, st.Generation));
+        if (n is null) return Errno.EACCES;
+        try { return PortFor(n, id, ct, out result); }
+        finally { _nodes.Forget(n.NodeId, 1); }
+    }
+
+    /// <summary>
+    /// Enters the file reached as <paramref name="name"/> in <paramref name="parent"/> into the node table (+1 lookup).
+    /// <paramref name="x"/> is an owned reference to a port of the file with the caller's identity (released here); when
+    /// <paramref name="isNodePort"/> it has no open modes and is kept as the caller's port. A new node gets a uid-0 port
+    /// by a second lookup from the parent's uid-0 port (ESTALE if that reaches another file: a rename raced).
+    /// </summary>
+    private Errno Enter(BridgeNode parent, ReadOnlySpan<byte> name, PortRef x, bool isNodePort, BridgeIdentity id,
+        CancellationToken ct, out BridgeNode node, out Stat st)
+    {
+        node = null!;
+        var e = Io(x, ct).io_stat(out st);
+        if (e != Errno.OK) { x.Release(); return Posix(e); }
+        var key = new NodeKey(st.Dev, st.Ino, st.Generation);
+        var n = _nodes.FindAndCount(key);
+        PortRef? keep = x;
+        if (n is null)
+        {
+            PortRef rootPort;
+            if (id.IsRoot && isNodePort)
+            {
+                rootPort = x;
+                keep = null;
+            }
+            else
+            {
+                var parentRoot = _nodes.LeaseRoot(parent);
+                if (parentRoot is null) { x.Release(); return Errno.ESTALE; }
+                try { e = Walk(parentRoot, name, OpenFlags.NoLink, 0, BridgeIdentity.Root, ct, out rootPort); }
+                finally { parentRoot.Release(); }
+                if (e != Errno.OK) { x.Release(); return e; }
+                e = Io(rootPort, ct).io_stat(out var rst);
+                if (e != Errno.OK || new NodeKey(rst.Dev, rst.Ino, rst.Generation) != key)
+                {
+                    rootPort.Release();
+                    x.Release();
+                    return e != Errno.OK ? Posix(e) : Errno.ESTALE;
+                }
+            }
+            n = _nodes.Enter(key, rootPort, foreign: st.Dev != _rootDev);
+        }
+        if (keep is not null)
+        {
+            if (isNodePort && !id.IsRoot) _nodes.Offer(n, id, keep)?.Release();
+            else keep.Release();
+        }
+        node = n;
+        return Errno.OK;
+    }
+
+    /// <summary>The st_ino the kernel shows: the file's own for the bridge's root filesystem; for files of other
+    /// translators (another st_dev, which FUSE cannot show) the top 16 bits are mixed with a hash of their st_dev so
+    /// (dev, ino) stays unique for tools like du, find and cp -a.</summary>
+    private ulong MapIno(ulong dev, ulong ino)
+    {
+        if (dev == _rootDev) return ino;
+        ulong h = dev * 0x9E3779B97F4A7C15UL;
+        return ino ^ ((h >> 48) << 48) ^ (1UL << 63);
+    }
+
+    private void FillAttr(in Stat st, out FuseAttr a)
+    {
+        a = default;
+        a.SetFrom(in st);
+        a.Ino = MapIno(st.Dev, st.Ino);
+    }
+
+    private static void Split(TimeSpan t, out ulong sec, out uint nsec)
+    {
+        if (t <= TimeSpan.Zero) { sec = 0; nsec = 0; return; }
+        sec = (ulong)(t.Ticks / TimeSpan.TicksPerSecond);
+        nsec = (uint)(t.Ticks % TimeSpan.TicksPerSecond * 100);
+    }
+
+    private void FillEntry(BridgeNode n, in Stat st, out EntryOut entry)
+    {
+        entry = default;
+        entry.NodeId = n.NodeId;
+        entry.Generation = 0;
+        Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
+        Split(_options.AttrTimeout, out entry.AttrValid, out entry.AttrValidNsec);
+        FillAttr(in st, out entry.Attr);
+    }
+
+    private void FillAttrOut(in Stat st, out AttrOut attr)
+    {
+        attr = default;
+        Split(_options.AttrTimeout, out attr.AttrValid, out attr.AttrValidNsec);
+        FillAttr(in st, out attr.Attr);
+    }
+
+    /// <summary>Looks <paramref name="name"/> up in node <paramref name="parentId"/> for the caller and enters the result (+1).</summary>
+    private Errno LookupEntry(in FuseContext ctx, ulong parentId, ReadOnlySpan<byte> name, BridgeIdentity id, out EntryOut entry)
+    {
+        entry = default;
+        var e = NodePort(in ctx, parentId, id, out var parent, out var pport);
+        if (e != Errno.OK) return e;
+        PortRef child;
+        try { e = Walk(pport, name, OpenFlags.NoLink, 0, id, ctx.Cancellation, out child); }
+        finally { pport.Release(); }
+        if (e != Errno.OK) return e;
+        e = Enter(parent, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
+        if (e != Errno.OK) return e;
+        FillEntry(node, in st, out entry);
+        return Errno.OK;
+    }
+
+    // ------------------------------------------------------------------ lifetime
+
+    /// <inheritdoc/>
+    public override void Init(FuseConnection connection)
+    {
+        // The kernel must not own sizes and times: other clients change files through IPC.
+        connection.Want &= ~InitFlags.WritebackCache;
+    }
+
+    /// <inheritdoc/>
+    public override void Destroy() => ReleaseAll(keepRoot: true);
+
+    private void ReleaseAll(bool keepRoot)
+    {
+        foreach (var fh in _handles.Keys) DropHandle(fh);
+        if (!keepRoot) _nodes.Clear();
+    }
+
+    /// <summary>Deallocates every port the bridge holds (after the session has stopped).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        ReleaseAll(keepRoot: false);
+    }
+
+    /// <inheritdoc/>
+    public override void Forget(ulong nodeId, ulong nlookup) => _nodes.Forget(nodeId, nlookup);
+
+    // ------------------------------------------------------------------ lookup and attributes
+
+    /// <inheritdoc/>
+    public override Errno Lookup(in FuseContext ctx, ReadOnlySpan<byte> name, out EntryOut entry)
+    {
+        var e = LookupEntry(in ctx, ctx.NodeId, name, Who(in ctx), out entry);
+        if (e == Errno.ENOENT && _options.NegativeTimeout > TimeSpan.Zero)
+        {
+            entry = default;
+            Split(_options.NegativeTimeout, out entry.EntryValid, out entry.EntryValidNsec);
+            return Errno.OK;
+        }
+        return e;
+    }
+
+    /// <inheritdoc/>
+    public override Errno Getattr(in FuseContext ctx, in GetattrIn input, out AttrOut attr)
+    {
+        attr = default;
+        PortRef? port = (input.GetattrFlags & 1) != 0 ? LeaseHandle(input.Fh) : null;
+        if (port is null)
+        {
+            var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out port);
+            if (e0 != Errno.OK) return e0;
+        }
+        try
+        {
+            var e = Io(port, ctx.Cancellation).io_stat(out var st);
+            if (e != Errno.OK) return Posix(e);
+            FillAttrOut(in st, out attr);
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Setattr(in FuseContext ctx, in SetattrIn input, out AttrOut attr)
+    {
+        attr = default;
+        var v = input.Valid;
+        const SetattrValid Changes = SetattrValid.Mode | SetattrValid.Uid | SetattrValid.Gid | SetattrValid.Size
+            | SetattrValid.Atime | SetattrValid.Mtime | SetattrValid.AtimeNow | SetattrValid.MtimeNow;
+        if (_options.ReadOnly && (v & Changes) != 0) return Errno.EROFS;
+        PortRef? port = (v & SetattrValid.Fh) != 0 ? LeaseHandle(input.Fh) : null;
+        if (port is null)
+        {
+            var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out port);
+            if (e0 != Errno.OK) return e0;
+        }
+        try
+        {
+            var fs = Fs(port, ctx.Cancellation);
+            Errno e;
+            if ((v & (SetattrValid.Uid | SetattrValid.Gid)) != 0)
+            {
+                e = fs.file_chown((v & SetattrValid.Uid) != 0 ? input.Uid : uint.MaxValue, (v & SetattrValid.Gid) != 0 ? input.Gid : uint.MaxValue);
+                if (e != Errno.OK) return Posix(e);
+            }
+            if ((v & SetattrValid.Mode) != 0)
+            {
+                e = fs.file_chmod((FileMode)(input.Mode & 0xFFF));
+                if (e != Errno.OK) return Posix(e);
+            }
+            if ((v & SetattrValid.Size) != 0)
+            {
+                if (input.Size > long.MaxValue) return Errno.EFBIG;
+                e = fs.file_set_size((long)input.Size);
+                if (e != Errno.OK) return Posix(e);
+            }
+            if ((v & (SetattrValid.Atime | SetattrValid.Mtime | SetattrValid.AtimeNow | SetattrValid.MtimeNow)) != 0)
+            {
+                var at = (v & SetattrValid.AtimeNow) != 0 ? new TimeSpec(0, TimeSpec.UtimeNow)
+                    : (v & SetattrValid.Atime) != 0 ? new TimeSpec((long)input.Atime, input.Atimensec)
+                    : new TimeSpec(0, TimeSpec.UtimeOmit);
+                var mt = (v & SetattrValid.MtimeNow) != 0 ? new TimeSpec(0, TimeSpec.UtimeNow)
+                    : (v & SetattrValid.Mtime) != 0 ? new TimeSpec((long)input.Mtime, input.Mtimensec)
+                    : new TimeSpec(0, TimeSpec.UtimeOmit);
+                e = fs.file_utimens(in at, in mt);
+                if (e != Errno.OK) return Posix(e);
+            }
+            e = Io(port, ctx.Cancellation).io_stat(out var st);
+            if (e != Errno.OK) return Posix(e);
+            FillAttrOut(in st, out attr);
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Access(in FuseContext ctx, uint mask)
+    {
+        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
+        if (e != Errno.OK) return e;
+        try
+        {
+            e = Fs(port, ctx.Cancellation).file_check_access(out var allowed);
+            if (e != Errno.OK) return Posix(e);
+            if ((mask & 4) != 0 && (allowed & OpenFlags.Read) == 0) return Errno.EACCES;
+            if ((mask & 2) != 0 && (allowed & OpenFlags.Write) == 0) return Errno.EACCES;
+            if ((mask & 1) != 0 && (allowed & OpenFlags.Exec) == 0) return Errno.EACCES;
+            if ((mask & 2) != 0 && _options.ReadOnly) return Errno.EROFS;
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+
+    /// <inheritdoc/>
+    public override Errno Statfs(in FuseContext ctx, out StatfsOut statfs)
+    {
+        statfs = default;
+        var e = NodePort(in ctx, ctx.NodeId == 0 ? 1 : ctx.NodeId, Who(in ctx), out _, out var port);
+        if (e != Errno.OK) return e;
+        try
+        {
+            e = Fs(port, ctx.Cancellation).file_statfs(out var s);
+            if (e != Errno.OK) return Posix(e);
+            statfs.St.Blocks = (ulong)s.Blocks;
+            statfs.St.Bfree = (ulong)s.Bfree;
+            statfs.St.Bavail = (ulong)s.Bavail;
+            statfs.St.Files = (ulong)s.Files;
+            statfs.St.Ffree = (ulong)s.Ffree;
+            statfs.St.Bsize = (uint)s.Bsize;
+            statfs.St.Frsize = (uint)(s.Frsize != 0 ? s.Frsize : s.Bsize);
+            statfs.St.Namelen = (uint)(s.Namelen != 0 ? s.Namelen : FuseKernel.NameMax);
+            return Errno.OK;
+        }
+        finally { port.Release(); }
+    }
+}

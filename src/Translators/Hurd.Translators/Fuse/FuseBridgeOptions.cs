@@ -1,0 +1,51 @@
+using Hurd.Fuse;
+
+namespace Hurd.Translators.Fuse;
+
+/// <summary>How a <see cref="FuseBridge"/> presents a filesystem to the Linux kernel.</summary>
+public sealed class FuseBridgeOptions
+{
+    /// <summary>How long the kernel may cache a name → node binding (entry_valid). Default 1 s (libfuse's high-level
+    /// default). Use <see cref="TimeSpan.Zero"/> when other clients (IPC, the shim) change the tree behind the kernel's back.</summary>
+    public TimeSpan EntryTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the kernel may cache attributes (attr_valid). Default 1 s; zero as for <see cref="EntryTimeout"/>.</summary>
+    public TimeSpan AttrTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the kernel caches a failed lookup (a negative entry). Default zero: ENOENT is not cached, since
+    /// a translator may grow a name at any time.</summary>
+    public TimeSpan NegativeTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Keep the kernel's page cache of a file across opens (FOPEN_KEEP_CACHE). Safe only when every change to
+    /// the files goes through this mount; default false (the cache is dropped at each open, as for a network filesystem).</summary>
+    public bool KeepCache { get; set; }
+
+    /// <summary>Mount with <c>default_permissions</c>: the kernel checks mode bits itself and never sends ACCESS. Default
+    /// false: as on the Hurd, the translator decides from the caller's identity. The bridge uses per-identity ports either way,
+    /// so files a caller creates are owned by the caller.</summary>
+    public bool DefaultPermissions { get; set; }
+
+    /// <summary>Refuse every change with EROFS (and mount read-only).</summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>The deadline of each RPC the bridge makes; a translator that does not answer in time gives the FUSE caller
+    /// an error (ETIMEDOUT) rather than a hang. Default 30 s.</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most per-identity ports kept (least recently used dropped first). Default 4096.</summary>
+    public int MaxIdentityPorts { get; set; } = 4096;
+
+    /// <summary>The largest io_read / io_write the bridge sends; bigger FUSE requests are split. Default 512 KiB,
+    /// well under the IPC core's message limit.</summary>
+    public int MaxIoChunk { get; set; } = 512 * 1024;
+
+    /// <summary>Copies <see cref="DefaultPermissions"/> and <see cref="ReadOnly"/> into mount options, and asks for
+    /// <c>allow_other</c> (every user of the machine reaches the translator, which checks permissions itself).</summary>
+    public void ApplyTo(FuseMountOptions mount)
+    {
+        ArgumentNullException.ThrowIfNull(mount);
+        mount.DefaultPermissions = DefaultPermissions;
+        mount.ReadOnly |= ReadOnly;
+        mount.AllowOther = true;
+    }
+}

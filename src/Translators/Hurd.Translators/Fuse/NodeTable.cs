@@ -1,0 +1,237 @@
+using Hurd.Ipc.Ports;
+
+namespace Hurd.Translators.Fuse;
+
+/// <summary>
+/// A send right shared by the bridge's tables and the requests using it: the right is deallocated when the owner
+/// has dropped it (<see cref="Release"/> by the table) and no request still holds a lease (<see cref="TryAcquire"/>).
+/// This keeps an eviction or a FORGET from pulling a port out from under a call in flight.
+/// </summary>
+internal sealed class PortRef
+{
+    private int _refs = 1;
+
+    public PortRef(SendRight right) { Right = right; }
+
+    /// <summary>The right (valid while a reference is held).</summary>
+    public SendRight Right { get; }
+
+    /// <summary>Takes a lease; false once the last reference is gone.</summary>
+    public bool TryAcquire()
+    {
+        while (true)
+        {
+            int r = Volatile.Read(ref _refs);
+            if (r <= 0) return false;
+            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r) return true;
+        }
+    }
+
+    /// <summary>Drops a reference (a lease or the owner's); the last one deallocates the right.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0) Right.Dispose();
+    }
+}
+
+/// <summary>What names a file across the translators the bridge reaches: io_stat's (st_dev, st_ino, st_gen).</summary>
+internal readonly record struct NodeKey(ulong Dev, ulong Ino, uint Generation);
+
+/// <summary>
+/// One kernel inode (FUSE node id) of the bridge: the file's key, its lookup count and its ports. <see cref="Root"/> is
+/// a port with uid-0 identity and no open modes (the node itself, like O_PATH); ports for other identities are derived
+/// from it with io_restrict_auth and kept in <see cref="Ports"/>. Mutable fields are guarded by the table's lock.
+/// </summary>
+internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef root, bool foreign)
+{
+    public readonly ulong NodeId = nodeId;
+    public readonly NodeKey Key = key;
+    public readonly PortRef Root = root;
+    /// <summary>The file belongs to another filesystem than the bridge's root (a translator inside the tree).</summary>
+    public readonly bool Foreign = foreign;
+    public long Lookups;
+    public bool Dead;
+    public readonly Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>> Ports = new();
+}
+
+/// <summary>An entry of the per-identity port cache (least recently used first out).</summary>
+internal sealed class IdentityPort(BridgeNode node, BridgeIdentity identity, PortRef port)
+{
+    public readonly BridgeNode Node = node;
+    public readonly BridgeIdentity Identity = identity;
+    public readonly PortRef Port = port;
+}
+
+/// <summary>
+/// The bridge's node table: node ids (a 64-bit counter, never reused; 1 is the root) keyed by <see cref="NodeKey"/>,
+/// so hard links and repeated lookups give the same node id; lookup counts as fuse.md §1.4 states; and a bounded LRU
+/// cache of per-identity ports. All methods are thread-safe; none makes an RPC while holding the lock.
+/// </summary>
+internal sealed class NodeTable(int maxIdentityPorts)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, BridgeNode> _byId = new();
+    private readonly Dictionary<NodeKey, BridgeNode> _byKey = new();
+    private readonly LinkedList<IdentityPort> _lru = new();
+    private ulong _next = 1;
+
+    /// <summary>Nodes in the table (the root included).</summary>
+    public int Count { get { lock (_lock) return _byId.Count; } }
+
+    /// <summary>Per-identity ports cached.</summary>
+    public int IdentityPortCount { get { lock (_lock) return _lru.Count; } }
+
+    /// <summary>Enters the root (node id 1, never forgotten).</summary>
+    public BridgeNode AddRoot(NodeKey key, PortRef root)
+    {
+        lock (_lock)
+        {
+            var n = new BridgeNode(_next++, key, root, foreign: false) { Lookups = 1 };
+            _byId.Add(n.NodeId, n);
+            _byKey[key] = n;
+            return n;
+        }
+    }
+
+    /// <summary>The node with id <paramref name="nodeId"/>, or null.</summary>
+    public BridgeNode? Get(ulong nodeId)
+    {
+        lock (_lock) return _byId.TryGetValue(nodeId, out var n) ? n : null;
+    }
+
+    /// <summary>The node with <paramref name="key"/> with one more lookup count, or null if there is none.</summary>
+    public BridgeNode? FindAndCount(NodeKey key)
+    {
+        lock (_lock)
+        {
+            if (!_byKey.TryGetValue(key, out var n)) return null;
+            n.Lookups++;
+            return n;
+        }
+    }
+
+    /// <summary>The node with <paramref name="key"/> with one more lookup count: an existing one (and
+    /// <paramref name="root"/> is released), or a new one holding <paramref name="root"/>.</summary>
+    public BridgeNode Enter(NodeKey key, PortRef root, bool foreign)
+    {
+        BridgeNode n;
+        lock (_lock)
+        {
+            if (_byKey.TryGetValue(key, out var old))
+            {
+                old.Lookups++;
+                n = old;
+            }
+            else
+            {
+                n = new BridgeNode(_next++, key, root, foreign) { Lookups = 1 };
+                _byId.Add(n.NodeId, n);
+                _byKey[key] = n;
+                return n;
+            }
+        }
+        root.Release();
+        return n;
+    }
+
+    /// <summary>FORGET: drops <paramref name="count"/> lookups; at zero the node leaves the table and its ports are
+    /// deallocated (once no request holds them). The root (id 1) is never removed.</summary>
+    public void Forget(ulong nodeId, ulong count)
+    {
+        List<PortRef>? drop = null;
+        lock (_lock)
+        {
+            if (!_byId.TryGetValue(nodeId, out var n)) return;
+            n.Lookups -= (long)Math.Min(count, (ulong)long.MaxValue);
+            if (n.Lookups > 0 || nodeId == 1) return;
+            n.Dead = true;
+            _byId.Remove(nodeId);
+            if (_byKey.TryGetValue(n.Key, out var k) && k == n) _byKey.Remove(n.Key);
+            drop = [n.Root];
+            foreach (var lln in n.Ports.Values)
+            {
+                _lru.Remove(lln);
+                drop.Add(lln.Value.Port);
+            }
+            n.Ports.Clear();
+        }
+        foreach (var p in drop) p.Release();
+    }
+
+    /// <summary>A lease on the port of <paramref name="n"/> for <paramref name="id"/> from the cache (moved to the front),
+    /// or on the root port for <see cref="BridgeIdentity.IsRoot"/>; null on a miss or when the node is gone.</summary>
+    public PortRef? TryLease(BridgeNode n, BridgeIdentity id)
+    {
+        lock (_lock)
+        {
+            if (n.Dead) return null;
+            if (id.IsRoot) return n.Root.TryAcquire() ? n.Root : null;
+            if (!n.Ports.TryGetValue(id, out var lln)) return null;
+            _lru.Remove(lln);
+            _lru.AddFirst(lln);
+            return lln.Value.Port.TryAcquire() ? lln.Value.Port : null;
+        }
+    }
+
+    /// <summary>A lease on the node's root port, or null when the node is gone.</summary>
+    public PortRef? LeaseRoot(BridgeNode n)
+    {
+        lock (_lock) return !n.Dead && n.Root.TryAcquire() ? n.Root : null;
+    }
+
+    /// <summary>
+    /// Offers <paramref name="port"/> (owned by the caller, with identity <paramref name="id"/>) to the cache and returns a
+    /// lease on the cached port for that identity: the offered one, or one that won a race (and the offered one is
+    /// released). Evicts the least recently used ports beyond the bound. Null (port released) if the node is gone.
+    /// </summary>
+    public PortRef? Offer(BridgeNode n, BridgeIdentity id, PortRef port)
+    {
+        List<PortRef>? drop = null;
+        PortRef? result;
+        lock (_lock)
+        {
+            if (n.Dead || id.IsRoot) { result = null; (drop ??= []).Add(port); }
+            else if (n.Ports.TryGetValue(id, out var have) && have.Value.Port.TryAcquire())
+            {
+                result = have.Value.Port;
+                (drop ??= []).Add(port);
+            }
+            else
+            {
+                if (have is not null) { _lru.Remove(have); n.Ports.Remove(id); (drop ??= []).Add(have.Value.Port); }
+                var lln = _lru.AddFirst(new IdentityPort(n, id, port));
+                n.Ports[id] = lln;
+                port.TryAcquire();
+                result = port;
+                while (_lru.Count > maxIdentityPorts && _lru.Last is { } last && last != lln)
+                {
+                    _lru.RemoveLast();
+                    last.Value.Node.Ports.Remove(last.Value.Identity);
+                    (drop ??= []).Add(last.Value.Port);
+                }
+            }
+        }
+        if (drop is not null) foreach (var p in drop) p.Release();
+        return result;
+    }
+
+    /// <summary>Empties the table (unmount): every port is released.</summary>
+    public void Clear()
+    {
+        List<PortRef> drop = [];
+        lock (_lock)
+        {
+            foreach (var n in _byId.Values)
+            {
+                n.Dead = true;
+                drop.Add(n.Root);
+            }
+            foreach (var ip in _lru) drop.Add(ip.Port);
+            _lru.Clear();
+            foreach (var n in _byId.Values) n.Ports.Clear();
+            _byId.Clear();
+            _byKey.Clear();
+        }
+        foreach (var p in drop) p.Release();
+    }
+}
