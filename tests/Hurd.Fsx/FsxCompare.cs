@@ -71,6 +71,7 @@ internal static class FsxCompare
         if (sa.Nlink != sb.Nlink) return "st_nlink differs";
         if (sa.Uid != sb.Uid) return "st_uid differs";
         if (sa.Gid != sb.Gid) return "st_gid differs";
+        if (sa.RdevMajor != sb.RdevMajor || sa.RdevMinor != sb.RdevMinor) return "st_rdev differs";
         if (o.CompareBlocks && sa.Blocks != sb.Blocks) return "st_blocks differs";
         if (o.Times == FsxTimeCheck.Off) return null;
 

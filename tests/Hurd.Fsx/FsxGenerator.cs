@@ -63,7 +63,7 @@ public sealed class FsxGenerator
         W(FsxOpKind.Stat, 4); W(FsxOpKind.Lstat, 2); W(FsxOpKind.Fstat, 3); W(FsxOpKind.Readdir, 3);
         W(FsxOpKind.Utimensat, 2); W(FsxOpKind.Setxattr, 2); W(FsxOpKind.Getxattr, 2); W(FsxOpKind.Listxattr, 1);
         W(FsxOpKind.Removexattr, 1); W(FsxOpKind.Verify, 2);
-        W(FsxOpKind.Chown, 2);
+        W(FsxOpKind.Chown, 2); W(FsxOpKind.Mknod, 1);
         return w;
     }
 
@@ -127,19 +127,21 @@ public sealed class FsxGenerator
             case FsxOpKind.Truncate:
                 op.Path = FilePath(); op.Length = TruncSize(); break;
             case FsxOpKind.Rename:
-                if (_rnd.Next(4) == 0) { op.Path = DirPath(); op.Path2 = DirPath(); }
+                if (_rnd.Next(30) == 0) { op.Path = NodeName(); op.Path2 = NodeName(); }
+                else if (_rnd.Next(4) == 0) { op.Path = DirPath(); op.Path2 = DirPath(); }
                 else { op.Path = FilePath(); op.Path2 = FilePath(); }
                 op.Flags = PickWeighted([75, 12, 12, 1]) switch { 0 => 0, 1 => (int)Libc.RENAME_NOREPLACE, 2 => (int)Libc.RENAME_EXCHANGE, _ => 3 };
                 break;
             case FsxOpKind.Link:
                 op.Path = FilePath(); op.Path2 = FilePath(); break;
             case FsxOpKind.Unlink:
+                op.Path = _rnd.Next(10) == 0 ? NodeName() : FilePath(); break;
             case FsxOpKind.Readlink:
             case FsxOpKind.Listxattr:
                 op.Path = FilePath(); break;
             case FsxOpKind.Stat:
             case FsxOpKind.Lstat:
-                op.Path = AnyPath(); break;
+                op.Path = _rnd.Next(10) == 0 ? NodeName() : AnyPath(); break;
             case FsxOpKind.Rmdir:
             case FsxOpKind.Readdir:
                 op.Path = DirPath(); break;
@@ -201,6 +203,23 @@ public sealed class FsxGenerator
                 op.Gid = Pick(0, 65534, 1000, -1);
                 op.Flags = _rnd.Next(5) == 0 ? Libc.AT_SYMLINK_NOFOLLOW : 0;
                 break;
+            case FsxOpKind.Mknod:
+            {
+                int type = PickWeighted([35, 20, 15, 30]);
+                int perm = Pick(O(644), O(600), O(666), O(4755));
+                if (type == 3)
+                {
+                    op.Path = FilePath(); // regular files may go anywhere
+                    op.Mode = Libc.S_IFREG | perm;
+                }
+                else
+                {
+                    op.Path = NodeName();
+                    op.Mode = (type == 0 ? Libc.S_IFIFO : type == 1 ? Libc.S_IFSOCK : Libc.S_IFCHR) | perm;
+                    if (type == 2) op.Offset = _rnd.Next(2) == 0 ? 0x103 : 0x105; // makedev(1,3) /dev/null, (1,5) /dev/zero
+                }
+                break;
+            }
             case FsxOpKind.Getxattr:
             case FsxOpKind.Removexattr:
                 op.Path = AnyPath(); op.XName = XName(); break;
@@ -216,6 +235,8 @@ public sealed class FsxGenerator
 
     private string DirPath() =>
         _rnd.Next(10) == 0 ? AnyPath() : FsxNamespace.Dirs[_rnd.Next(FsxNamespace.Dirs.Length)];
+
+    private string NodeName() => FsxNamespace.NodeNames[_rnd.Next(FsxNamespace.NodeNames.Length)];
 
     private string XName() => FsxNamespace.XattrNames[_rnd.Next(FsxNamespace.XattrNames.Length)];
 

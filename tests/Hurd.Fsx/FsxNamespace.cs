@@ -27,6 +27,10 @@ public static class FsxNamespace
     /// <summary>The names symlink creation mostly uses.</summary>
     public static readonly string[] LinkNames = ["s0", "s1", "d0/s0"];
 
+    /// <summary>Where mknod puts FIFOs, sockets and devices. Never in <see cref="Paths"/>, never a symlink target,
+    /// and renamed only onto each other, so no open, read or write ever reaches such a node.</summary>
+    public static readonly string[] NodeNames = ["p0", "d0/p0"];
+
     /// <summary>Symlink targets: downward-only, some dangling ("nosuch"), some loops ("s0" at the root).</summary>
     public static readonly string[] Targets = ["f0", "f1", "d0", "d1", "d0/f1", "d1/d3/f0", "s0", "s1", "nosuch", "d0/d2"];
 

@@ -78,6 +78,10 @@ public enum FsxOpKind : byte
     Verify,
     /// <summary>fchownat(Path, Uid, Gid, Flags) (-1 leaves an id unchanged; AT_SYMLINK_NOFOLLOW is lchown).</summary>
     Chown,
+    /// <summary>mknod(Path, Mode including the file type, device Offset): FIFOs, sockets, character devices and
+    /// regular files. Non-regular nodes only ever live at <see cref="FsxNamespace.NodeNames"/>, which no open uses
+    /// (opening a FIFO would block).</summary>
+    Mknod,
 }
 
 /// <summary>
@@ -129,7 +133,7 @@ public struct FsxOp
         "open", "close", "read", "write", "pread", "pwrite", "lseek", "ftruncate", "truncate", "rename", "link",
         "unlink", "mkdir", "rmdir", "chmod", "fchmod", "symlink", "readlink", "fsync", "fdatasync", "fallocate",
         "copy_file_range", "mmap_read", "mmap_write", "stat", "lstat", "fstat", "readdir", "utimensat", "setxattr",
-        "getxattr", "listxattr", "removexattr", "verify", "chown",
+        "getxattr", "listxattr", "removexattr", "verify", "chown", "mknod",
     ];
 
     /// <summary>The log name of a kind ("copy_file_range").</summary>

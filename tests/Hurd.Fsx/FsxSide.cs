@@ -259,6 +259,9 @@ internal sealed unsafe class FsxSide : IDisposable
             case FsxOpKind.Verify:
                 Verify(fd);
                 break;
+            case FsxOpKind.Mknod:
+                Result(Libc.mknod(Abs(op.Path!), (uint)op.Mode, (ulong)op.Offset));
+                break;
             case FsxOpKind.Chown:
                 Result(Libc.fchownat(Libc.AT_FDCWD, Abs(op.Path!), (uint)op.Uid, (uint)op.Gid, op.Flags));
                 break;

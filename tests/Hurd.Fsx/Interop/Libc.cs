@@ -24,6 +24,7 @@ internal static unsafe partial class Libc
     public const int CLOCK_REALTIME_COARSE = 5;
     public const uint STATX_BASIC_STATS = 0x7ff;
     public const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFLNK = 0xA000, S_IFREG = 0x8000;
+    public const int S_IFIFO = 0x1000, S_IFCHR = 0x2000, S_IFSOCK = 0xC000;
 
     /// <summary>Linux <c>struct statx</c> (256 bytes, same layout on every architecture).</summary>
     [StructLayout(LayoutKind.Sequential, Size = 256)]
@@ -58,6 +59,7 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true)] public static partial int unlink(byte* path);
     [LibraryImport(L, SetLastError = true)] public static partial int mkdir(byte* path, uint mode);
     [LibraryImport(L, SetLastError = true)] public static partial int rmdir(byte* path);
+    [LibraryImport(L, SetLastError = true)] public static partial int mknod(byte* path, uint mode, ulong dev);
     [LibraryImport(L, SetLastError = true)] public static partial int chmod(byte* path, uint mode);
     [LibraryImport(L, SetLastError = true)] public static partial int fchmod(int fd, uint mode);
     [LibraryImport(L, SetLastError = true)] public static partial int symlink(byte* target, byte* linkpath);
