@@ -43,6 +43,15 @@ public class PlainImageTests
                 // Past 2 GiB: large_file must get set (these images start without it).
                 Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "huge", E2Tools.Oct(644), 0, 0, out var huge));
                 E2Tools.WriteAll(fs, huge, 3L << 30, "z"u8);
+                var tr = "/hurd/hello\0--contents\0hi\0"u8.ToArray();
+                var te = fs.SetPassiveTranslator(E2Tools.Resolve(fs, "/ln"), tr);
+                Assert.True(te == Errno.OK || (options == "-r 0" && te == Errno.EOPNOTSUPP), te.ToString());
+                if (te == Errno.OK)
+                {
+                    Assert.Equal(Errno.OK, fs.GetPassiveTranslator(E2Tools.Resolve(fs, "/ln"), out var back));
+                    Assert.Equal(tr, back);
+                }
+                Assert.Equal(Errno.ENODATA, fs.GetPassiveTranslator(data, out _));
                 var xe = fs.Setxattr(data, "user.k", "v"u8);
                 Assert.True(xe == Errno.OK || (options == "-r 0" && xe == Errno.EOPNOTSUPP), xe.ToString());
                 Assert.Equal(Errno.OK, fs.Unmount());
@@ -58,5 +67,46 @@ public class PlainImageTests
             }
         }
         finally { E2Tools.Delete(src); E2Tools.Delete(img); }
+    }
+}
+
+public class HurdTranslatorTests
+{
+    [Fact(Timeout = 60_000)]
+    public async Task HurdImage_LegacyTranslatorBlock_ReadThenMovedToXattr_FsckClean()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath(), rec = E2Tools.TempPath(".rec");
+        try
+        {
+            using (var f = new FileStream(img, System.IO.FileMode.Create)) f.SetLength(16L << 20);
+            Assert.Equal(0, E2Tools.Run("mkfs.ext2", $"-q -F -o hurd {img}").Rc);
+            int bs = int.Parse(E2Tools.Run("dumpe2fs", $"-h {img}").Out.Split("Block size:")[1].Split('\n')[0].Trim());
+            File.WriteAllBytes(rec, [12, 0, .. "/hurd/hello\0"u8]);
+            E2Tools.Debugfs(img, $"write {rec} tmp\nwrite /dev/null x\n", write: true);
+            string blk = E2Tools.DebugfsR(img, "bmap /tmp 0").Trim();
+            E2Tools.Debugfs(img, $"sif /tmp block[0] 0\nsif /tmp blocks 0\nrm /tmp\nsif /x translator {blk}\nsif /x blocks {bs / 512}\n", write: true);
+            E2Tools.StrictFsck(img);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                var x = E2Tools.Resolve(fs, "/x");
+                Assert.Equal(Errno.OK, fs.GetPassiveTranslator(x, out var record));
+                Assert.Equal("/hurd/hello\0"u8.ToArray(), record);
+                Assert.Equal(Errno.OK, fs.SetPassiveTranslator(x, "/hurd/new\0"u8));
+                Assert.Equal(Errno.OK, fs.GetPassiveTranslator(x, out record));
+                Assert.Equal("/hurd/new\0"u8.ToArray(), record);
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                Assert.Equal(Errno.OK, fs.Unlink(InodeNumber.Root, "x"));
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); E2Tools.Delete(rec); }
     }
 }

@@ -656,6 +656,8 @@ public sealed partial class Ext2Fs : IDisposable
         }
         var e2 = XattrDropBlock(inode);
         if (e2 != Errno.OK) result = e2;
+        e2 = DropLegacyTranslator(inode);
+        if (e2 != Errno.OK) result = e2;
         bool wasDir = inode.IsDirectory;
         if (wasDir) DropDirIndex(inode.Number);
         inode.LinksCount = 0;
