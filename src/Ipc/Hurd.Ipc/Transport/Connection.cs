@@ -21,7 +21,6 @@ namespace Hurd.Ipc.Transport;
 internal sealed unsafe class Connection : ICallEngine
 {
     private static long s_nextId;
-    private static long s_seq;
 
     public readonly long Id = Interlocked.Increment(ref s_nextId);
     private readonly IpcSpace _space;
@@ -723,9 +722,18 @@ internal sealed unsafe class Connection : ICallEngine
         _space.KillEntries([s]);
     }
 
+    /// <summary>The grant most recently used as a destination (one reference: read and written atomically; its
+    /// handle is readonly, so a hit always names the grant the handle was given for).</summary>
+    private Grant? _lastDest;
+
     private bool ResolveDest(uint handle, out ReceivePort? port, out Errno err)
     {
-        if (Grants.TryGetValue(handle, out var g) && !g.Port.IsDestroyed) { port = g.Port; err = Errno.OK; return true; }
+        var last = _lastDest;
+        if (last is not null && last.Handle == handle && Volatile.Read(ref last.Count) > 0 && !last.Port.IsDestroyed)
+        {
+            port = last.Port; err = Errno.OK; return true;
+        }
+        if (Grants.TryGetValue(handle, out var g) && !g.Port.IsDestroyed) { _lastDest = g; port = g.Port; err = Errno.OK; return true; }
         port = null;
         err = DeadHandles.ContainsKey(handle) || (g is not null && g.Port.IsDestroyed) ? Errno.EDIED : Errno.EBADF;
         return false;
@@ -1087,7 +1095,8 @@ internal sealed unsafe class Connection : ICallEngine
             var e = EncodeRights(rights, (RightDescriptor*)(slot.Request + 32 + body), ref moves);
             if (e != Errno.OK) return e;
         }
-        seq = (ulong)Interlocked.Increment(ref s_seq);
+        // Unique per connection without a shared counter: the slot's own count, and the slot index.
+        seq = (++slot.Calls << 6) | (uint)slot.Index;
         total = 32 + body + rights.Length * 8;
         *(MessageHeader*)slot.Request = new MessageHeader
         {
@@ -1227,6 +1236,8 @@ internal sealed unsafe class ClientSlot(int index, byte* request, byte* reply, i
     public volatile int Cancelled;
     public bool Abandoned;
     public bool AwaitAck;
+    /// <summary>Calls made through this slot (only its current holder touches it).</summary>
+    public ulong Calls;
 }
 
 /// <summary>One of the peer's call slots as the server sees it; also the <see cref="CallContext"/> of the call in it.</summary>
