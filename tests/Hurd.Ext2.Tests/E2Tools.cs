@@ -8,9 +8,24 @@ namespace Hurd.Ext2.Tests;
 /// <summary>e2fsprogs and shell helpers for the tests: every process has a deadline.</summary>
 internal static class E2Tools
 {
+    /// <summary>e2fsprogs live in /usr/sbin, which a non-root PATH may lack.</summary>
+    static string ToolPath(string file)
+    {
+        if (file.Contains('/')) return file;
+        foreach (var dir in new[] { "/usr/sbin", "/sbin", "/usr/bin", "/bin" })
+            if (File.Exists(Path.Combine(dir, file))) return Path.Combine(dir, file);
+        return file;
+    }
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    static extern uint GetEuid();
+
+    /// <summary>True when running as root (device nodes, chown and loop mounts need it).</summary>
+    public static bool IsRoot => GetEuid() == 0;
+
     public static (int Rc, string Out, string Err) Run(string file, string args, string? stdin = null, int timeoutMs = 60_000)
     {
-        var psi = new ProcessStartInfo(file, args)
+        var psi = new ProcessStartInfo(ToolPath(file), args)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin != null, UseShellExecute = false,
         };
