@@ -1,0 +1,230 @@
+using System.Runtime.InteropServices;
+using Hurd.Fuse;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Transport;
+using Hurd.Translators.Fuse;
+using Hurd.Translators.Serving;
+
+namespace Hurd.Translators.Hosting;
+
+/// <summary>
+/// Runs a translator as a daemon: serves its tree over IPC (<see cref="ServedFilesystem"/>) and,
+/// when asked, mounts it on Linux through FUSE with the bridge running in this process over
+/// the in-process transport (no extra hop). The whole <c>Main</c> of a translator is
+/// <c>return TranslatorHost.Run(args, root);</c>.
+/// </summary>
+/// <remarks>
+/// Command line (the translator's own options are everything the host does not take):
+/// <list type="bullet">
+/// <item><c>--mount=DIR</c>: mount on DIR through FUSE and stay in the foreground (what `hurd settrans` uses).</item>
+/// <item>the ordinary FUSE daemon line, for mount.fuse3 and /etc/fstab: <c>PROG [SOURCE] MOUNTPOINT [-o opts] [-f]</c>;
+///   SOURCE becomes the translator's first argument, unknown <c>-o key=value</c> become <c>--key=value</c>;
+///   without <c>-f</c> the daemon goes to the background once mounted.</item>
+/// <item>with <c>HURD_BOOTSTRAP</c> in the environment (started by a parent filesystem for a translated node):
+///   no mount; report to the parent with fsys_startup and serve until fsys_goaway or the parent's death.</item>
+/// </list>
+/// Once serving it writes its <see cref="MountRecord"/> and publishes its control port (owner-only) under
+/// the record's bootstrap name; fsys_goaway (EBUSY while the mount is busy, unless FORCE) or SIGTERM unmount
+/// and end it.
+/// </remarks>
+public static class TranslatorHost
+{
+    /// <summary>
+    /// Runs the translator whose root is <paramref name="root"/>. The translator's own arguments are
+    /// applied with <see cref="IFilesystemOptions.SetOptions"/> (a bad one: exit 2 with a message).
+    /// </summary>
+    public static int Run(string[] args, Node root) =>
+        Run(args, own =>
+        {
+            if (own.Length == 0) return (root, null);
+            if (root is not IFilesystemOptions o) return (null, $"unexpected argument '{own[0]}'");
+            var e = o.SetOptions(TranslatorLauncher.JoinArgz(own));
+            return e == Errno.OK ? (root, null) : (null, $"invalid arguments: {string.Join(' ', own)}: {e.Message()}");
+        });
+
+    /// <summary>
+    /// Runs a translator whose root is made from its own arguments by <paramref name="makeRoot"/>, which
+    /// returns the root or an error message (exit 2).
+    /// </summary>
+    public static int Run(string[] args, Func<string[], (Node? Root, string? Error)> makeRoot)
+    {
+        string name = Path.GetFileNameWithoutExtension(Environment.GetCommandLineArgs()[0]);
+        var own = new List<string>();
+        var fuseArgs = new List<string>();
+        string? mount = null;
+        bool help = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a.StartsWith("--mount=", StringComparison.Ordinal)) mount = a["--mount=".Length..];
+            else if (a == "-o" && i + 1 < args.Length) { fuseArgs.Add(a); fuseArgs.Add(args[++i]); }
+            else if (a.StartsWith("-o", StringComparison.Ordinal) || a is "-f" or "-d" or "-s" or "-V" or "--version") fuseArgs.Add(a);
+            else if (a is "-h" or "--help") help = true;
+            else own.Add(a);
+        }
+        if (help)
+        {
+            Console.Out.Write($"Usage: {name} [OPTION...] [--mount=DIR | [SOURCE] MOUNTPOINT [-o OPTS] [-f]]\n" +
+                "A translator. With HURD_BOOTSTRAP set, it reports to the parent filesystem instead of mounting.\n\n" +
+                "  --mount=DIR     mount on DIR through FUSE (foreground)\n\n" + FuseMountOptions.Help);
+            return 0;
+        }
+
+        string? bootstrap = Environment.GetEnvironmentVariable("HURD_BOOTSTRAP");
+        FuseMountOptions? mo = null;
+        if (bootstrap is null)
+        {
+            if (mount is null)
+            {
+                // FUSE daemon convention: the last positional argument is the mount point, an earlier one the source.
+                var positional = own.Where(a => !a.StartsWith('-')).ToList();
+                if (positional.Count == 0)
+                {
+                    Console.Error.WriteLine($"{name}: no mount point (use --mount=DIR, or run it with `hurd settrans`)");
+                    return 2;
+                }
+                mount = positional[^1];
+                own.Remove(mount);
+                fuseArgs.Add(mount);
+            }
+            else
+            {
+                fuseArgs.Add(mount);
+                fuseArgs.Add("-f");
+            }
+            if (!FuseMountOptions.TryParse(fuseArgs, out mo, out var err))
+            {
+                Console.Error.WriteLine($"{name}: {err}");
+                return 2;
+            }
+            // Unknown -o key=value options belong to the translator.
+            foreach (var x in mo.Extra) own.Add("--" + x);
+            mo.Subtype = name;
+            mo.FsName ??= own.FirstOrDefault(a => !a.StartsWith('-')) ?? name;
+        }
+
+        var (rootNode, error) = makeRoot(own.ToArray());
+        if (rootNode is null)
+        {
+            Console.Error.WriteLine($"{name}: {error}");
+            return 2;
+        }
+
+        if (mo is not null && !mo.Foreground)
+        {
+            // mount.fuse3 / fstab: mount in a background child, report how it went, exit.
+            var code = FuseDaemon.Background(mo, args);
+            if (code is { } c) return c;
+        }
+
+        using var fs = new ServedFilesystem(rootNode, name);
+        return bootstrap is not null ? ServeChild(fs, name, bootstrap) : ServeMount(fs, name, mo!, args);
+    }
+
+    private static int ServeMount(ServedFilesystem fs, string name, FuseMountOptions mo, string[] args)
+    {
+        string mnt = MountRecord.Normalize(mo.MountPoint);
+        fs.Source = mo.FsName ?? name;
+        using var done = new ManualResetEventSlim();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; done.Set(); });
+
+        string control = MountRecord.ControlNameOf(mnt);
+        var e = Bootstrap.Publish(control, fs.Control, out var publication, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (e != Errno.OK)
+        {
+            Console.Error.WriteLine($"{name}: {mnt}: cannot publish the control port: {e.Message()}");
+            return 1;
+        }
+        using (publication)
+        {
+            using var controlRight = fs.Control.MakeSend();
+            var bo = new FuseBridgeOptions();
+            bo.ApplyTo(mo);
+            e = FuseBridge.Connect(controlRight, bo, out var bridge);
+            if (e != Errno.OK)
+            {
+                Console.Error.WriteLine($"{name}: cannot reach its own root: {e.Message()}");
+                return 1;
+            }
+            FuseSession session;
+            try { session = FuseSession.Mount(bridge!, mo); }
+            catch (FuseMountException ex)
+            {
+                Console.Error.WriteLine($"{name}: {ex.Message}");
+                return 1;
+            }
+            using (session)
+            {
+                fs.GoAway = flags =>
+                {
+                    bool force = (flags & GoAwayFlags.Force) != 0;
+                    var u = FuseSession.UnmountPath(mnt, lazy: false);
+                    if (u == Errno.EBUSY && force) u = FuseSession.UnmountPath(mnt, lazy: true);
+                    if (u != Errno.OK && u != Errno.EINVAL) return u;
+                    done.Set();
+                    return Errno.OK;
+                };
+                new MountRecord
+                {
+                    MountPoint = mnt,
+                    Pid = Environment.ProcessId,
+                    Argv = [name, .. args.Where(a => !a.StartsWith("--mount=", StringComparison.Ordinal) && a != "-f")],
+                    Control = control,
+                    Uid = Hurd.Ipc.Interop.Self.Uid,
+                }.Save();
+                try
+                {
+                    // Serve until unmounted (the readers end), fsys_goaway, or a signal.
+                    while (!done.Wait(200) && session.IsRunning) { }
+                }
+                finally
+                {
+                    MountRecord.Remove(mnt, Environment.ProcessId);
+                    if (session.IsRunning) FuseSession.UnmountPath(mnt, lazy: true);
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static int ServeChild(ServedFilesystem fs, string name, string bootstrap)
+    {
+        var e = Bootstrap.Lookup(bootstrap, out var parent);
+        if (e != Errno.OK)
+        {
+            Console.Error.WriteLine($"{name}: cannot reach the parent filesystem ({bootstrap}): {e.Message()}");
+            return 1;
+        }
+        using var done = new ManualResetEventSlim();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
+        fs.GoAway = flags =>
+        {
+            if ((flags & GoAwayFlags.Force) == 0 && fs.ProtidPortCount > 0) return Errno.EBUSY;
+            done.Set();
+            return Errno.OK;
+        };
+        using (parent)
+        {
+            e = new FsysClient(parent!) { TimeoutMs = 30_000 }.fsys_startup(OpenFlags.Read, fs.Control.Name, out var realnode);
+            if (e != Errno.OK)
+            {
+                Console.Error.WriteLine($"{name}: fsys_startup: {e.Message()}");
+                return 1;
+            }
+            IpcSpace.Current.Deallocate(realnode);
+        }
+        // Serve until told to go away, or until the parent filesystem is gone (we are its child process).
+        int parentPid = getppid();
+        while (!done.Wait(500))
+        {
+            if (getppid() != parentPid) break;
+        }
+        return 0;
+    }
+
+    [DllImport("libc")]
+    private static extern int getppid();
+}

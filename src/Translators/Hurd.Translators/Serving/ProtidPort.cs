@@ -1,0 +1,428 @@
+using System.Buffers.Binary;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
+using SdkRetry = Hurd.Translators.RetryType;
+
+namespace Hurd.Translators.Serving;
+
+/// <summary>
+/// What a protid port serves: the io and fs protocols for one <see cref="Translators.Protid"/>
+/// (identity + peropen + node). Each routine is a thin mapping onto <see cref="Calls"/>, which
+/// does the permission checks and the POSIX rules; this class only converts wire types, makes
+/// ports for results, and handles what needs ports (dir_lookup's retries into translators).
+/// Routines the Hurd has but this system does not carry answer EOPNOTSUPP.
+/// </summary>
+internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs
+{
+    public Protid Protid { get; } = protid;
+    private Node Node => Protid.Node;
+    private Identity User => Protid.User;
+
+    // ---------------------------------------------------------------- io
+
+    public Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount) => Calls.IoWrite(Protid, offset, data, out amount);
+
+    public Errno io_read(Span<byte> data, out int dataCount, long offset, int amount)
+    {
+        if (amount < 0) { dataCount = 0; return Errno.EINVAL; }
+        return Calls.IoRead(Protid, offset, data[..Math.Min(amount, data.Length)], out dataCount);
+    }
+
+    public Errno io_seek(long offset, SeekWhence whence, out long newp) => Calls.IoSeek(Protid, offset, (Whence)(int)whence, out newp);
+
+    public Errno io_readable(out long amount)
+    {
+        amount = 0;
+        var e = Calls.IoStat(Protid, out var st);
+        if (e != Errno.OK) return e;
+        amount = Math.Max(0, st.Size - Protid.File.Offset);
+        return Errno.OK;
+    }
+
+    // The status flags a client may change with fcntl(F_SETFL); access modes are fixed at open.
+    private const OpenFlags Settable = OpenFlags.Append | OpenFlags.NonBlock | OpenFlags.Sync | OpenFlags.NoAtime;
+
+    public Errno io_set_all_openmodes(OpenFlags newbits)
+    {
+        Protid.File.SetStatusFlags((Protid.File.Flags & ~Settable) | (newbits & Settable));
+        return Errno.OK;
+    }
+
+    public Errno io_get_openmodes(out OpenFlags bits) { bits = Protid.File.Flags; return Errno.OK; }
+
+    public Errno io_set_some_openmodes(OpenFlags bitsToSet)
+    {
+        Protid.File.SetStatusFlags(Protid.File.Flags | (bitsToSet & Settable));
+        return Errno.OK;
+    }
+
+    public Errno io_clear_some_openmodes(OpenFlags bitsToClear)
+    {
+        Protid.File.SetStatusFlags(Protid.File.Flags & ~(bitsToClear & Settable));
+        return Errno.OK;
+    }
+
+    public Errno io_async(PortName notifyPort, out PortName asyncIdPort) { asyncIdPort = PortName.Null; return Errno.EOPNOTSUPP; }
+    public Errno io_mod_owner(int owner) => Errno.EOPNOTSUPP;
+    public Errno io_get_owner(out int owner) { owner = 0; return Errno.EOPNOTSUPP; }
+    public Errno io_get_icky_async_id(out PortName ickyAsyncIdPort) { ickyAsyncIdPort = PortName.Null; return Errno.EOPNOTSUPP; }
+
+    public Errno io_stat(out Stat statInfo) => Calls.IoStat(Protid, out statInfo);
+
+    // Reauthentication needs the auth server's rendezvous (issue 6); until then a port keeps its ids.
+    public Errno io_reauthenticate(PortName rendezvous2) => Errno.EOPNOTSUPP;
+
+    public Errno io_restrict_auth(out PortName newObject, ReadOnlySpan<uint> uids, ReadOnlySpan<uint> gids)
+    {
+        newObject = fs.MakePort(Protid.WithIdentity(User.Restrict(uids, gids)));
+        return Errno.OK;
+    }
+
+    public Errno io_duplicate(out PortName newport)
+    {
+        newport = fs.MakePort(Protid.Duplicate());
+        return Errno.OK;
+    }
+
+    public Errno io_server_version(Span<byte> serverName, out int serverNameCount, out int serverMajorVersion, out int serverMinorVersion, out int serverEditLevel)
+    {
+        serverNameCount = System.Text.Encoding.UTF8.GetBytes(fs.FsName.AsSpan(0, Math.Min(fs.FsName.Length, serverName.Length / 4)), serverName);
+        (serverMajorVersion, serverMinorVersion, serverEditLevel) = (0, 1, 0);
+        return Errno.OK;
+    }
+
+    public Errno io_map(out PortName memobjrd, out PortName memobjwt) { memobjrd = memobjwt = PortName.Null; return Errno.EOPNOTSUPP; }
+
+    public Errno io_pathconf(PathConfName name, out int value)
+    {
+        value = name switch
+        {
+            PathConfName.LinkMax => 65000,
+            PathConfName.NameMax => Limits.NameMax,
+            PathConfName.PathMax => Limits.PathMax,
+            PathConfName.PipeBuf => 4096,
+            _ => -1,
+        };
+        return value < 0 ? Errno.EINVAL : Errno.OK;
+    }
+
+    public Errno io_identity(out PortName idport, out PortName fsidport, out ulong fileno)
+    {
+        idport = fsidport = PortName.Null;
+        fileno = Node.Ino;
+        return Errno.EOPNOTSUPP;
+    }
+
+    public Errno io_revoke() => Errno.EOPNOTSUPP;
+
+    // Files and directories of a filesystem are always ready for reading and writing.
+    public Errno io_select_timeout(in TimeSpec timeout, ref SelectType selectType) => Errno.OK;
+
+    // ---------------------------------------------------------------- file
+
+    public Errno file_chown(uint newOwner, uint newGroup) => Calls.FileChown(Protid, Node, newOwner, newGroup);
+    public Errno file_chauthor(uint newAuthor) => Errno.EOPNOTSUPP;
+    public Errno file_chmod(FileMode newMode) => Calls.FileChmod(Protid, Node, newMode);
+    public Errno file_chflags(int newFlags) => Errno.EOPNOTSUPP;
+    public Errno file_set_size(long newSize) => Calls.FileSetSize(Protid, newSize);
+
+    // flock(2)-style locks are kept by the Linux kernel for FUSE mounts (no lock support is negotiated).
+    public Errno file_lock(LockFlags flags) => Errno.EOPNOTSUPP;
+    public Errno file_lock_stat(out LockFlags mystatus, out LockFlags otherstatus) { mystatus = otherstatus = default; return Errno.EOPNOTSUPP; }
+
+    public Errno file_check_access(out OpenFlags allowed)
+    {
+        allowed = OpenFlags.None;
+        if (Calls.FileCheckAccess(Protid, Node, Access.Read) == Errno.OK) allowed |= OpenFlags.Read;
+        if (Calls.FileCheckAccess(Protid, Node, Access.Write) == Errno.OK) allowed |= OpenFlags.Write;
+        if (Calls.FileCheckAccess(Protid, Node, Access.Exec) == Errno.OK) allowed |= OpenFlags.Exec;
+        return Errno.OK;
+    }
+
+    public Errno file_notice_changes(PortName port) => Errno.EOPNOTSUPP;
+
+    public Errno file_getcontrol(out PortName control)
+    {
+        control = PortName.Null;
+        var e = Calls.CheckController(Protid, fs.Root);
+        if (e != Errno.OK) return e;
+        control = fs.Control.Name;
+        return Errno.OK;
+    }
+
+    public Errno file_statfs(out StatFs info) => Calls.FileStatfs(Protid, out info);
+    public Errno file_sync(bool wait, bool omitMetadata) => Calls.FileSync(Protid, omitMetadata);
+
+    public Errno file_syncfs(bool wait, bool doChildren) =>
+        fs.Root is ISyncable s ? s.Sync(false) : Errno.OK;
+
+    public Errno file_getlinknode(out PortName linknode)
+    {
+        linknode = fs.MakePort(Protid.Duplicate());
+        return Errno.OK;
+    }
+
+    public Errno file_getfh(Span<byte> filehandle, out int filehandleCount)
+    {
+        filehandleCount = 0;
+        if (filehandle.Length < FileHandle.Length) return Errno.EMSGSIZE;
+        FileHandle.Write(filehandle, Node);
+        filehandleCount = FileHandle.Length;
+        return Errno.OK;
+    }
+
+    public Errno dir_lookup(ReadOnlySpan<byte> fileName, OpenFlags flags, FileMode mode, out Hurd.Interfaces.RetryType doRetry,
+        Span<byte> retryName, out int retryNameCount, out PortRight result)
+    {
+        doRetry = Hurd.Interfaces.RetryType.Normal;
+        retryNameCount = 0;
+        result = PortRight.Null;
+        if (fs.IsGoingAway) return Errno.EBUSY;
+
+        var e = Calls.DirLookup(Protid, fs.Root, fileName, flags, mode, out var lr);
+        if (e != Errno.OK) return e;
+        if (lr.RetryName.Length > retryName.Length) return Errno.ENAMETOOLONG;
+
+        switch (lr.Retry)
+        {
+            case SdkRetry.Magical:
+                doRetry = Hurd.Interfaces.RetryType.Magical;
+                lr.RetryName.CopyTo(retryName);
+                retryNameCount = lr.RetryName.Length;
+                return Errno.OK;
+
+            case SdkRetry.Reauth:
+                // ".." out of our root: the parent's directory, which the client reauthenticates.
+                if (fs.DotDot is null || fs.DotDot.IsDead)
+                {
+                    // No parent (a FUSE-mounted root: the kernel handles ".."): the root is its own parent.
+                    lr = default;
+                    e = Calls.DirLookup(Protid, fs.Root, "."u8, flags, mode, out lr);
+                    if (e != Errno.OK) return e;
+                    break;
+                }
+                doRetry = Hurd.Interfaces.RetryType.Reauth;
+                lr.RetryName.CopyTo(retryName);
+                retryNameCount = lr.RetryName.Length;
+                result = PortRight.CopySend(fs.DotDot.Name);
+                return Errno.OK;
+        }
+
+        if (lr.Translated)
+        {
+            // A translator sits on lr.Node: its root replaces the node (fshelp_fetch_root).
+            e = fs.Translators.GetRoot(lr.Node!, Protid, flags, out var root);
+            if (e != Errno.OK) return e;
+            lr.RetryName.CopyTo(retryName);
+            retryNameCount = lr.RetryName.Length;
+            result = PortRight.MoveSend(root);
+            return Errno.OK;
+        }
+
+        e = Calls.Open(User, lr.Node!, flags, lr.Created, out var opened);
+        if (e != Errno.OK) return e;
+        result = PortRight.MakeSend(fs.MakePort(opened!));
+        return Errno.OK;
+    }
+
+    public Errno dir_readdir(Span<byte> data, out int dataCount, int entry, int nentries, int bufsiz, out int amount)
+    {
+        dataCount = 0;
+        amount = 0;
+        if (entry < 0) return Errno.EINVAL;
+        if (Node is not IDirectory) return Errno.ENOTDIR;
+        if (!Protid.File.CanRead) return Errno.EBADF;
+        var snap = fs.SnapshotOf(Protid.File);
+        lock (snap.Lock)
+        {
+            if (entry == 0 || snap.Entries is null)
+            {
+                var sink = new CollectingSink();
+                var e = Calls.DirReaddir(Protid, 0, sink);
+                if (e != Errno.OK) return e;
+                snap.Entries = sink.Entries;
+            }
+            var w = new DirentWriter(bufsiz > 0 ? data[..Math.Min(bufsiz, data.Length)] : data);
+            var list = snap.Entries;
+            for (int i = entry; i < list.Count && (nentries < 0 || amount < nentries); i++)
+            {
+                var (name, ino, type) = list[i];
+                if (!w.TryAdd(ino, ToDirentType(type), name)) break;
+                amount++;
+            }
+            if (amount == 0 && entry < list.Count) return Errno.EMSGSIZE;
+            dataCount = w.Length;
+        }
+        return Errno.OK;
+    }
+
+    private sealed class CollectingSink : IDirEntrySink
+    {
+        public readonly List<(byte[], ulong, FileMode)> Entries = new();
+        public bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie, Node? node)
+        {
+            Entries.Add((name.ToArray(), ino, type));
+            return true;
+        }
+    }
+
+    private static DirentType ToDirentType(FileMode type) => (type & FileMode.TypeMask) switch
+    {
+        FileMode.Fifo => DirentType.Fifo,
+        FileMode.CharDevice => DirentType.CharDevice,
+        FileMode.Directory => DirentType.Directory,
+        FileMode.BlockDevice => DirentType.BlockDevice,
+        FileMode.Regular => DirentType.Regular,
+        FileMode.Symlink => DirentType.Symlink,
+        FileMode.Socket => DirentType.Socket,
+        _ => DirentType.Unknown,
+    };
+
+    public Errno dir_mkdir(ReadOnlySpan<byte> name, FileMode mode) => Calls.DirMkdir(Protid, name, mode, out _);
+    public Errno dir_rmdir(ReadOnlySpan<byte> name) => Calls.DirRmdir(Protid, name);
+    public Errno dir_unlink(ReadOnlySpan<byte> name) => Calls.DirUnlink(Protid, name);
+
+    public Errno dir_link(PortName file, ReadOnlySpan<byte> name, bool excl)
+    {
+        try
+        {
+            if (IpcSpace.Current.LocalTarget(file) is not ProtidPort target || target.Fs != fs) return Errno.EXDEV;
+            return Calls.DirLink(Protid, target.Node, name);
+        }
+        finally { IpcSpace.Current.Deallocate(file); }
+    }
+
+    public Errno dir_rename(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, bool excl) =>
+        dir_rename2(oldname, newdirectory, newname, excl ? RenameFlags.NoReplace : RenameFlags.None);
+
+    /// <summary>rename with Linux renameat2 flags (NOREPLACE, EXCHANGE).</summary>
+    internal Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, RenameFlags flags)
+    {
+        try
+        {
+            if (IpcSpace.Current.LocalTarget(newdirectory) is not ProtidPort to || to.Fs != fs) return Errno.EXDEV;
+            return Calls.DirRename(Protid, oldname, to.Protid, newname, flags);
+        }
+        finally { IpcSpace.Current.Deallocate(newdirectory); }
+    }
+
+    internal ServedFilesystem Fs => fs;
+
+    public Errno dir_mkfile(OpenFlags flags, FileMode mode, out PortName newnode) { newnode = PortName.Null; return Errno.EOPNOTSUPP; }
+    public Errno dir_notice_changes(PortName port) => Errno.EOPNOTSUPP;
+
+    public Errno file_set_translator(TransFlags passiveFlags, TransFlags activeFlags, GoAwayFlags oldtransFlags, ReadOnlySpan<byte> passive, PortName active) =>
+        fs.Translators.SetTranslator(Protid, passiveFlags, activeFlags, oldtransFlags, passive, active);
+
+    public Errno file_get_translator(Span<byte> translator, out int translatorCount)
+    {
+        translatorCount = 0;
+        var e = Calls.FileGetTranslator(Protid, Node, out var argz);
+        if (e != Errno.OK) return e;
+        if (argz.Length > translator.Length) return Errno.EMSGSIZE;
+        argz.Span.CopyTo(translator);
+        translatorCount = argz.Length;
+        return Errno.OK;
+    }
+
+    public Errno file_get_translator_cntl(out PortName translatorCntl) => fs.Translators.GetControl(Protid, out translatorCntl);
+
+    public Errno file_get_fs_options(Span<byte> options, out int optionsCount)
+    {
+        optionsCount = 0;
+        var e = Calls.FileGetFsOptions(Protid, out var argz);
+        if (e != Errno.OK) return e;
+        if (argz.Length > options.Length) return Errno.EMSGSIZE;
+        argz.CopyTo(options);
+        optionsCount = argz.Length;
+        return Errno.OK;
+    }
+
+    public Errno file_reparent(PortName parent, out PortName newFile) { newFile = PortName.Null; return Errno.EOPNOTSUPP; }
+
+    public Errno file_utimens(in TimeSpec newAtime, in TimeSpec newMtime) => Calls.FileUtimens(Protid, Node, newAtime, newMtime);
+
+    public Errno file_record_lock(RecordLockCommand cmd, ref Flock flock64, PortName rendezvous) => Errno.EOPNOTSUPP;
+
+    public Errno file_get_xattr(ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length)
+    {
+        valueCount = 0;
+        length = 0;
+        if (name.SequenceEqual("gnu.translator"u8))
+        {
+            var e2 = Calls.FileGetTranslator(Protid, Node, out var argz);
+            if (e2 != Errno.OK) return e2 == Errno.EOPNOTSUPP ? Errno.ENODATA : e2;
+            if (argz.IsEmpty) return Errno.ENODATA;
+            length = argz.Length;
+            if (size == 0) return Errno.OK;
+            if (argz.Length > Math.Min(size, value.Length)) return Errno.ERANGE;
+            argz.Span.CopyTo(value);
+            valueCount = argz.Length;
+            return Errno.OK;
+        }
+        // size 0 asks for the length only: read into a scratch buffer of the largest size.
+        if (size == 0)
+        {
+            byte[] scratch = new byte[Limits.XattrSizeMax];
+            var e0 = Calls.Getxattr(Protid, Node, name, scratch, out length);
+            return e0;
+        }
+        var e = Calls.Getxattr(Protid, Node, name, value[..Math.Min(size, value.Length)], out length);
+        if (e == Errno.OK) valueCount = length;
+        return e;
+    }
+
+    public Errno file_set_xattr(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, Hurd.Interfaces.XattrFlags flags) =>
+        Calls.Setxattr(Protid, Node, name, value, (Hurd.Translators.XattrFlags)(int)flags);
+
+    public Errno file_list_xattr(int size, Span<byte> names, out int namesCount, out int length)
+    {
+        namesCount = 0;
+        length = 0;
+        if (size == 0)
+        {
+            byte[] scratch = new byte[Limits.XattrListMax];
+            return Calls.Listxattr(Protid, Node, scratch, out length);
+        }
+        var e = Calls.Listxattr(Protid, Node, names[..Math.Min(size, names.Length)], out length);
+        if (e == Errno.OK) namesCount = length;
+        return e;
+    }
+
+    public Errno file_remove_xattr(ReadOnlySpan<byte> name) => Calls.Removexattr(Protid, Node, name);
+
+    public Errno file_fallocate(FallocateFlags mode, long offset, long length) =>
+        Calls.Fallocate(Protid, (FallocateMode)(int)mode, offset, length);
+
+    public Errno file_copy_range(long inOffset, PortName outFile, long outOffset, long length, int flags, out long copied)
+    {
+        copied = 0;
+        try
+        {
+            if (IpcSpace.Current.LocalTarget(outFile) is not ProtidPort to || to.Fs != fs) return Errno.EXDEV;
+            return Calls.CopyFileRange(Protid, inOffset, to.Protid, outOffset, length, out copied);
+        }
+        finally { IpcSpace.Current.Deallocate(outFile); }
+    }
+}
+
+/// <summary>A file handle (file_getfh / fsys_getfile): the node's inode number and generation, 12 bytes little-endian.</summary>
+internal static class FileHandle
+{
+    public const int Length = 12;
+    public static void Write(Span<byte> dst, Node n)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(dst, n.Ino);
+        BinaryPrimitives.WriteUInt32LittleEndian(dst[8..], n.Generation);
+    }
+    public static bool TryRead(ReadOnlySpan<byte> src, out ulong ino, out uint gen)
+    {
+        ino = 0; gen = 0;
+        if (src.Length != Length) return false;
+        ino = BinaryPrimitives.ReadUInt64LittleEndian(src);
+        gen = BinaryPrimitives.ReadUInt32LittleEndian(src[8..]);
+        return true;
+    }
+}
