@@ -107,6 +107,7 @@ public static class Program
         Console.WriteLine(e == Errno.OK ? "holding" : $"fail {e}");
         Thread.Sleep(Timeout.Infinite);
         GC.KeepAlive(made);
+        GC.KeepAlive(r);
         return 0;
     }
 

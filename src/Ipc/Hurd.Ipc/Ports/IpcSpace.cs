@@ -432,7 +432,16 @@ public sealed class SendRight : IRpcTarget, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        GC.SuppressFinalize(this);
         IpcSpace.Current.ReleaseRef(Entry);
+    }
+
+    /// <summary>A right dropped without Dispose is still given back (later), so no-senders stays exact.</summary>
+    ~SendRight()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        var e = Entry;
+        ThreadPool.UnsafeQueueUserWorkItem(static s => { try { IpcSpace.Current.ReleaseRef((SendEntry)s!); } catch { } }, e);
     }
 
     /// <inheritdoc/>
