@@ -232,8 +232,14 @@ public class WriteTests
                 Assert.Equal(Errno.OK, fs.GetAttr(f1, out var st));
                 Assert.Equal(0u, st.Nlink);
                 Assert.Equal(E2Tools.Pattern(50_000, 1), E2Tools.ReadAll(fs, f1));
+                // Remounting read-only and back keeps an open orphan alive.
+                Assert.Equal(Errno.OK, fs.SetReadOnly(true));
+                Assert.Equal(Errno.OK, fs.SetReadOnly(false));
+                Assert.Equal(E2Tools.Pattern(50_000, 1), E2Tools.ReadAll(fs, f1));
+                Assert.Equal(f1.Value, fs.Superblock.LastOrphan);
                 Assert.Equal(Errno.OK, fs.Release(f1));
                 Assert.Equal(Errno.ESTALE, fs.GetAttr(f1, out _));
+                Assert.Equal(0u, fs.Superblock.LastOrphan);
                 // A second one stays open across a "crash".
                 Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "open2", E2Tools.Oct(644), 0, 0, out var f2));
                 E2Tools.WriteAll(fs, f2, 0, E2Tools.Pattern(300_000, 2));

@@ -719,25 +719,43 @@ public sealed partial class Ext2Fs : IDisposable
         return Errno.OK;
     }
 
-    /// <summary>Frees the inodes on the ext3-style orphan list (mount time; a crash left them).</summary>
+    /// <summary>
+    /// Frees the inodes on the ext3-style orphan list (a crash left them; mount or remount read-write).
+    /// Inodes still referenced here (unlinked while open, then remounted) stay on the list.
+    /// </summary>
     Errno CleanOrphans()
     {
         uint cur = _sb.LastOrphan;
         var seen = new HashSet<uint>();
+        var kept = new List<uint>();
+        Errno result = Errno.OK;
         while (cur != 0)
         {
-            if (!ValidIno(cur) || cur < FirstIno || !seen.Add(cur)) { _sb.LastOrphan = 0; _sbDirty = true; return Errno.EIO; }
+            if (!ValidIno(cur) || cur < FirstIno || !seen.Add(cur)) { result = Errno.EIO; break; }
             var err = ReadInode(cur, out var inode);
-            if (err != Errno.OK) return err;
+            if (err != Errno.OK) { result = err; break; }
             uint next = inode.Dtime;
-            inode.Dtime = 0;
-            if (inode.LinksCount == 0 && inode.Mode != 0) DeleteInode(inode);
-            else WriteInode(inode);
+            if (_refs.ContainsKey(cur)) kept.Add(cur);
+            else
+            {
+                inode.Dtime = 0;
+                if (inode.LinksCount == 0 && inode.Mode != 0) DeleteInode(inode);
+                else WriteInode(inode);
+            }
             cur = next;
-            _sb.LastOrphan = next;
-            _sbDirty = true;
         }
-        return Errno.OK;
+        // Relink what stays (a corrupt tail is dropped: e2fsck -fy handles what it leaves).
+        uint head = 0;
+        for (int i = kept.Count - 1; i >= 0; i--)
+        {
+            if (ReadInode(kept[i], out var k) != Errno.OK) continue;
+            k.Dtime = head;
+            WriteInode(k);
+            head = kept[i];
+        }
+        _sb.LastOrphan = head;
+        _sbDirty = true;
+        return result;
     }
 
     // ───────────────────────────── references (open files) ─────────────────────────────
