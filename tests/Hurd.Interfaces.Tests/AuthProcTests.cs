@@ -118,4 +118,26 @@ public class AuthProcTests
         Assert.Equal([-1, 2, -3], outv[..n]);
         Assert.Equal(Hex.Norm("0c000000 01000000 feffffff 03000000"), Hex.Of(t.LastRequest));
     });
+
+    private sealed class FakeNotify : IFsNotify
+    {
+        public List<string> Got = [];
+        public Errno dir_changed(uint tickno, DirChangedType change, ReadOnlySpan<byte> name) { Got.Add($"dir {tickno} {change} {System.Text.Encoding.UTF8.GetString(name)}"); return Errno.OK; }
+        public Errno file_changed(uint tickno, FileChangedType change, long start, long end) { Got.Add($"file {tickno} {change} {start} {end}"); return Errno.OK; }
+    }
+
+    [Fact(Timeout = 10_000)]
+    public Task FsNotify_IsOneWay_AtTheHurdsIds() => T.Run(() =>
+    {
+        Assert.Equal(20500u, FsNotifyServer.Ids.dir_changed);
+        Assert.Equal(20501u, FsNotifyServer.Ids.file_changed);
+        var n = new FakeNotify();
+        var t = new TestTransport((ref RpcRequest r) => FsNotifyServer.Dispatch(n, ref r));
+        var c = new FsNotifyClient(t);
+        Assert.Equal(Errno.OK, c.dir_changed(1, DirChangedType.New, "x"u8));
+        Assert.True(t.LastWasOneWay);
+        Assert.Equal(Hex.Norm("01000000 01000000 01000000 78000000"), Hex.Of(t.LastRequest));
+        Assert.Equal(Errno.OK, c.file_changed(2, FileChangedType.Write, 0, 4096));
+        Assert.Equal(["dir 1 New x", "file 2 Write 0 4096"], n.Got);
+    });
 }
