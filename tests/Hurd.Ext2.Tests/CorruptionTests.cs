@@ -30,7 +30,7 @@ public class CorruptionTests
 
     static void SetSb(byte[] img, int off, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(img.AsSpan(1024 + off), v);
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task BadMagic_RefusesWithMessage()
     {
         await Task.Yield();
@@ -41,7 +41,7 @@ public class CorruptionTests
         Assert.Contains("magic", msg);
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task HugeCounts_RefuseWithMessage()
     {
         await Task.Yield();
@@ -78,7 +78,7 @@ public class CorruptionTests
         return E2Tools.Resolve(fs, path).Value;
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task BlockPointerPastEnd_ReadsEIO_FsKeepsWorking()
     {
         await Task.Yield();
@@ -97,7 +97,7 @@ public class CorruptionTests
         fs.Unmount();
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task DirentRecLenZero_GivesEIO_NoHang()
     {
         await Task.Yield();
@@ -116,7 +116,7 @@ public class CorruptionTests
         fs.Unmount();
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task IndirectLoopAndOverlap_NoHang_EIOOnFree()
     {
         await Task.Yield();
@@ -144,7 +144,7 @@ public class CorruptionTests
         fs.Unmount();
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task XattrBlockGarbage_GivesEIO()
     {
         await Task.Yield();

@@ -4,7 +4,7 @@ namespace Hurd.Ext2.Tests;
 
 public class DirectoryAndConcurrencyTests
 {
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 300_000)]
     public async Task LargeDirectory_ChurnThroughIndex_MatchesFreshScan_FsckClean()
     {
         await Task.Yield();
@@ -66,7 +66,7 @@ public class DirectoryAndConcurrencyTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 300_000)]
     public async Task ManyThreads_ReadAndWrite_Consistent_FsckClean()
     {
         await Task.Yield();
@@ -116,7 +116,7 @@ public class DirectoryAndConcurrencyTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 300_000)]
     public async Task FillingUp_ENOSPC_RootReserve_FsckClean()
     {
         await Task.Yield();

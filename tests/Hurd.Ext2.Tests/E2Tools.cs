@@ -23,7 +23,7 @@ internal static class E2Tools
     /// <summary>True when running as root (device nodes, chown and loop mounts need it).</summary>
     public static bool IsRoot => GetEuid() == 0;
 
-    public static (int Rc, string Out, string Err) Run(string file, string args, string? stdin = null, int timeoutMs = 60_000)
+    public static (int Rc, string Out, string Err) Run(string file, string args, string? stdin = null, int timeoutMs = 180_000)
     {
         var psi = new ProcessStartInfo(ToolPath(file), args)
         {
@@ -72,7 +72,7 @@ internal static class E2Tools
     /// </summary>
     public static void StrictFsck(string image)
     {
-        var r = Run("e2fsck", $"-fn {image}", timeoutMs: 120_000);
+        var r = Run("e2fsck", $"-fn {image}", timeoutMs: 240_000);
         string all = r.Out + r.Err;
         Assert.True(r.Rc == 0, $"e2fsck -fn exit {r.Rc}:\n{all}");
         foreach (var line in all.Split('\n'))

@@ -9,7 +9,7 @@ public class KernelAndSharingTests
     [DllImport("libc", EntryPoint = "lgetxattr", SetLastError = true)]
     static extern nint LGetXattr(string path, string name, byte[] value, nuint size);
 
-    [Theory(Timeout = 120_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(1024)]
     [InlineData(4096)]
     public async Task KernelLoopMount_ReadsWhatWeWrote_SkipsIfUnavailable(int bs)
@@ -64,7 +64,7 @@ public class KernelAndSharingTests
         }
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task SharedXattrBlock_CopyOnWrite_RefcountKept_FsckClean()
     {
         await Task.Yield();
@@ -146,7 +146,7 @@ public class KernelAndSharingTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task Mount_ClearsValid_BumpsCount_Unmount_SetsValid()
     {
         await Task.Yield();

@@ -4,7 +4,7 @@ namespace Hurd.Ext2.Tests;
 
 public class MkfsTests
 {
-    [Theory(Timeout = 120_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(1L << 20, null)]
     [InlineData(8L << 20, null)]
     [InlineData(64L << 20, null)]
@@ -54,7 +54,7 @@ public class MkfsTests
         finally { E2Tools.Delete(outFile); }
     }
 
-    [Fact(Timeout = 30_000)]
+    [Fact(Timeout = 300_000)]
     public async Task OurMkfs_TooSmall_ReturnsEINVAL()
     {
         await Task.Yield();
@@ -63,7 +63,7 @@ public class MkfsTests
         Assert.Contains("too small", msg);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task OurMkfs_OnSparseMemoryDevice_Mounts()
     {
         await Task.Yield();

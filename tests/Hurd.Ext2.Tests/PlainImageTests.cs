@@ -5,7 +5,7 @@ namespace Hurd.Ext2.Tests;
 /// <summary>The "plain" mkfs variants of ext2.md §2.1: no features, 128-byte inodes, revision 0, Hurd.</summary>
 public class PlainImageTests
 {
-    [Theory(Timeout = 120_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData("-O none", 1024)]
     [InlineData("-O none -I 128", 1024)]
     [InlineData("-O none,filetype,sparse_super -I 128", 2048)]
@@ -72,7 +72,7 @@ public class PlainImageTests
 
 public class HurdTranslatorTests
 {
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task HurdImage_LegacyTranslatorBlock_ReadThenMovedToXattr_FsckClean()
     {
         await Task.Yield();

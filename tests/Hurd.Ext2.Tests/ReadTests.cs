@@ -45,7 +45,7 @@ public class ReadTests
         for (int i = 0; i < 3000; i++) File.WriteAllText(Path.Combine(big, $"entry-{i:D5}-with-a-longer-name"), i.ToString());
     }
 
-    [Theory(Timeout = 180_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(1024)]
     [InlineData(2048)]
     [InlineData(4096)]
@@ -57,10 +57,10 @@ public class ReadTests
         {
             BuildSourceTree(src);
             using (var f = new FileStream(img, System.IO.FileMode.Create)) f.SetLength(64L << 20);
-            var r = E2Tools.Run("mkfs.ext2", $"-q -F -b {bs} -d {src} {img}", timeoutMs: 120_000);
+            var r = E2Tools.Run("mkfs.ext2", $"-q -F -b {bs} -d {src} {img}", timeoutMs: 240_000);
             Assert.True(r.Rc == 0, r.Err);
             // mkfs -d 1.47.0 writes linear directories; e2fsck -D turns /big into an htree, as the kernel would.
-            E2Tools.Run("e2fsck", $"-fyD {img}", timeoutMs: 120_000);
+            E2Tools.Run("e2fsck", $"-fyD {img}", timeoutMs: 240_000);
             Assert.Contains("Flags: 0x1000", E2Tools.DebugfsR(img, "stat /big"));
             using var dev = new FileBlockDevice(img, readOnly: true);
             var fs = E2Tools.MountOk(dev);
@@ -136,7 +136,7 @@ public class ReadTests
         throw new InvalidOperationException($"no {field} in debugfs stat");
     }
 
-    [Theory(Timeout = 180_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(1024)]
     [InlineData(4096)]
     public async Task DebugfsFilled_Image_ReadsBackExactly(int bs)

@@ -5,7 +5,7 @@ namespace Hurd.Ext2.Tests;
 /// <summary>Sync means the data is in the image file; a crash after it loses nothing synced.</summary>
 public class SyncTests
 {
-    [Theory(Timeout = 60_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(false)]
     [InlineData(true)]
     public async Task SyncedData_InImageFile_SurvivesCrash(bool synchronousMount)

@@ -8,7 +8,7 @@ public class WorkloadTests
     sealed class MFile { public byte[] Data = []; public int Links = 1; public InodeNumber Ino; }
     sealed class MDir { public readonly Dictionary<string, object> Children = new(); public MDir? Parent; public InodeNumber Ino; }
 
-    [Theory(Timeout = 180_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(1024, 12345, 4000)]
     [InlineData(4096, 777, 3000)]
     public async Task RandomWorkload_MatchesModel_StrictFsckClean(int bs, int seed, int ops)

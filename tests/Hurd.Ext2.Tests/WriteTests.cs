@@ -23,7 +23,7 @@ public class WriteTests
         return b.ToArray();
     }
 
-    [Theory(Timeout = 180_000)]
+    [Theory(Timeout = 300_000)]
     [InlineData(1024, false)]
     [InlineData(4096, false)]
     [InlineData(2048, true)]
@@ -132,7 +132,7 @@ public class WriteTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 300_000)]
     public async Task HtreeDirectory_ModifiedByCore_LosesIndexFlag_FsckClean()
     {
         await Task.Yield();
@@ -160,7 +160,7 @@ public class WriteTests
         finally { E2Tools.Delete(src); E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task Rename_Semantics()
     {
         await Task.Yield();
@@ -214,7 +214,7 @@ public class WriteTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task UnlinkedWhileOpen_StaysUntilRelease_AndCrashLeavesOrphanCleanedAtMount()
     {
         await Task.Yield();
@@ -268,7 +268,7 @@ public class WriteTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task Features_IncompatRefused_RoCompatReadOnly()
     {
         await Task.Yield();
@@ -298,7 +298,7 @@ public class WriteTests
         finally { E2Tools.Delete(img); }
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 300_000)]
     public async Task Fallocate_ZeroRange_SeekDataHole_MemoryDevice()
     {
         await Task.Yield();
