@@ -289,6 +289,7 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs
         try
         {
             if (IpcSpace.Current.LocalTarget(file) is not ProtidPort target || target.Fs != fs) return Errno.EXDEV;
+            if (target.Node is PendingFile pending) return pending.Realize(Protid, fs.Root, name);
             return Calls.DirLink(Protid, target.Node, name);
         }
         finally { IpcSpace.Current.Deallocate(file); }
@@ -310,11 +311,28 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs
 
     internal ServedFilesystem Fs => fs;
 
-    public Errno dir_mkfile(OpenFlags flags, FileMode mode, out PortName newnode) { newnode = PortName.Null; return Errno.EOPNOTSUPP; }
+    public Errno dir_mkfile(OpenFlags flags, FileMode mode, out PortName newnode)
+    {
+        newnode = PortName.Null;
+        if (Node is not IDirectory) return Errno.ENOTDIR;
+        var e = Calls.FileCheckAccess(Protid, Node, Access.Write | Access.Exec);
+        if (e != Errno.OK) return e;
+        var pending = new PendingFile(Protid, mode);
+        newnode = fs.MakePort(new Protid(User, new OpenFile(pending, flags & OpenFlags.AccessMask)));
+        return Errno.OK;
+    }
     public Errno dir_notice_changes(PortName port) => Errno.EOPNOTSUPP;
 
-    public Errno file_set_translator(TransFlags passiveFlags, TransFlags activeFlags, GoAwayFlags oldtransFlags, ReadOnlySpan<byte> passive, PortName active) =>
-        fs.Translators.SetTranslator(Protid, passiveFlags, activeFlags, oldtransFlags, passive, active);
+    public Errno file_set_translator(TransFlags passiveFlags, TransFlags activeFlags, GoAwayFlags oldtransFlags, ReadOnlySpan<byte> passive, PortName active)
+    {
+        if (Node is PendingFile pending)
+        {
+            IpcSpace.Current.Deallocate(active);
+            return (passiveFlags & TransFlags.Set) != 0 ? pending.SetRecord(Hosting.TranslatorLauncher.SplitArgz(passive)) : Errno.OK;
+        }
+        // The Hurd short-circuits these on any node: store them as the node's type, not as a translator.
+        return fs.Translators.SetTranslator(Protid, passiveFlags, activeFlags, oldtransFlags, passive, active);
+    }
 
     public Errno file_get_translator(Span<byte> translator, out int translatorCount)
     {
