@@ -187,6 +187,8 @@ public sealed class FuseSession : IDisposable
         return fd;
     }
 
+    // Entered once and runs for the session's life: compile it fully optimised at once rather than through OSR.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe void ReaderLoop(int fd, uint bufferSize)
     {
         byte* mem = (byte*)NativeMemory.AlignedAlloc(bufferSize * 2, 4096);
