@@ -55,6 +55,29 @@ public class MkfsTests
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task MountImage_OwnsDevice_AndParseSize()
+    {
+        await Task.Yield();
+        Assert.True(Mkfs.TryParseSize("64M", out long n)); Assert.Equal(64L << 20, n);
+        Assert.True(Mkfs.TryParseSize("2g", out n)); Assert.Equal(2L << 30, n);
+        Assert.True(Mkfs.TryParseSize("4096", out n)); Assert.Equal(4096, n);
+        Assert.False(Mkfs.TryParseSize("12X", out _));
+        Assert.False(Mkfs.TryParseSize("-5M", out _));
+        string img = E2Tools.TempPath();
+        try
+        {
+            Assert.Equal(Errno.ENOENT, Ext2Fs.MountImage(img, null, out _, out var msg));
+            Assert.Contains(img, msg);
+            Assert.Equal(Errno.OK, Mkfs.Create(img, 4L << 20, null, out _));
+            Assert.Equal(Errno.OK, Ext2Fs.MountImage(img, null, out var fs, out _));
+            using (var owned = fs!) Assert.Equal(Errno.OK, owned.Create(InodeNumber.Root, "x", E2Tools.Oct(644), 0, 0, out _));
+            E2Tools.StrictFsck(img);
+            Assert.Contains(" x", E2Tools.DebugfsR(img, "ls -l /"));
+        }
+        finally { E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task OurMkfs_TooSmall_ReturnsEINVAL()
     {
         await Task.Yield();

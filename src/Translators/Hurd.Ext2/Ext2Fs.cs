@@ -187,6 +187,28 @@ public sealed partial class Ext2Fs : IDisposable
         finally { _lock.ExitWriteLock(); }
     }
 
+    /// <summary>
+    /// Opens the image file <paramref name="path"/> (read-only if the options say so) and mounts it; the
+    /// filesystem owns the device and closes it in <see cref="Dispose"/>.
+    /// </summary>
+    public static Errno MountImage(string path, Ext2MountOptions? options, out Ext2Fs? fs, out string message)
+    {
+        fs = null;
+        FileBlockDevice dev;
+        try { dev = new FileBlockDevice(path, readOnly: options?.ReadOnly ?? false); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            message = $"{path}: {e.Message}";
+            return e is UnauthorizedAccessException ? Errno.EACCES : e is FileNotFoundException or DirectoryNotFoundException ? Errno.ENOENT : Errno.EIO;
+        }
+        var err = Mount(dev, options, out fs, out message);
+        if (err != Errno.OK) { dev.Dispose(); return err; }
+        fs!._ownedDevice = dev;
+        return Errno.OK;
+    }
+
+    IDisposable? _ownedDevice;
+
     static string? Validate(Superblock sb, long devSize)
     {
         if (sb.Magic != Superblock.Ext2Magic) return $"bad magic 0x{sb.Magic:x4}: not an ext2 filesystem";
@@ -278,11 +300,12 @@ public sealed partial class Ext2Fs : IDisposable
         _lock.ExitWriteLock();
     }
 
-    /// <summary>Unmounts (see <see cref="Unmount"/>) if not done yet.</summary>
+    /// <summary>Unmounts (see <see cref="Unmount"/>) if not done yet; closes the device if <see cref="MountImage"/> opened it.</summary>
     public void Dispose()
     {
         if (!_unmounted) Unmount();
-        _lock.Dispose();
+        _ownedDevice?.Dispose();
+        _ownedDevice = null;
     }
 
     /// <summary>Writes every change to the image and fsyncs it: when this returns OK the data is on disk.</summary>

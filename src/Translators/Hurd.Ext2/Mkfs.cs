@@ -30,6 +30,20 @@ public sealed class MkfsOptions
 /// </summary>
 public static class Mkfs
 {
+    /// <summary>Parses a size such as "512M", "4G", "100k" or "1048576" (binary units); false if malformed.</summary>
+    public static bool TryParseSize(string text, out long bytes)
+    {
+        bytes = 0;
+        text = text.Trim();
+        if (text.Length == 0) return false;
+        long mul = char.ToUpperInvariant(text[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, 'T' => 1L << 40, _ => 1 };
+        string digits = mul == 1 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)) return false;
+        if (n > long.MaxValue / mul) return false;
+        bytes = n * mul;
+        return bytes > 0;
+    }
+
     /// <summary>Creates (or truncates) the image file <paramref name="path"/> at <paramref name="sizeBytes"/> and formats it.</summary>
     public static Errno Create(string path, long sizeBytes, MkfsOptions? options, out string message)
     {
