@@ -35,6 +35,8 @@ public sealed class MemFs : FuseFileSystem
     public long LookupsOf(ulong node) { lock (_gate) return _nodes.TryGetValue(node, out var n) ? n.Lookups : -1; }
     /// <summary>Number of live nodes.</summary>
     public int NodeCount { get { lock (_gate) return _nodes.Count; } }
+    /// <summary>Called inside UNLINK's handler (the kernel holds the directory's lock meanwhile) with the parent and name.</summary>
+    public Action<ulong, byte[]>? OnUnlink { get; set; }
     /// <summary>Set by Destroy.</summary>
     public bool Destroyed { get; private set; }
 
@@ -244,8 +246,9 @@ public sealed class MemFs : FuseFileSystem
             dir.Children.Remove(s);
             dir.Mtime = dir.Ctime = TimeSpec.Now();
             Drop(n);
-            return Errno.OK;
         }
+        OnUnlink?.Invoke(ctx.NodeId, name.ToArray());
+        return Errno.OK;
     }
 
     public override Errno Rmdir(in FuseContext ctx, ReadOnlySpan<byte> name)

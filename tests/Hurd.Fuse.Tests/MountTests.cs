@@ -310,4 +310,34 @@ public class MountTests
         Assert.Equal(fusectlBefore, TestMount.IsMounted("/sys/fs/fuse/connections")); // fusectl only for the moment
         Assert.Equal(Hurd.Ipc.Abi.Errno.ENOENT, FuseSession.AbortConnection(dir));
     }
+
+    [Fact(Timeout = 120000)]
+    public async Task NotificationAskedForInsideAHandler_DoesNotDeadlock()
+    {
+        if (!TestMount.CanMount) return;
+        string dir = TestMount.NewMountPoint();
+        var fs = new MemFs(TimeSpan.FromSeconds(60));
+        fs.AddFile("f", "x\n");
+        FuseSession? session = null;
+        var sent = new List<Task<Hurd.Ipc.Abi.Errno>>();
+        // INVAL_ENTRY of the very entry being unlinked, asked for while the kernel holds the directory's lock:
+        // written synchronously it would wait for that lock forever; queued, it goes out after the reply.
+        fs.OnUnlink = (parent, name) => { lock (sent) sent.Add(session!.NotifyInvalEntry(parent, name)); };
+        try
+        {
+            session = MountMemFs(dir, fs);
+            Assert.Equal("x\n", await TestMount.Sh(dir, "cat f"));
+            await TestMount.Sh(dir, "rm f");
+            Task<Hurd.Ipc.Abi.Errno> t;
+            lock (sent) t = Assert.Single(sent);
+            var e = await t.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(e is Hurd.Ipc.Abi.Errno.OK or Hurd.Ipc.Abi.Errno.ENOENT, e.ToString());
+            Assert.Equal("", await TestMount.Sh(dir, "ls -A"));
+        }
+        finally
+        {
+            session?.Dispose();
+            TestMount.Cleanup(dir);
+        }
+    }
 }
