@@ -324,6 +324,13 @@ public class WriteTests
         Assert.Equal(Errno.OK, fs.Seek(f, 30000, Ext2Fs.SeekHole, out pos));
         Assert.Equal(40960, pos);
         Assert.Equal(Errno.ENXIO, fs.Seek(f, 40960, Ext2Fs.SeekData, out _));
+        // O_APPEND: at the end, whatever the caller thinks the size is.
+        Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "log", E2Tools.Oct(644), 0, 0, out var log));
+        Assert.Equal(Errno.OK, fs.Write(log, Ext2Fs.AppendOffset, "one\n"u8, out int w1, out long e1));
+        Assert.Equal(Errno.OK, fs.Write(log, Ext2Fs.AppendOffset, "two\n"u8, out int w2, out long e2));
+        Assert.Equal((4, 4L, 4, 8L), (w1, e1, w2, e2));
+        Assert.Equal("one\ntwo\n", E2Tools.Utf8(E2Tools.ReadAll(fs, log)));
+        Assert.Equal(Errno.EINVAL, fs.Write(log, -5, "x"u8, out _));
         Assert.Equal(Errno.OK, fs.Fallocate(f, FallocateMode.KeepSize, 0, 1 << 20));
         Assert.Equal(Errno.OK, fs.GetAttr(f, out st));
         Assert.Equal(40960, st.Size);

@@ -415,10 +415,22 @@ public sealed partial class Ext2Fs
     /// possible) and extending the size. A short write (<paramref name="written"/> &lt; src.Length) happens
     /// only when the filesystem fills up. Sets large_file when the file passes 2 GiB.
     /// </summary>
-    public Errno Write(InodeNumber ino, long offset, ReadOnlySpan<byte> src, out int written)
+    public Errno Write(InodeNumber ino, long offset, ReadOnlySpan<byte> src, out int written) =>
+        Write(ino, offset, src, out written, out _);
+
+    /// <summary>The offset argument of <see cref="Write(InodeNumber, long, ReadOnlySpan{byte}, out int, out long)"/> that means "append at the current end, atomically" (O_APPEND).</summary>
+    public const long AppendOffset = -1;
+
+    /// <summary>
+    /// <see cref="Write(InodeNumber, long, ReadOnlySpan{byte}, out int)"/> with O_APPEND support
+    /// (<paramref name="offset"/> = <see cref="AppendOffset"/>: the end of file, read under the same lock as
+    /// the write); <paramref name="end"/> is the offset just past the last byte written.
+    /// </summary>
+    public Errno Write(InodeNumber ino, long offset, ReadOnlySpan<byte> src, out int written, out long end)
     {
         written = 0;
-        if (offset < 0) return Errno.EINVAL;
+        end = offset;
+        if (offset < 0 && offset != AppendOffset) return Errno.EINVAL;
         var err = BeginWrite();
         if (err != Errno.OK) return err;
         try
@@ -427,6 +439,8 @@ public sealed partial class Ext2Fs
             if (err != Errno.OK) return err;
             if (inode.IsDirectory) return Errno.EISDIR;
             if (!inode.IsRegular) return Errno.EINVAL;
+            if (offset == AppendOffset) offset = inode.Size;
+            end = offset;
             if (src.Length == 0) return Errno.OK;
             if (offset + src.Length > MaxFileSize || offset + src.Length < 0) return Errno.EFBIG;
             int done = 0;
@@ -474,13 +488,14 @@ public sealed partial class Ext2Fs
             }
             if (done > 0)
             {
-                long end = offset + done;
-                if (end > inode.Size) { inode.Size = end; NoteLargeFile(end); }
+                long newEnd = offset + done;
+                if (newEnd > inode.Size) { inode.Size = newEnd; NoteLargeFile(newEnd); }
                 var now = Now();
                 inode.Mtime = now; inode.Ctime = now;
             }
             var werr = WriteInode(inode);
             written = done;
+            end = offset + done;
             if (done > 0) return werr;
             return result != Errno.OK ? result : werr;
         }
