@@ -19,6 +19,9 @@ namespace Hurd.Benchmarks;
 /// Placement (2 vCPUs, as reference/ipc.md): the client is pinned to CPU 0; for the fast path the server
 /// is pinned to CPU 1 ("cross"), for the blocking handoff to CPU 0 ("same"). Baselines use the cross
 /// placement unless named `.same`. The child processes are this program: `ipc --child MODE ...`.
+/// Bulk: each producer writes the 1 MiB payload into its outgoing buffer per transfer (for us that is the message
+/// body, in shared memory: nothing more is copied; for the socket, its user buffer, which the kernel then copies
+/// twice), and each consumer reads every byte.
 /// </summary>
 public static class IpcBenchmark
 {
@@ -230,16 +233,20 @@ public static class IpcBenchmark
         return Stats(t);
     }
 
+    /// <summary>1 MiB over the socket. As for our core (whose producer writes the payload into the message in shared
+    /// memory), the producer writes the payload into its outgoing buffer each time, and the consumer reads every byte.</summary>
     private static double UdsBulk(Socket s, byte[] data, int n)
     {
         Span<byte> len = stackalloc byte[4];
         MemoryMarshal.Write(len, data.Length);
         Span<byte> reply = stackalloc byte[64];
+        var outgoing = new byte[data.Length];
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < n; i++)
         {
+            data.CopyTo(outgoing);
             WriteAll(s, len);
-            WriteAll(s, data);
+            WriteAll(s, outgoing);
             ReadExactly(s, reply);
         }
         double sec = (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency;
