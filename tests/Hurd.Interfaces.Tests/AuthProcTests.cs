@@ -39,7 +39,7 @@ public sealed class FakeAuth : IAuth
 
 public class AuthProcTests
 {
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task AuthAndProcIds_MatchTheDefsFiles() => T.Run(() =>
     {
         Assert.Equal(25000u, AuthServer.Ids.auth_getids);
@@ -61,7 +61,7 @@ public class AuthProcTests
         Assert.Equal(24064u, ProcServer.Ids.proc_reauthenticate_complete);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task AuthGetids_FourIdVectors_RoundTrip() => T.Run(() =>
     {
         var auth = new FakeAuth();
@@ -76,7 +76,7 @@ public class AuthProcTests
         Assert.Equal(Hex.Norm("00000000 04000000 e8030000 08000000 e8030000 e8030000 0c000000 e8030000 1b000000 64000000 08000000 e8030000 e8030000"), Hex.Of(t.LastReply));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task AuthMakeauth_PortArrayAndIdVectors_RoundTrip() => T.Run(() =>
     {
         var auth = new FakeAuth();
@@ -90,7 +90,7 @@ public class AuthProcTests
         Assert.True(h.IsNull);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task AuthRendezvous_DispositionsAreTheHurds() => T.Run(() =>
     {
         var auth = new FakeAuth();
@@ -108,7 +108,7 @@ public class AuthProcTests
         Assert.Equal(PortRight.MakeSend(new PortName(11)), auth.LastNewport);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task IntArrays_InAndOut_RoundTrip() => T.Run(() =>
     {
         var impl = new KindsImpl();
@@ -126,7 +126,7 @@ public class AuthProcTests
         public Errno file_changed(uint tickno, FileChangedType change, long start, long end) { Got.Add($"file {tickno} {change} {start} {end}"); return Errno.OK; }
     }
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FsNotify_IsOneWay_AtTheHurdsIds() => T.Run(() =>
     {
         Assert.Equal(20500u, FsNotifyServer.Ids.dir_changed);

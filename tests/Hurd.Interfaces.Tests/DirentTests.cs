@@ -3,7 +3,7 @@ namespace Hurd.Interfaces.Tests;
 /// <summary>The dir_readdir entry packing (DirentFormat): golden bytes and hostile input.</summary>
 public class DirentTests
 {
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Writer_PacksTheHurdDirent64Layout() => T.Run(() =>
     {
         var buf = new byte[64];
@@ -15,7 +15,7 @@ public class DirentTests
         Assert.Equal(Hex.Norm("08070605 04030201 1000 08 03 61626300"), Hex.Of(buf.AsSpan(0, 16)));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Writer_StopsWhenTheNextEntryDoesNotFit() => T.Run(() =>
     {
         var w = new DirentWriter(new byte[40]);
@@ -26,7 +26,7 @@ public class DirentTests
         Assert.Equal(2, w.Count);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Writer_RejectsInvalidNames() => T.Run(() =>
     {
         Assert.False(DirentFormat.IsValidName(""u8));
@@ -37,7 +37,7 @@ public class DirentTests
         Assert.Throws<ArgumentException>(() => { var w = new DirentWriter(new byte[64]); w.TryAdd(1, DirentType.Regular, "a/b"u8); });
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Reader_ReadsBackWhatTheWriterWrote() => T.Run(() =>
     {
         var buf = new byte[1024];
@@ -56,7 +56,7 @@ public class DirentTests
         Assert.False(r.Error);
     });
 
-    [Theory(Timeout = 10_000)]
+    [Theory(Timeout = 30_000)]
     [InlineData("01000000 00000000 0000 08 01 61000000")]   // d_reclen 0
     [InlineData("01000000 00000000 2000 08 01 61000000")]   // d_reclen past the end
     [InlineData("01000000 00000000 1000 08 00 61000000")]   // d_namlen 0

@@ -43,7 +43,7 @@ public class GeneratorDiagnosticsTests
         return (diags, compileErrors, generated);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 120_000)]
     public Task ValidProtocol_GeneratesCompilingStubs_WithoutDiagnostics() => T.Run(() =>
     {
         var (gen, compile, generated) = Run("""
@@ -67,7 +67,7 @@ public class GeneratorDiagnosticsTests
         Assert.Contains("public static bool Handles(uint id)", code);
     });
 
-    [Theory(Timeout = 60_000)]
+    [Theory(Timeout = 120_000)]
     [InlineData("string name")]
     [InlineData("double ratio")]
     [InlineData("int[] values")]
@@ -90,7 +90,7 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(generated);
     });
 
-    [Theory(Timeout = 60_000)]
+    [Theory(Timeout = 120_000)]
     [InlineData("Errno f(int x);", "HURDGEN002")]
     [InlineData("[Routine(0)] Errno a(); [Routine(0)] Errno b();", "HURDGEN003")]
     [InlineData("[Routine(0)] int f();", "HURDGEN004")]
@@ -116,7 +116,7 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(generated);
     });
 
-    [Theory(Timeout = 60_000)]
+    [Theory(Timeout = 120_000)]
     [InlineData("public interface IBase { } [Subsystem(\"bad\", 41000)] public interface IBad : IBase { [Routine(0)] Errno f(); }")]
     [InlineData("[Subsystem(\"bad\", 41000)] public interface IBad<TX> { [Routine(0)] Errno f(); }")]
     public Task GenericOrDerivedSubsystem_ReportsHURDGEN012(string source) => T.Run(() =>
@@ -126,7 +126,7 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(generated);
     });
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 120_000)]
     public Task InterfaceWithoutSubsystem_IsIgnored() => T.Run(() =>
     {
         var (gen, compile, generated) = Run("public interface IPlain { Errno f(string s); }");
@@ -135,7 +135,7 @@ public class GeneratorDiagnosticsTests
         Assert.Empty(generated);
     });
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 120_000)]
     public Task UnrelatedEdit_ReusesTheCachedModel() => T.Run(() =>
     {
         var parse = new CSharpParseOptions(LanguageVersion.Preview);

@@ -13,7 +13,7 @@ namespace Hurd.Interfaces.Tests;
 /// </summary>
 public class GoldenBytesTests
 {
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task IoRead_RequestIsOffsetThenAmount_ReplyIsCodeThenData() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -32,7 +32,7 @@ public class GoldenBytesTests
         Assert.Equal(4096, io.LastAmount);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task IoRead_Error_ReplyIsTheCodeAlone() => T.Run(() =>
     {
         var io = new FakeIo { Result = Errno.ENOENT };
@@ -45,7 +45,7 @@ public class GoldenBytesTests
         Assert.Equal(Hex.Norm("02000000"), Hex.Of(t.LastReply));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task IoWrite_RequestIsDataThenAlignedOffset_ReplyIsCodeThenAmount() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -62,7 +62,7 @@ public class GoldenBytesTests
         Assert.Equal(-1, io.LastOffset);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task DirLookup_RequestAndReplyBytes() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -82,7 +82,7 @@ public class GoldenBytesTests
         Assert.Equal("a/b"u8.ToArray(), fs.LastName);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FsysGetroot_RequestCarriesDotdotRightAndIdArrays() => T.Run(() =>
     {
         var fsys = new FakeFsys();
@@ -105,7 +105,7 @@ public class GoldenBytesTests
         Assert.Equal([1000u, 27u], fsys.LastGids);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FileSetTranslator_NullActivePortTravelsAsAllOnes() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -124,7 +124,7 @@ public class GoldenBytesTests
         Assert.True(fs.LastActive.IsNull);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task IoReauthenticate_IsOneWayWithAMadeSendRight() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -142,7 +142,7 @@ public class GoldenBytesTests
         Assert.True(io.Reauthenticated);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task HurdIds_MatchTheDefsFiles() => T.Run(() =>
     {
         Assert.Equal(21000u, IoServer.Ids.io_write);

@@ -28,7 +28,7 @@ public class MalformedRequestTests
         return r;
     }
 
-    [Theory(Timeout = 10_000)]
+    [Theory(Timeout = 30_000)]
     [InlineData("")]                          // nothing at all
     [InlineData("10000000")]                  // the offset cut short
     [InlineData("10000000 00000000")]         // the amount missing
@@ -42,7 +42,7 @@ public class MalformedRequestTests
         Assert.Equal(0, io.Calls);
     });
 
-    [Theory(Timeout = 10_000)]
+    [Theory(Timeout = 30_000)]
     [InlineData("e8030000 612f6200 81000000 00000000")]  // name length 1000, 12 bytes follow
     [InlineData("ffffffff 612f6200 81000000 00000000")]  // negative name length
     [InlineData("03000000 612f6200 81000000")]           // the mode missing
@@ -56,7 +56,7 @@ public class MalformedRequestTests
         Assert.Equal(0, fs.Calls);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task DirLink_RightIndexWithoutDescriptor_IsEBADMSG() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -67,7 +67,7 @@ public class MalformedRequestTests
         Assert.Equal(0, fs.Calls);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task DirLink_RightIndexOutOfRange_IsEBADMSG() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -78,7 +78,7 @@ public class MalformedRequestTests
         Assert.Equal(0, fs.Calls);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task DirLink_WellFormed_CallsTheServer() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -89,7 +89,7 @@ public class MalformedRequestTests
         Assert.Equal(new PortName(4), fs.LastFile);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FsysGetroot_IdArrayNotAMultipleOf4_IsEBADMSG() => T.Run(() =>
     {
         var fsys = new FakeFsys();
@@ -101,7 +101,7 @@ public class MalformedRequestTests
         Assert.Equal(0, fsys.Calls);
     });
 
-    [Theory(Timeout = 10_000)]
+    [Theory(Timeout = 30_000)]
     [InlineData(21000u - 1)]
     [InlineData(21012u)]      // io_select: not carried
     [InlineData(21020u)]      // conch calls: not carried
@@ -116,7 +116,7 @@ public class MalformedRequestTests
         Assert.Equal(0, io.Calls);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task UnknownId_ThroughTheProxy_ReachesTheClientAsMIG_BAD_ID() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -126,7 +126,7 @@ public class MalformedRequestTests
         Assert.Equal(Errno.EOPNOTSUPP, Errno.MIG_BAD_ID.ToPosix());
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task ServerClaimingMoreBytesThanItsSpan_AnswersEPROTO() => T.Run(() =>
     {
         var io = new FakeIo { ReadCountOverride = 1 << 20 };
@@ -137,7 +137,7 @@ public class MalformedRequestTests
         Assert.Equal(Hex.Norm("47000000"), Hex.Of(t.LastReply));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task ReplyTooSmallForTheOuts_AnswersEMSGSIZE() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -147,7 +147,7 @@ public class MalformedRequestTests
         Assert.Equal(Hex.Norm("5a000000"), Hex.Of(t.LastReply));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task RandomBodies_NeverThrow_AndNeverCallTheServerWithoutAValidBody() => T.Run(() =>
     {
         var rng = new Random(1234);

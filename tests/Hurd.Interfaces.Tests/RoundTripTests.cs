@@ -18,7 +18,7 @@ public class RoundTripTests
         return (new KindsClient(t), impl, t);
     }
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Scalars_OfEveryWidthAndEnums_RoundTrip() => T.Run(() =>
     {
         var (c, impl, _) = Kinds();
@@ -41,7 +41,7 @@ public class RoundTripTests
         Assert.Equal(TinyEnum.Y, ote);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Structs_InOutAndRef_RoundTrip() => T.Run(() =>
     {
         var (c, _, t) = Kinds();
@@ -62,7 +62,7 @@ public class RoundTripTests
         Assert.Equal(Hex.Norm("07000000 08"), Hex.Of(t.LastRequest.AsSpan(s + 16, 5)));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Arrays_BytesIdsAndOutBytes_RoundTrip() => T.Run(() =>
     {
         var (c, _, _) = Kinds();
@@ -74,7 +74,7 @@ public class RoundTripTests
         Assert.Equal(42, sum);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Arrays_EmptyInputs_RoundTrip() => T.Run(() =>
     {
         var (c, _, _) = Kinds();
@@ -84,7 +84,7 @@ public class RoundTripTests
         Assert.Equal(0, sum);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task OutBytes_ServerSpanIsCappedByMaxLength() => T.Run(() =>
     {
         var (c, _, _) = Kinds();
@@ -94,7 +94,7 @@ public class RoundTripTests
         Assert.Equal(64, n); // [MaxLength(64)]: the dispatch handed the server 64 bytes
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task OutBytes_LongerThanCallersBuffer_CopiesWhatFitsAndReturnsERANGE() => T.Run(() =>
     {
         var (c, _, _) = Kinds();
@@ -105,7 +105,7 @@ public class RoundTripTests
         Assert.Equal("xyzx"u8.ToArray(), buf);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Ports_DispositionsAndNullPorts_RoundTrip() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -129,7 +129,7 @@ public class RoundTripTests
         Assert.True(noneOut.IsNull);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task SimpleRoutine_Void_IsSentOneWayAndDispatchReturnsNoReply() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -141,7 +141,7 @@ public class RoundTripTests
         Assert.Equal("note"u8.ToArray(), impl.OnewayNote);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task SimpleRoutine_Errno_ReturnsTheSendResultNotTheServers() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -151,7 +151,7 @@ public class RoundTripTests
         Assert.Equal(Errno.EDIED, c.oneway_errno(new PortName(3)));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task RefParameters_GoInTheRequestAndComeBackInTheReply() => T.Run(() =>
     {
         var (c, _, _) = Kinds();
@@ -167,7 +167,7 @@ public class RoundTripTests
         Assert.Equal(10, lk.Start);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task NoParameters_RoundTrip() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -177,7 +177,7 @@ public class RoundTripTests
         Assert.Equal(1, impl.Calls);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task DeferredReply_DispatchWritesNothing_ReplyHelperWritesCodeThenOuts() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -195,7 +195,7 @@ public class RoundTripTests
         Assert.Equal(Hex.Norm("04000000"), Hex.Of(d.Sent));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task Deferred_NotDeferred_ReplyLayoutMatchesTheHelper() => T.Run(() =>
     {
         var (c, _, t) = Kinds();
@@ -206,7 +206,7 @@ public class RoundTripTests
         Assert.Equal(Hex.Norm("00000000 03000000 6e6f7700 00000000 07000000 00000000"), Hex.Of(t.LastReply));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task ClientOptions_TimeoutAndCancellation_AreCopiedIntoTheCall() => T.Run(() =>
     {
         var (c, _, t) = Kinds();
@@ -223,7 +223,7 @@ public class RoundTripTests
         Assert.Equal(cts.Token, t.LastCancellation);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task TransportError_PassesThrough_OutsStayDefault() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -234,7 +234,7 @@ public class RoundTripTests
         Assert.Equal(0, io.Calls);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task MalformedReply_GivesEBADMSG() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -244,7 +244,7 @@ public class RoundTripTests
         Assert.Equal(0, newp);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task MalformedReply_BadRightIndex_GivesEBADMSG() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -253,7 +253,7 @@ public class RoundTripTests
         Assert.True(p.IsNull);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task IoProtocol_StatSeekSelectAndVersion_RoundTrip() => T.Run(() =>
     {
         var io = new FakeIo();
@@ -275,7 +275,7 @@ public class RoundTripTests
         Assert.Equal(Errno.EOPNOTSUPP, c.io_readable(out _));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FsProtocol_ReaddirXattrAndLocks_RoundTrip() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -312,7 +312,7 @@ public class RoundTripTests
         Assert.Equal(Errno.EOPNOTSUPP, c.dir_unlink("x"u8));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FsysProtocol_GoawayAndOptions_RoundTrip() => T.Run(() =>
     {
         var fsys = new FakeFsys();
@@ -327,7 +327,7 @@ public class RoundTripTests
         Assert.Equal(Errno.ESTALE, c.fsys_getfile([0u], [0u], "fh"u8, out _));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task OnePortServingFsAndIo_RoutesWithHandles_OrChainsOnMIG_BAD_ID() => T.Run(() =>
     {
         var fs = new FakeFs();
@@ -350,7 +350,7 @@ public class RoundTripTests
         Assert.True(IoServer.Handles(IoServer.Ids.io_read));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task SeveralOutArrays_BytesAndIds_AreWrittenInPlaceThenPacked() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -368,7 +368,7 @@ public class RoundTripTests
         Assert.Equal(Hex.Norm("00000000 02000000 61620000 08000000 01000000 02000000 03000000 78797a00 09000000"), Hex.Of(t.LastReply));
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task SeveralOutArrays_ShortCallerBuffer_GivesERANGE() => T.Run(() =>
     {
         var (c, _, _) = Kinds();
@@ -380,7 +380,7 @@ public class RoundTripTests
         Assert.Equal(3, rn);
     });
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task PortArrays_RoundTrip_WithTheirDispositionAndNulls() => T.Run(() =>
     {
         var (c, impl, t) = Kinds();
@@ -395,7 +395,7 @@ public class RoundTripTests
         Assert.Equal([new PortName(8)], impl.InMovedArray);
     });
 
-    [Theory(Timeout = 10_000)]
+    [Theory(Timeout = 30_000)]
     [InlineData("41000000")]                       // 65 ports: more than MaxPortArray
     [InlineData("02000000 00000000")]              // 2 announced, 1 present
     [InlineData("ffffffff")]                       // negative count
@@ -483,7 +483,7 @@ public class RoundTripTests
         public Errno io_select_timeout(in TimeSpec timeout, ref SelectType selectType) => _io.io_select_timeout(timeout, ref selectType);
     }
 
-    [Fact(Timeout = 10_000)]
+    [Fact(Timeout = 30_000)]
     public Task FileServer_DispatchesFsAndIoToOneProtid() => T.Run(() =>
     {
         var fs = new FakeFs();

@@ -20,7 +20,7 @@ public class TruncationTests
         { "fs", FsServer.Ids.file_set_translator, "04000000 00000000 04000000 0c000000 2f687572 642f6865 6c6c6f00 ffffffff" },
     };
 
-    [Theory(Timeout = 20_000)]
+    [Theory(Timeout = 60_000)]
     [MemberData(nameof(Requests))]
     public Task EveryPrefixOfARequest_IsEBADMSG(string subsystem, uint id, string hex) => T.Run(() =>
     {
@@ -59,7 +59,7 @@ public class TruncationTests
         }
     });
 
-    [Fact(Timeout = 20_000)]
+    [Fact(Timeout = 60_000)]
     public Task EveryPrefixOfAnOkReply_IsEBADMSGForTheProxy() => T.Run(() =>
     {
         // dir_lookup's golden reply: code, retry name "rest", retry Normal, right index 0.
