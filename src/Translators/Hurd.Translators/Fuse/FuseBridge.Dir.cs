@@ -166,11 +166,11 @@ public sealed partial class FuseBridge
     }
 
     /// <inheritdoc/>
-    /// <remarks>dir_rename carries only "exclusive": RENAME_NOREPLACE is dir_rename(excl=true); RENAME_EXCHANGE and
-    /// RENAME_WHITEOUT are EINVAL (the fs protocol has no way to ask for them).</remarks>
+    /// <remarks>A plain rename or RENAME_NOREPLACE is the Hurd's dir_rename (excl); RENAME_EXCHANGE goes through the
+    /// fs_ext extension dir_rename2, which the fs protocol lacks. RENAME_WHITEOUT is EINVAL.</remarks>
     public override Errno Rename(in FuseContext ctx, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, RenameFlags flags)
     {
-        if ((flags & ~RenameFlags.NoReplace) != 0) return Errno.EINVAL;
+        if ((flags & ~(RenameFlags.NoReplace | RenameFlags.Exchange)) != 0) return Errno.EINVAL;
         if (_options.ReadOnly) return Errno.EROFS;
         var id = Who(in ctx);
         var e = NodePort(in ctx, ctx.NodeId, id, out _, out var from);
@@ -179,7 +179,13 @@ public sealed partial class FuseBridge
         {
             e = NodePort(in ctx, newParent, id, out _, out var to);
             if (e != Errno.OK) return e;
-            try { return Posix(Fs(from, ctx.Cancellation).dir_rename(name, to.Right.Name, newName, (flags & RenameFlags.NoReplace) != 0)); }
+            try
+            {
+                if ((flags & RenameFlags.Exchange) != 0)
+                    return Posix(new FsExtClient(from.Right) { TimeoutMs = _timeoutMs, Cancellation = ctx.Cancellation }
+                        .dir_rename2(name, to.Right.Name, newName, (Hurd.Interfaces.RenameFlags)(int)flags));
+                return Posix(Fs(from, ctx.Cancellation).dir_rename(name, to.Right.Name, newName, (flags & RenameFlags.NoReplace) != 0));
+            }
             finally { to.Release(); }
         }
         finally { from.Release(); }

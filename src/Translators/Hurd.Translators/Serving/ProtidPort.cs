@@ -14,7 +14,7 @@ namespace Hurd.Translators.Serving;
 /// ports for results, and handles what needs ports (dir_lookup's retries into translators).
 /// Routines the Hurd has but this system does not carry answer EOPNOTSUPP.
 /// </summary>
-internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs
+internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs, IFsExt
 {
     public Protid Protid { get; } = protid;
     private Node Node => Protid.Node;
@@ -296,10 +296,16 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs
     }
 
     public Errno dir_rename(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, bool excl) =>
-        dir_rename2(oldname, newdirectory, newname, excl ? RenameFlags.NoReplace : RenameFlags.None);
+        Rename(oldname, newdirectory, newname, excl ? Translators.RenameFlags.NoReplace : Translators.RenameFlags.None);
 
-    /// <summary>rename with Linux renameat2 flags (NOREPLACE, EXCHANGE).</summary>
-    internal Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, RenameFlags flags)
+    public Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, Hurd.Interfaces.RenameFlags flags)
+    {
+        const Hurd.Interfaces.RenameFlags known = Hurd.Interfaces.RenameFlags.NoReplace | Hurd.Interfaces.RenameFlags.Exchange;
+        if ((flags & ~known) != 0 || flags == known) { IpcSpace.Current.Deallocate(newdirectory); return Errno.EINVAL; }
+        return Rename(oldname, newdirectory, newname, (Translators.RenameFlags)(uint)flags);
+    }
+
+    private Errno Rename(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, Translators.RenameFlags flags)
     {
         try
         {
