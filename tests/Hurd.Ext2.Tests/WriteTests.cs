@@ -111,6 +111,18 @@ public class WriteTests
                 Assert.Equal(AclVfs(), acl);
                 Assert.Equal(Errno.OK, fs.Getxattr(f, "user.big", out var big));
                 Assert.Equal(E2Tools.Pattern(500, 8), big);
+                // The getxattr(2)/listxattr(2) shapes.
+                Assert.Equal(Errno.OK, fs.Getxattr(f, "user.big"u8, Span<byte>.Empty, out int xs));
+                Assert.Equal(500, xs);
+                Assert.Equal(Errno.ERANGE, fs.Getxattr(f, "user.big"u8, new byte[10], out _));
+                var xb = new byte[600];
+                Assert.Equal(Errno.OK, fs.Getxattr(f, "user.big"u8, xb, out xs));
+                Assert.Equal(E2Tools.Pattern(500, 8), xb[..xs]);
+                Assert.Equal(Errno.OK, fs.Listxattr(f, Span<byte>.Empty, out int lsz));
+                var lb = new byte[lsz];
+                Assert.Equal(Errno.OK, fs.Listxattr(f, lb, out _));
+                Assert.Contains("user.small\0", E2Tools.Utf8(lb));
+                Assert.Equal(Errno.ERANGE, fs.Listxattr(f, new byte[3], out _));
                 Assert.Equal(Errno.OK, fs.GetAttr(f, out var st));
                 Assert.Equal(t, st.Mtime);
                 Assert.Equal(Errno.OK, fs.GetAttr(E2Tools.Resolve(fs, "/c"), out st));

@@ -275,6 +275,50 @@ public sealed partial class Ext2Fs
         return XattrChange(ino, index, suffix, stored, flags);
     }
 
+    /// <summary>
+    /// getxattr(2) shape: copies the value into <paramref name="value"/> and sets <paramref name="size"/>;
+    /// with an empty buffer only the size is set; ERANGE when the buffer is too small.
+    /// </summary>
+    public Errno Getxattr(InodeNumber ino, ReadOnlySpan<byte> name, Span<byte> value, out int size)
+    {
+        size = 0;
+        var err = Getxattr(ino, Encoding.UTF8.GetString(name), out var v);
+        if (err != Errno.OK) return err;
+        size = v.Length;
+        if (value.Length == 0) return Errno.OK;
+        if (value.Length < v.Length) return Errno.ERANGE;
+        v.CopyTo(value);
+        return Errno.OK;
+    }
+
+    /// <summary>
+    /// listxattr(2) shape: the NUL-terminated names into <paramref name="list"/>, <paramref name="size"/> their
+    /// total length; with an empty buffer only the size is set; ERANGE when too small.
+    /// </summary>
+    public Errno Listxattr(InodeNumber ino, Span<byte> list, out int size)
+    {
+        size = 0;
+        var err = Listxattr(ino, out var names);
+        if (err != Errno.OK) return err;
+        foreach (var n in names) size += Encoding.UTF8.GetByteCount(n) + 1;
+        if (list.Length == 0) return Errno.OK;
+        if (list.Length < size) return Errno.ERANGE;
+        int off = 0;
+        foreach (var n in names)
+        {
+            off += Encoding.UTF8.GetBytes(n, list[off..]);
+            list[off++] = 0;
+        }
+        return Errno.OK;
+    }
+
+    /// <summary>Sets an xattr named by bytes (see <see cref="Setxattr(InodeNumber, string, ReadOnlySpan{byte}, XattrFlags)"/>).</summary>
+    public Errno Setxattr(InodeNumber ino, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, XattrFlags flags) =>
+        Setxattr(ino, Encoding.UTF8.GetString(name), value, flags);
+
+    /// <summary>Removes an xattr named by bytes. ENODATA if absent.</summary>
+    public Errno Removexattr(InodeNumber ino, ReadOnlySpan<byte> name) => Removexattr(ino, Encoding.UTF8.GetString(name));
+
     /// <summary>Removes an xattr. ENODATA if absent.</summary>
     public Errno Removexattr(InodeNumber ino, string name)
     {
