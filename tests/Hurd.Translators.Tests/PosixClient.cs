@@ -28,10 +28,10 @@ public sealed class PosixClient
         Calls.DirLookup(RootProtid, Root, B(path), flags, mode, out r);
 
     /// <summary>Resolves a path to a node (following symlinks unless <paramref name="nofollow"/>).</summary>
-    public Errno Resolve(string path, out Node node, bool nofollow = false)
+    public Errno Resolve(string path, out Node node, bool nofollow = false, bool directory = false)
     {
         node = null!;
-        var e = Lookup(path, nofollow ? OpenFlags.NoLink : OpenFlags.None, out var r);
+        var e = Lookup(path, (nofollow ? OpenFlags.NoLink : OpenFlags.None) | (directory ? OpenFlags.Directory : OpenFlags.None), out var r);
         if (e != Errno.OK) return e;
         if (!r.IsDone) return Errno.EXDEV; // crossing into a translator is not this client's business
         node = r.Node!;
@@ -48,10 +48,10 @@ public sealed class PosixClient
     }
 
     /// <summary>A protid with no access on the node at <paramref name="path"/> (as O_PATH).</summary>
-    public Errno Handle(string path, out Protid p, bool nofollow = false)
+    public Errno Handle(string path, out Protid p, bool nofollow = false, bool directory = false)
     {
         p = null!;
-        var e = Resolve(path, out var n, nofollow);
+        var e = Resolve(path, out var n, nofollow, directory);
         if (e != Errno.OK) return e;
         e = Calls.Open(Who, n, OpenFlags.None, false, out var pp);
         p = pp!;
@@ -63,7 +63,7 @@ public sealed class PosixClient
         int i = path.TrimEnd('/').LastIndexOf('/');
         string d = i < 0 ? "" : path[..i];
         name = B(i < 0 ? path : path[(i + 1)..]);
-        return Handle(d, out dir);
+        return Handle(d, out dir, directory: true); // the kernel walks through the parent: it must be a directory
     }
 
     public Errno Stat(string path, out Stat st, bool nofollow = false)

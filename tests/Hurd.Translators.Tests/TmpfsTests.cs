@@ -209,7 +209,7 @@ public sealed class TmpfsTests
     }
 
     [Fact(Timeout = T)]
-    public async Task CopyFileRange_KeepsHoles()
+    public async Task CopyFileRange_WritesHolesAsZeros_LikeLinux()
     {
         await Task.Yield();
         var (fs, root) = Make("64M");
@@ -218,19 +218,44 @@ public sealed class TmpfsTests
         try
         {
             Assert.Equal(Errno.OK, Calls.IoWrite(s, 0, "head"u8, out _));
-            Assert.Equal(Errno.OK, Calls.IoWrite(s, 32L << 20, "tail"u8, out _));
-            long used = fs.UsedBytes;
-            Assert.Equal(Errno.OK, Calls.CopyFileRange(s, 0, d, 0, 64L << 20, out long n));
-            Assert.Equal((32L << 20) + 4, n);
+            Assert.Equal(Errno.OK, Calls.IoWrite(s, 5 * 4096, "tail"u8, out _));
+            Assert.Equal(Errno.OK, Calls.CopyFileRange(s, 0, d, 0, 1 << 20, out long n));
+            Assert.Equal(5 * 4096 + 4, n);
             Assert.Equal(Errno.OK, Calls.IoStat(d, out var st));
-            Assert.Equal((32L << 20) + 4, st.Size);
-            Assert.Equal(16, st.Blocks); // two pages, not 32 MiB
-            Assert.Equal(used + 2 * 4096, fs.UsedBytes);
+            Assert.Equal(5 * 4096 + 4, st.Size);
+            Assert.Equal(6 * 8, st.Blocks); // the four hole pages were written (as Linux's splice copy does)
+            Assert.Equal(Errno.OK, Calls.IoSeek(d, 0, Whence.Hole, out long h));
+            Assert.Equal(5 * 4096 + 4, h);
             var buf = new byte[4];
-            Assert.Equal(Errno.OK, Calls.IoRead(d, 32L << 20, buf, out _));
+            Assert.Equal(Errno.OK, Calls.IoRead(d, 5 * 4096, buf, out _));
             Assert.Equal("tail"u8.ToArray(), buf);
         }
         finally { s.Release(); d.Release(); }
+    }
+
+    [Fact(Timeout = T)]
+    public async Task FallocatedPages_AreHolesUntilWritten_LikeLinux()
+    {
+        await Task.Yield();
+        var (fs, root) = Make("64M");
+        Assert.Equal(Errno.OK, root.Open("f", OpenFlags.Read | OpenFlags.Write | OpenFlags.Create, out var p));
+        try
+        {
+            Assert.Equal(Errno.OK, Calls.Fallocate(p, FallocateMode.Allocate, 0, 4 * 4096));
+            Assert.Equal(Errno.OK, Calls.IoStat(p, out var st));
+            Assert.Equal(32, st.Blocks);
+            Assert.Equal(Errno.ENXIO, Calls.IoSeek(p, 0, Whence.Data, out _)); // allocated, not written: a hole
+            Assert.Equal(Errno.OK, Calls.IoWrite(p, 4096 + 10, "x"u8, out _));
+            Assert.Equal(Errno.OK, Calls.IoSeek(p, 0, Whence.Data, out long d));
+            Assert.Equal(4096, d);
+            Assert.Equal(Errno.OK, Calls.IoSeek(p, d, Whence.Hole, out long h));
+            Assert.Equal(8192, h);
+            // a second fallocate over unwritten pages initialises them: they become data (shmem's SGP_FALLOC rule)
+            Assert.Equal(Errno.OK, Calls.Fallocate(p, FallocateMode.KeepSize, 0, 4096));
+            Assert.Equal(Errno.OK, Calls.IoSeek(p, 0, Whence.Data, out d));
+            Assert.Equal(0, d);
+        }
+        finally { p.Release(); }
     }
 
     [Fact(Timeout = T)]

@@ -74,6 +74,7 @@ public static partial class Calls
         e = CheckDirMod(dir, dir.Node, out var d, out _);
         if (e != Errno.OK) return e;
         if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        if (d.Lookup(name, out _) == Errno.OK) return Errno.EEXIST; // as Linux: the new name is checked first
         e = Stat(dir, target, out var tst);
         if (e != Errno.OK) return e;
         if (tst.Mode.IsDirectory()) return Errno.EPERM;
@@ -149,10 +150,10 @@ public static partial class Calls
         Stat vSt = default;
         if (toDir.Node is IDirectory td && td.Lookup(newName, out victim) == Errno.OK && victim is not null)
         {
+            if ((flags & RenameFlags.NoReplace) != 0) return Errno.EEXIST;
             if (victim == src) return Errno.OK; // both names link the same node: nothing to do
             e = Stat(toDir, victim, out vSt);
             if (e != Errno.OK) return e;
-            if ((flags & RenameFlags.NoReplace) != 0) return Errno.EEXIST;
             e = Permissions.CheckSticky(toDir.User, tst, vSt);
             if (e != Errno.OK) return e;
         }

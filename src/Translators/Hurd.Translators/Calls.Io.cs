@@ -88,12 +88,14 @@ public static partial class Calls
 
     /// <summary>
     /// io_seek: moves the file pointer. SEEK_DATA / SEEK_HOLE use <see cref="ISeekableData"/> (default: the whole file is
-    /// data). EINVAL for a negative result or an unknown whence, ENXIO for DATA/HOLE at or past the end, EOVERFLOW on overflow.
+    /// data). EINVAL for a negative result or an unknown whence (and for anything but SEEK_SET/SEEK_CUR on a directory,
+    /// whose offsets are readdir cookies), ENXIO for DATA/HOLE at or past the end, EOVERFLOW on overflow.
     /// </summary>
     public static Errno IoSeek(Protid who, long offset, Whence whence, out long result)
     {
         result = 0;
         var f = who.File;
+        if (f.Node is IDirectory && whence is not (Whence.Set or Whence.Current)) return Errno.EINVAL; // as Linux's dcache_dir_lseek
         lock (f.Lock)
         {
             long size = 0;
@@ -172,10 +174,10 @@ public static partial class Calls
     }
 
     /// <summary>
-    /// fallocate: EBADF unless open for writing, EINVAL for offset &lt; 0 or length ≤ 0, EFBIG when offset+length
-    /// overflows, EOPNOTSUPP for PUNCH_HOLE without KEEP_SIZE and for combinations of PUNCH_HOLE, ZERO_RANGE,
-    /// COLLAPSE_RANGE, INSERT_RANGE; EISDIR on a directory, ENODEV on a non-regular node; EOPNOTSUPP when the node is
-    /// not <see cref="IAllocatable"/>.
+    /// fallocate, with Linux's checks in Linux's order: EINVAL for offset &lt; 0 or length ≤ 0; EOPNOTSUPP for unknown
+    /// modes, PUNCH_HOLE with ZERO_RANGE, PUNCH_HOLE without KEEP_SIZE; EINVAL for COLLAPSE/INSERT/UNSHARE mixed with
+    /// other modes; EBADF unless open for writing; ESPIPE on a FIFO, EISDIR on a directory, ENODEV on other non-regular
+    /// nodes; EFBIG when offset+length overflows; EOPNOTSUPP when the node is not <see cref="IAllocatable"/>.
     /// </summary>
     public static Errno Fallocate(Protid who, FallocateMode mode, long offset, long length)
     {
@@ -183,16 +185,20 @@ public static partial class Calls
         if (offset < 0 || length <= 0) return Errno.EINVAL;
         const FallocateMode known = FallocateMode.KeepSize | FallocateMode.PunchHole | FallocateMode.ZeroRange |
             FallocateMode.CollapseRange | FallocateMode.InsertRange | FallocateMode.UnshareRange | FallocateMode.NoHideStale;
+        // the order of Linux's vfs_fallocate, so that several errors give the same one
         if ((mode & ~known) != 0) return Errno.EOPNOTSUPP;
+        if ((mode & (FallocateMode.PunchHole | FallocateMode.ZeroRange)) == (FallocateMode.PunchHole | FallocateMode.ZeroRange)) return Errno.EOPNOTSUPP;
         if ((mode & FallocateMode.PunchHole) != 0 && (mode & FallocateMode.KeepSize) == 0) return Errno.EOPNOTSUPP;
-        const FallocateMode exclusive = FallocateMode.PunchHole | FallocateMode.ZeroRange | FallocateMode.CollapseRange | FallocateMode.InsertRange;
-        if (System.Numerics.BitOperations.PopCount((uint)(mode & exclusive)) > 1) return Errno.EOPNOTSUPP;
+        if ((mode & FallocateMode.CollapseRange) != 0 && (mode & ~FallocateMode.CollapseRange) != 0) return Errno.EINVAL;
+        if ((mode & FallocateMode.InsertRange) != 0 && (mode & ~FallocateMode.InsertRange) != 0) return Errno.EINVAL;
+        if ((mode & FallocateMode.UnshareRange) != 0 && (mode & ~(FallocateMode.UnshareRange | FallocateMode.KeepSize)) != 0) return Errno.EINVAL;
         if (!f.CanWrite) return Errno.EBADF;
-        if (offset > long.MaxValue - length) return Errno.EFBIG;
         var e = Stat(who, f.Node, out var st);
         if (e != Errno.OK) return e;
+        if (st.Mode.Type() == FileMode.Fifo) return Errno.ESPIPE;
         if (st.Mode.IsDirectory()) return Errno.EISDIR;
         if (!st.Mode.IsRegular()) return Errno.ENODEV;
+        if (offset > long.MaxValue - length) return Errno.EFBIG;
         if (f.Node is not IAllocatable a) return Errno.EOPNOTSUPP;
         e = a.Fallocate(mode, offset, length);
         if (e == Errno.OK && !who.User.IsRoot) DropSuid(f.Node, st);
@@ -204,28 +210,31 @@ public static partial class Calls
     /// <paramref name="sourceOffset"/>, or its file pointer when <see cref="OpenFile.FilePointer"/>) to
     /// <paramref name="destination"/> (likewise), advancing file pointers that were used. EBADF unless the source is open
     /// for reading and the destination for writing without O_APPEND; EISDIR for directories, EINVAL for other non-regular
-    /// nodes, negative offsets, or overlapping ranges of the same file; EFBIG when the end overflows. Uses the destination's
-    /// <see cref="ICopyRange"/> when it has one, else reads and writes through a 64 KiB buffer.
+    /// nodes, negative offsets, or overlapping ranges of the same file (after shortening to the source's end, as Linux);
+    /// EOVERFLOW when an end overflows. Uses the destination's <see cref="ICopyRange"/> when it has one, else reads and
+    /// writes through a 64 KiB buffer.
     /// </summary>
     public static Errno CopyFileRange(Protid source, long sourceOffset, Protid destination, long offset, long length, out long copied)
     {
         copied = 0;
         var sf = source.File; var df = destination.File;
-        if (!sf.CanRead || !df.CanWrite || (df.Flags & OpenFlags.Append) != 0) return Errno.EBADF;
-        if (length < 0) return Errno.EINVAL;
+        // Linux's order (generic_file_rw_checks, generic_copy_file_checks), so that several errors give the same one
         var e = Stat(source, sf.Node, out var sst);
         if (e != Errno.OK) return e;
         e = Stat(destination, df.Node, out var dst);
         if (e != Errno.OK) return e;
         if (sst.Mode.IsDirectory() || dst.Mode.IsDirectory()) return Errno.EISDIR;
         if (!sst.Mode.IsRegular() || !dst.Mode.IsRegular()) return Errno.EINVAL;
+        if (!sf.CanRead || !df.CanWrite || (df.Flags & OpenFlags.Append) != 0) return Errno.EBADF;
+        if (length < 0) return Errno.EINVAL;
         bool useSrcPtr = sourceOffset == OpenFile.FilePointer, useDstPtr = offset == OpenFile.FilePointer;
         long so = useSrcPtr ? sf.Offset : sourceOffset;
         long d0 = useDstPtr ? df.Offset : offset;
         if (so < 0 || d0 < 0) return Errno.EINVAL;
+        if (so > long.MaxValue - length || d0 > long.MaxValue - length) return Errno.EOVERFLOW;
+        length = so >= sst.Size ? 0 : Math.Min(length, sst.Size - so); // shortened to the source's end
+        if (sf.Node == df.Node && d0 + length > so && d0 < so + length) return Errno.EINVAL;
         if (length == 0) return Errno.OK;
-        if (so > long.MaxValue - length || d0 > long.MaxValue - length) return Errno.EFBIG;
-        if (sf.Node == df.Node && so < d0 + length && d0 < so + length) return Errno.EINVAL;
         if (!destination.User.IsRoot && (dst.Mode & (FileMode.SetUid | FileMode.SetGid)) != 0) DropSuid(df.Node, dst);
 
         long n = 0;

@@ -1,8 +1,10 @@
 namespace Hurd.Tmpfs;
 
 /// <summary>
-/// The pages of one sparse file, as page numbers of a <see cref="PagePool"/> (0 = hole): a directly indexed array for
-/// the first GiB (grown as written), a dictionary above. Not thread-safe: the file's lock guards it.
+/// The pages of one sparse file, as page numbers of a <see cref="PagePool"/>: 0 is a hole, a positive number a page
+/// holding data, a negative one a page allocated by fallocate and not written since (it reads as zeros and, as in
+/// Linux's shmem, SEEK_DATA/SEEK_HOLE count it as a hole). A directly indexed array covers the first GiB (grown as
+/// written), a dictionary the rest. Not thread-safe: the file's lock guards it.
 /// </summary>
 internal sealed class PageMap
 {
@@ -23,7 +25,7 @@ internal sealed class PageMap
         return 0;
     }
 
-    /// <summary>Stores page number <paramref name="page"/> (≥ 1) at a hole.</summary>
+    /// <summary>Stores page number <paramref name="page"/> (≠ 0) at index <paramref name="i"/>.</summary>
     public void Set(long i, int page)
     {
         if (i < LowPages)
@@ -54,13 +56,13 @@ internal sealed class PageMap
         {
             long end = Math.Min(to, low.Length);
             for (long i = from; i < end; i++)
-                if (low[i] != 0) { pool.Free(low[i]); low[i] = 0; removed++; }
+                if (low[i] != 0) { pool.Free(Math.Abs(low[i])); low[i] = 0; removed++; }
         }
         if (high is not null && to > LowPages && high.Count > 0)
         {
             var keys = new List<long>();
             foreach (var k in high.Keys) if (k >= from && k < to) keys.Add(k);
-            foreach (var k in keys) { pool.Free(high[k]); high.Remove(k); }
+            foreach (var k in keys) { pool.Free(Math.Abs(high[k])); high.Remove(k); }
             removed += keys.Count;
         }
         Count -= removed;
@@ -89,6 +91,27 @@ internal sealed class PageMap
         long best = -1;
         foreach (var k in high.Keys) if (k >= from && (best < 0 || k < best)) best = k;
         return best;
+    }
+
+    /// <summary>The first index ≥ <paramref name="from"/> holding written data, or -1.</summary>
+    public long NextData(long from)
+    {
+        for (long i = from; i < low.Length; i++) if (low[i] > 0) return i;
+        if (high is null || high.Count == 0) return -1;
+        long best = -1;
+        foreach (var (k, v) in high) if (v > 0 && k >= from && (best < 0 || k < best)) best = k;
+        return best;
+    }
+
+    /// <summary>The first index ≥ <paramref name="from"/> without written data (a hole or an unwritten page).</summary>
+    public long NextNonData(long from)
+    {
+        long i = from;
+        for (; i < low.Length; i++) if (low[i] <= 0) return i;
+        if (i < LowPages) return i;
+        if (high is null) return i;
+        while (high.TryGetValue(i, out var v) && v > 0) i++;
+        return i;
     }
 
     /// <summary>The first missing page index ≥ <paramref name="from"/>.</summary>

@@ -244,9 +244,12 @@ public sealed class TmpfsDirectory : TmpfsNode, IDirectory
                 return Errno.OK;
             }
 
-            if (dst is not null && dst.Node == sNode) return Errno.OK; // two links to one node: POSIX says do nothing
             if (dst is not null && (flags & RenameFlags.NoReplace) != 0) return Errno.EEXIST;
+            // Linux's "trap" checks come before everything else: the source may not be an ancestor of the target's
+            // directory (EINVAL), the target may not be an ancestor of the source's directory (ENOTEMPTY).
             if (sDir && IsWithin(nd, (TmpfsDirectory)sNode)) return Errno.EINVAL;
+            if (dst?.Node is TmpfsDirectory ancestor && IsWithin(this, ancestor)) return Errno.ENOTEMPTY;
+            if (dst is not null && dst.Node == sNode) return Errno.OK; // two links to one node: POSIX says do nothing
             if (dst is not null)
             {
                 if (dst.Node is TmpfsDirectory dd)

@@ -15,8 +15,8 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
 
     PagePool Pool => Fs.Pages;
 
-    /// <summary>The bytes of page number <paramref name="id"/> (≥ 1).</summary>
-    Span<byte> Bytes(int id) => Pool.Page(id);
+    /// <summary>The bytes of page number <paramref name="id"/> (≠ 0; negative = allocated, not yet written).</summary>
+    Span<byte> Bytes(int id) => Pool.Page(Math.Abs(id));
 
     internal TmpfsFile(TmpfsFileSystem fs, ulong ino, in NewNode attrs) : base(fs, ino, attrs) { nlink = 1; }
 
@@ -96,6 +96,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                     page = Pool.Allocate();
                     pages.Set(idx, page);
                 }
+                else if (page < 0) pages.Set(idx, page = -page); // fallocated page: now it holds data
                 data.Slice(done, chunk).CopyTo(Bytes(page)[inPage..]);
                 done += chunk;
             }
@@ -141,7 +142,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
         if (newSize > TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
         lock (Lock)
         {
-            if (newSize < size)
+            if (newSize <= size) // (also drops pages fallocated past the end with KEEP_SIZE, as Linux)
             {
                 long keep = (newSize + P - 1) / P;
                 Fs.Release(pages.RemoveRange(keep, long.MaxValue, Pool) * P);
@@ -173,7 +174,14 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
             long missing = (last - first) - pages.CountRange(first, last);
             if (missing > 0 && (missing > long.MaxValue / P || !Fs.TryReserve(missing * P))) return Errno.ENOSPC;
             if ((mode & FallocateMode.ZeroRange) != 0) ZeroRange(offset, end, deallocate: false);
-            for (long i = pages.NextAbsent(first); i < last; i = pages.NextAbsent(i + 1)) pages.Set(i, Pool.Allocate());
+            // As Linux's shmem: a new page stays "unwritten" (reads as zeros, SEEK_HOLE sees a hole); a page that an
+            // earlier fallocate left unwritten is initialised now and becomes data; written pages are left alone.
+            for (long i = first; i < last; i++)
+            {
+                int id = pages.Get(i);
+                if (id == 0) pages.Set(i, -Pool.Allocate());
+                else if (id < 0) pages.Set(i, -id);
+            }
             if ((mode & FallocateMode.KeepSize) == 0 && end > size) size = end;
             var now = TimeSpec.Now();
             ctime = now;
@@ -192,12 +200,12 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
             long idx = offset / P;
             if (!hole)
             {
-                long p = pages.NextPresent(idx);
+                long p = pages.NextData(idx);
                 if (p < 0 || p > (size - 1) / P) return Errno.ENXIO;
                 result = Math.Max(offset, p * P);
                 return Errno.OK;
             }
-            long a = pages.NextAbsent(idx);
+            long a = pages.NextNonData(idx);
             result = a > (size - 1) / P ? size : Math.Max(offset, a * P);
             return Errno.OK;
         }
@@ -224,20 +232,16 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 int chunk = (int)Math.Min(Math.Min(P - (sp % P), P - (dp % P)), n - done);
                 int spage = src.pages.Get(sp / P);
                 int dpage = pages.Get(dp / P);
-                if (spage == 0)
+                // As Linux's tmpfs (which copies through splice): a hole in the source is written as zeros.
+                if (dpage == 0)
                 {
-                    if (dpage != 0) Bytes(dpage).Slice((int)(dp % P), chunk).Clear(); // a hole copies as a hole
+                    if (!Fs.TryReserve(P)) break;
+                    dpage = Pool.Allocate();
+                    pages.Set(dp / P, dpage);
                 }
-                else
-                {
-                    if (dpage == 0)
-                    {
-                        if (!Fs.TryReserve(P)) break;
-                        dpage = Pool.Allocate();
-                        pages.Set(dp / P, dpage);
-                    }
-                    Bytes(spage).Slice((int)(sp % P), chunk).CopyTo(Bytes(dpage)[(int)(dp % P)..]);
-                }
+                else if (dpage < 0) pages.Set(dp / P, dpage = -dpage);
+                if (spage == 0) Bytes(dpage).Slice((int)(dp % P), chunk).Clear();
+                else Bytes(spage).Slice((int)(sp % P), chunk).CopyTo(Bytes(dpage)[(int)(dp % P)..]);
                 done += chunk;
             }
             if (done == 0 && n > 0) return Errno.ENOSPC;
