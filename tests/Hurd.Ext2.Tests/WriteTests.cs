@@ -343,6 +343,12 @@ public class WriteTests
         Assert.Equal((4, 4L, 4, 8L), (w1, e1, w2, e2));
         Assert.Equal("one\ntwo\n", E2Tools.Utf8(E2Tools.ReadAll(fs, log)));
         Assert.Equal(Errno.EINVAL, fs.Write(log, -5, "x"u8, out _));
+        Assert.Equal(Errno.OK, fs.StatFs(out var before));
+        Assert.Equal(Errno.ENOSPC, fs.Fallocate(f, FallocateMode.Allocate, 1 << 20, 1L << 30));
+        Assert.Equal(Errno.OK, fs.StatFs(out var after));
+        Assert.Equal(before.Bfree, after.Bfree);
+        Assert.Equal(Errno.OK, fs.GetAttr(f, out st));
+        Assert.Equal(40960, st.Size);
         Assert.Equal(Errno.OK, fs.Fallocate(f, FallocateMode.KeepSize, 0, 1 << 20));
         Assert.Equal(Errno.OK, fs.GetAttr(f, out st));
         Assert.Equal(40960, st.Size);

@@ -545,6 +545,19 @@ public sealed partial class Ext2Fs
             }
             long allocEnd = keep ? Math.Min(end, (size + BlockSize - 1) / BlockSize * BlockSize) : end;
             bool zero = (mode & FallocateMode.ZeroRange) != 0;
+            // ENOSPC up front, with nothing changed, when the holes to fill (plus their indirect blocks) cannot fit.
+            long holes = 0;
+            for (long lblk = offset / BlockSize; lblk * BlockSize < allocEnd;)
+            {
+                err = Bmap(inode, lblk, out uint pb0, out long hole);
+                if (err != Errno.OK) return err;
+                long step = pb0 != 0 ? 1 : Math.Max(1, Math.Min(hole, (allocEnd + BlockSize - 1) / BlockSize - lblk));
+                if (pb0 == 0) holes += step;
+                lblk += step;
+            }
+            long needed = holes + holes / PointersPerBlock + (holes > 0 ? 3 : 0);
+            long avail = (long)_sb.FreeBlocksCount - (inode.Uid == 0 ? 0 : _sb.RBlocksCount);
+            if (needed > avail) return Errno.ENOSPC;
             if (zero) err = ZeroPartial(inode, offset, keep ? Math.Min(end, size) : end);
             uint goal = 0;
             for (long lblk = offset / BlockSize; err == Errno.OK && lblk * BlockSize < allocEnd; lblk++)
@@ -556,7 +569,7 @@ public sealed partial class Ext2Fs
                 bool whole = lblk * BlockSize >= offset && (lblk + 1) * BlockSize <= end;
                 if (fresh || (zero && whole)) err = Cache.GetZeroed(pb, out _);
             }
-            if (!keep && end > size) { inode.Size = end; NoteLargeFile(end); }
+            if (err == Errno.OK && !keep && end > size) { inode.Size = end; NoteLargeFile(end); }
             if (zero || (!keep && end > size)) { inode.Mtime = now; }
             inode.Ctime = now;
             var werr = WriteInode(inode);
