@@ -138,6 +138,7 @@ public class ReadTests
 
     [Theory(Timeout = 300_000)]
     [InlineData(1024)]
+    [InlineData(2048)]
     [InlineData(4096)]
     public async Task DebugfsFilled_Image_ReadsBackExactly(int bs)
     {
