@@ -506,6 +506,7 @@ internal sealed unsafe class Connection : ICallEngine
 
     private Errno WaitRoom(int need, long deadlineMs)
     {
+        long spinUntil = 0;
         while (true)
         {
             uint used = (_head - _cachedTail) & Layout.PosMask;
@@ -514,7 +515,13 @@ internal sealed unsafe class Connection : ICallEngine
             int t = Volatile.Read(ref *_outTail);
             if ((uint)(t & Layout.PosMask) != _cachedTail) { _cachedTail = (uint)(t & Layout.PosMask); continue; }
             if (_closed) return Errno.EDIED;
-            if (PeerRunsElsewhere()) { Thread.SpinWait(20); continue; }
+            // Spin (bounded) while the consumer runs elsewhere; then sleep until it gives room back.
+            if (PeerRunsElsewhere())
+            {
+                long ts = Stopwatch.GetTimestamp();
+                if (spinUntil == 0) spinUntil = ts + SpinTicks;
+                if (ts < spinUntil) { Thread.SpinWait(20); continue; }
+            }
             long now = Environment.TickCount64;
             if (now >= deadlineMs) return Errno.ETIMEDOUT;
             if ((t & Layout.WaitBit) == 0 && Interlocked.CompareExchange(ref *_outTail, t | Layout.WaitBit, t) != t) continue;
