@@ -132,11 +132,12 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         return new PortRef(right);
     }
 
-    /// <summary>An error from a server as the kernel should see it.</summary>
-    private static Errno Posix(Errno e) => e.ToPosix();
+    /// <summary>An error from a server as the kernel should see it. EMSGSIZE, which the bridge's bounded requests never
+    /// cause themselves, is what a call to a port already known dead answers: EIO, like EDIED.</summary>
+    private static Errno Posix(Errno e) => e == Errno.EMSGSIZE ? Errno.EIO : e.ToPosix();
 
     /// <summary>dir_lookup errors: a server that does not speak fs is "not a directory".</summary>
-    private static Errno LookupError(Errno e) => e is Errno.EOPNOTSUPP or Errno.MIG_BAD_ID ? Errno.ENOTDIR : e.ToPosix();
+    private static Errno LookupError(Errno e) => e is Errno.EOPNOTSUPP or Errno.MIG_BAD_ID ? Errno.ENOTDIR : Posix(e);
 
     /// <summary>A lease on <paramref name="n"/>'s port for <paramref name="id"/>: from the cache, or made with io_restrict_auth
     /// on the node's uid-0 port and cached. ESTALE if the node has been forgotten.</summary>
@@ -461,7 +462,17 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             if ((v & SetattrValid.Size) != 0)
             {
                 if (input.Size > long.MaxValue) return Errno.EFBIG;
-                e = fs.file_set_size((long)input.Size);
+                if ((v & SetattrValid.Fh) != 0) e = fs.file_set_size((long)input.Size);
+                else
+                {
+                    // truncate(2) by name: as glibc on the Hurd, open for writing (the permission check), then set the size.
+                    Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
+                    e = fs.dir_lookup(default, OpenFlags.Write, 0, out var rt, retry, out int rn, out var w);
+                    if (e != Errno.OK) return Posix(e);
+                    using var wr = SendRight.FromName(w.Name);
+                    if (wr is null || rt != RetryType.Normal || rn != 0) return Errno.EIO;
+                    e = new FsClient(wr) { TimeoutMs = _timeoutMs, Cancellation = ctx.Cancellation }.file_set_size((long)input.Size);
+                }
                 if (e != Errno.OK) return Posix(e);
             }
             if ((v & (SetattrValid.Atime | SetattrValid.Mtime | SetattrValid.AtimeNow | SetattrValid.MtimeNow)) != 0)
