@@ -343,6 +343,16 @@ public class WriteTests
         Assert.Equal((4, 4L, 4, 8L), (w1, e1, w2, e2));
         Assert.Equal("one\ntwo\n", E2Tools.Utf8(E2Tools.ReadAll(fs, log)));
         Assert.Equal(Errno.EINVAL, fs.Write(log, -5, "x"u8, out _));
+        // copy_file_range keeps holes and zeroes what the destination had under them.
+        Assert.Equal(Errno.OK, fs.Create(InodeNumber.Root, "copy", E2Tools.Oct(644), 0, 0, out var copy));
+        E2Tools.WriteAll(fs, copy, 0, E2Tools.Pattern(50_000, 4));
+        Assert.Equal(Errno.OK, fs.CopyFileRange(f, 0, copy, 0, 1 << 20, out long copied));
+        Assert.Equal(40960, copied);
+        var copiedBytes = E2Tools.ReadAll(fs, copy);
+        Assert.Equal(E2Tools.ReadAll(fs, f), copiedBytes[..40960]);
+        Assert.Equal(E2Tools.Pattern(50_000, 4)[40960..], copiedBytes[40960..]);
+        Assert.Equal(Errno.OK, fs.Seek(copy, 0, Ext2Fs.SeekHole, out pos));
+        Assert.Equal(8192, pos);
         Assert.Equal(Errno.OK, fs.StatFs(out var before));
         Assert.Equal(Errno.ENOSPC, fs.Fallocate(f, FallocateMode.Allocate, 1 << 20, 1L << 30));
         Assert.Equal(Errno.OK, fs.StatFs(out var after));
