@@ -31,12 +31,12 @@ public sealed class BridgeMount : IDisposable
         Bridge = bridge;
     }
 
-    public static BridgeMount Start(MiniFs fs, FuseBridgeOptions? options = null)
+    /// <summary>Mounts a bridge to the filesystem behind <paramref name="control"/> (taken over: released by Dispose).</summary>
+    public static BridgeMount Start(SendRight control, FuseBridgeOptions? options = null)
     {
         FuseSession.ClearStaleMounts(Subtype, Prefix);
         string dir = Prefix + Guid.NewGuid().ToString("N")[..12];
         Directory.CreateDirectory(dir);
-        var control = fs.MakeControl();
         var e = FuseBridge.Connect(control, options, out var bridge);
         if (e != Errno.OK) { control.Dispose(); Directory.Delete(dir); throw new InvalidOperationException($"connect: {e}"); }
         var m = new BridgeMount(dir, control, bridge!);

@@ -1,25 +1,43 @@
 namespace Hurd.Translators.Tests.Bridge;
 
+using System.Text;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
 using Hurd.Tmpfs;
 using Hurd.Translators;
-using Hurd.Translators.Fuse;
+using Hurd.Translators.Serving;
 
 /// <summary>
-/// The bridge on a real FUSE mount (root only; skipped otherwise) over tmpfs nodes served by <see cref="MiniFs"/>,
-/// driven by ordinary programs run as child processes. Every test unmounts in finally (BridgeMount.Dispose).
+/// The bridge on a real FUSE mount (root only; skipped otherwise) over tmpfs nodes, driven by ordinary programs run
+/// as child processes. Every test unmounts in finally (BridgeMount.Dispose). The same scenarios run over the SDK's
+/// serving layer (<see cref="ServedBridgeMountTests"/>) and over the tests' <see cref="MiniFs"/> (<see cref="MiniBridgeMountTests"/>).
 /// </summary>
-[Collection("bridge-mounts")]
-public sealed class BridgeMountTests
+public abstract class BridgeMountTests
 {
     private const int T = 120_000;
+
+    /// <summary>Serves the tree at <paramref name="root"/>; returns what to dispose and a control port (owned by the caller).</summary>
+    protected abstract IDisposable Serve(Node root, out SendRight control);
+
+    /// <summary>Makes the filesystem behind <paramref name="inner"/> the active translator of directory
+    /// <paramref name="name"/> of the outer filesystem (root <paramref name="outerRoot"/>, control <paramref name="outer"/>).</summary>
+    protected abstract void AttachTranslator(Node outerRoot, SendRight outer, string name, SendRight inner);
+
+    private BridgeMount Mount(Node root, out IDisposable server)
+    {
+        server = Serve(root, out var control);
+        try { return BridgeMount.Start(control); }
+        catch { server.Dispose(); throw; }
+    }
 
     [Fact(Timeout = T)]
     public async Task Coreutils_ThroughTheBridge_BehaveAsOnAnyFilesystem()
     {
         if (!BridgeMount.CanMount) return;
         var tmp = new TmpfsFileSystem();
-        using var fs = new MiniFs(tmp.Root);
-        using var m = BridgeMount.Start(fs);
+        using var m = Mount(tmp.Root, out var server);
+        using var _ = server;
         await m.Sh("printf 'Hello, world!\\n' > hello");
         Assert.Equal("Hello, world!\n", await m.Sh("cat hello"));
         Assert.Equal("14 regular file\n", await m.Sh("stat -c '%s %F' hello"));
@@ -62,8 +80,8 @@ public sealed class BridgeMountTests
     {
         if (!BridgeMount.CanMount) return;
         var tmp = new TmpfsFileSystem();
-        using var fs = new MiniFs(tmp.Root);
-        using var m = BridgeMount.Start(fs);
+        using var m = Mount(tmp.Root, out var server);
+        using var _ = server;
         await m.Sh("echo secret > s && chmod 600 s && echo open > o && chmod 644 o");
         Assert.Equal("secret\n", await m.Sh("cat s"));
         var denied = await m.Run("cat s", asNobody: true);
@@ -91,16 +109,15 @@ public sealed class BridgeMountTests
         if (!BridgeMount.CanMount) return;
         var outer = new TmpfsFileSystem();
         var inner = new TmpfsFileSystem();
-        using var outerFs = new MiniFs(outer.Root);
-        using var innerFs = new MiniFs(inner.Root);
-        Assert.Equal(Hurd.Ipc.Abi.Errno.OK, new PosixClient(inner.Root, Identity.Root).WriteFile("inner.txt", "deep\n"));
-        var outerClient = new PosixClient(outer.Root, Identity.Root);
-        Assert.Equal(Hurd.Ipc.Abi.Errno.OK, outerClient.Mkdir("mnt"));
-        Assert.Equal(Hurd.Ipc.Abi.Errno.OK, outerClient.Resolve("mnt", out var mnt));
-        outerFs.Attach(mnt!, innerFs);
+        Assert.Equal(Errno.OK, new PosixClient(inner.Root, Identity.Root).WriteFile("inner.txt", "deep\n"));
+        Assert.Equal(Errno.OK, new PosixClient(outer.Root, Identity.Root).Mkdir("mnt"));
+        Assert.Equal(Errno.OK, new PosixClient(outer.Root, Identity.Root).Resolve("mnt", out var mnt));
+        using var innerServer = Serve(inner.Root, out var innerControl);
+        using var outerServer = Serve(outer.Root, out var outerControl);
         try
         {
-            using var m = BridgeMount.Start(outerFs);
+            AttachTranslator(outer.Root, outerControl, "mnt", innerControl);
+            using var m = BridgeMount.Start(outerControl.Copy());
             Assert.Equal("deep\n", await m.Sh("cat mnt/inner.txt"));
             Assert.Equal("inner.txt\n", await m.Sh("ls mnt"));
             await m.Sh("echo made > mnt/new && mkdir mnt/sub && echo x > mnt/sub/y");
@@ -108,8 +125,8 @@ public sealed class BridgeMountTests
             Assert.Equal("inner.txt\nnew\nsub\n", await m.Sh("ls mnt"));
             Assert.Equal("x\n", await m.Sh("cat mnt/sub/y"));
             // The files live in the inner filesystem, not in the outer one.
-            Assert.Equal(Hurd.Ipc.Abi.Errno.OK, inner.Root.Lookup("new"u8, out _));
-            Assert.Equal(Hurd.Ipc.Abi.Errno.ENOENT, ((IDirectory)mnt!).Lookup("new"u8, out _));
+            Assert.Equal(Errno.OK, inner.Root.Lookup("new"u8, out _));
+            Assert.Equal(Errno.ENOENT, ((IDirectory)mnt).Lookup("new"u8, out _));
             // (dev, ino) pairs stay distinct across the two filesystems even where inode numbers collide.
             var inos = (await m.Sh("stat -c %i . mnt mnt/inner.txt mnt/new")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(inos.Length, inos.Distinct().Count());
@@ -118,8 +135,50 @@ public sealed class BridgeMountTests
         }
         finally
         {
-            (mnt!.ActiveTranslator as IDisposable)?.Dispose();
+            outerControl.Dispose();
+            innerControl.Dispose();
+            (mnt.ActiveTranslator as IDisposable)?.Dispose();
             mnt.ActiveTranslator = null;
         }
+    }
+}
+
+/// <summary>The mount scenarios over the SDK's serving layer (<see cref="ServedFilesystem"/>).</summary>
+[Collection("bridge-mounts")]
+public sealed class ServedBridgeMountTests : BridgeMountTests
+{
+    protected override IDisposable Serve(Node root, out SendRight control)
+    {
+        var fs = new ServedFilesystem(root, "tmpfs");
+        control = fs.Control.MakeSend();
+        return fs;
+    }
+
+    protected override void AttachTranslator(Node outerRoot, SendRight outer, string name, SendRight inner)
+    {
+        Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
+        Assert.Equal(Errno.OK, new FsysClient(outer).fsys_getroot(PortName.Null, [0u], [0u], OpenFlags.None, out _, retry, out _, out var root));
+        using var rootPort = SendRight.FromName(root.Name)!;
+        Assert.Equal(Errno.OK, new FsClient(rootPort).dir_lookup(Encoding.UTF8.GetBytes(name), OpenFlags.NoTrans, 0, out _, retry, out _, out var node));
+        using var nodePort = SendRight.FromName(node.Name)!;
+        Assert.Equal(Errno.OK, new FsClient(nodePort).file_set_translator(TransFlags.None, TransFlags.Set, GoAwayFlags.None, default, inner.Name));
+    }
+}
+
+/// <summary>The mount scenarios over the tests' small server (<see cref="MiniFs"/>).</summary>
+[Collection("bridge-mounts")]
+public sealed class MiniBridgeMountTests : BridgeMountTests
+{
+    protected override IDisposable Serve(Node root, out SendRight control)
+    {
+        var fs = new MiniFs(root);
+        control = fs.MakeControl();
+        return fs;
+    }
+
+    protected override void AttachTranslator(Node outerRoot, SendRight outer, string name, SendRight inner)
+    {
+        Assert.Equal(Errno.OK, new PosixClient(outerRoot, Identity.Root).Resolve(name, out var node));
+        node.ActiveTranslator = inner.Copy();
     }
 }

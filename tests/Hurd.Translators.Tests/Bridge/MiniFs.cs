@@ -11,6 +11,7 @@ using RetryType = Hurd.Interfaces.RetryType;
 using XattrFlags = Hurd.Interfaces.XattrFlags;
 using SdkXattrFlags = Hurd.Translators.XattrFlags;
 using HurdDirentType = Hurd.Interfaces.DirentType;
+using RenameFlags = Hurd.Translators.RenameFlags;
 
 /// <summary>
 /// A small fs / io / fsys server over SDK nodes for the bridge's tests: each protid is a port of this process

@@ -182,8 +182,12 @@ public sealed partial class FuseBridge
             try
             {
                 if ((flags & RenameFlags.Exchange) != 0)
-                    return Posix(new FsExtClient(from.Right) { TimeoutMs = _timeoutMs, Cancellation = ctx.Cancellation }
-                        .dir_rename2(name, to.Right.Name, newName, (Hurd.Interfaces.RenameFlags)(int)flags));
+                {
+                    e = new FsExtClient(from.Right) { TimeoutMs = _timeoutMs, Cancellation = ctx.Cancellation }
+                        .dir_rename2(name, to.Right.Name, newName, (Hurd.Interfaces.RenameFlags)(int)flags);
+                    // A server without fs_ext cannot exchange: EINVAL, what the kernel expects for an unsupported flag.
+                    return e is Errno.MIG_BAD_ID or Errno.EOPNOTSUPP ? Errno.EINVAL : Posix(e);
+                }
                 return Posix(Fs(from, ctx.Cancellation).dir_rename(name, to.Right.Name, newName, (flags & RenameFlags.NoReplace) != 0));
             }
             finally { to.Release(); }
