@@ -152,22 +152,26 @@ public class WriteTests
         try
         {
             Directory.CreateDirectory(Path.Combine(src, "big"));
-            for (int i = 0; i < 2000; i++) File.WriteAllText(Path.Combine(src, "big", $"name-{i:D5}-padding-padding"), "");
+            // 6000 names of this length give a two-level htree (interior index blocks) at 1 KiB.
+            for (int i = 0; i < 6000; i++) File.WriteAllText(Path.Combine(src, "big", $"name-{i:D5}-padding-padding-padding"), "");
             using (var fst = new FileStream(img, System.IO.FileMode.Create)) fst.SetLength(32L << 20);
             Assert.Equal(0, E2Tools.Run("mkfs.ext2", $"-q -F -b 1024 -d {src} {img}").Rc);
             E2Tools.Run("e2fsck", $"-fyD {img}");
             Assert.Contains("Flags: 0x1000", E2Tools.DebugfsR(img, "stat /big"));
+            Assert.Contains("Indirect levels: 1", E2Tools.DebugfsR(img, "htree /big"));
             using (var dev = new FileBlockDevice(img))
             {
                 var fs = E2Tools.MountOk(dev);
                 var big = E2Tools.Resolve(fs, "/big");
-                for (int i = 0; i < 2000; i += 7) Assert.Equal(Errno.OK, fs.Unlink(big, $"name-{i:D5}-padding-padding"));
-                for (int i = 0; i < 300; i++) Assert.Equal(Errno.OK, fs.Create(big, $"new-{i}", E2Tools.Oct(644), 0, 0, out _));
+                Assert.Equal(Errno.OK, fs.List(big, out var listed));
+                Assert.Equal(6002, listed.Count);
+                for (int i = 0; i < 6000; i += 7) Assert.Equal(Errno.OK, fs.Unlink(big, $"name-{i:D5}-padding-padding-padding"));
+                for (int i = 0; i < 1500; i++) Assert.Equal(Errno.OK, fs.Create(big, $"new-{i}", E2Tools.Oct(644), 0, 0, out _));
                 Assert.Equal(Errno.OK, fs.Unmount());
             }
             E2Tools.StrictFsck(img);
             Assert.Contains("Flags: 0x0", E2Tools.DebugfsR(img, "stat /big"));
-            Assert.Contains("new-299", E2Tools.DebugfsR(img, "ls /big"));
+            Assert.Contains("new-1499", E2Tools.DebugfsR(img, "ls /big"));
         }
         finally { E2Tools.Delete(src); E2Tools.Delete(img); }
     }
