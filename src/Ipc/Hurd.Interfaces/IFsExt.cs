@@ -6,7 +6,7 @@ namespace Hurd.Interfaces;
 
 /// <summary>Linux renameat2 flags (linux/fs.h), as dir_rename2 carries them.</summary>
 [Flags]
-public enum RenameFlags : int
+public enum RenameatFlags : int
 {
     /// <summary>An ordinary rename (the target is replaced if it exists).</summary>
     None = 0,
@@ -33,5 +33,5 @@ public interface IFsExt
     /// missing). Unknown flags or NOREPLACE with EXCHANGE: EINVAL.
     /// </summary>
     [Routine(0)]
-    Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, RenameFlags flags);
+    Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, RenameatFlags flags);
 }

@@ -184,7 +184,7 @@ public sealed partial class FuseBridge
                 if ((flags & RenameFlags.Exchange) != 0)
                 {
                     e = new FsExtClient(from.Right) { TimeoutMs = _timeoutMs, Cancellation = ctx.Cancellation }
-                        .dir_rename2(name, to.Right.Name, newName, (Hurd.Interfaces.RenameFlags)(int)flags);
+                        .dir_rename2(name, to.Right.Name, newName, (Hurd.Interfaces.RenameatFlags)(int)flags);
                     // A server without fs_ext cannot exchange: EINVAL, what the kernel expects for an unsupported flag.
                     return e is Errno.MIG_BAD_ID or Errno.EOPNOTSUPP ? Errno.EINVAL : Posix(e);
                 }

@@ -298,9 +298,9 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs,
     public Errno dir_rename(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, bool excl) =>
         Rename(oldname, newdirectory, newname, excl ? Translators.RenameFlags.NoReplace : Translators.RenameFlags.None);
 
-    public Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, Hurd.Interfaces.RenameFlags flags)
+    public Errno dir_rename2(ReadOnlySpan<byte> oldname, PortName newdirectory, ReadOnlySpan<byte> newname, Hurd.Interfaces.RenameatFlags flags)
     {
-        const Hurd.Interfaces.RenameFlags known = Hurd.Interfaces.RenameFlags.NoReplace | Hurd.Interfaces.RenameFlags.Exchange;
+        const Hurd.Interfaces.RenameatFlags known = Hurd.Interfaces.RenameatFlags.NoReplace | Hurd.Interfaces.RenameatFlags.Exchange;
         if ((flags & ~known) != 0 || flags == known) { IpcSpace.Current.Deallocate(newdirectory); return Errno.EINVAL; }
         return Rename(oldname, newdirectory, newname, (Translators.RenameFlags)(uint)flags);
     }
