@@ -199,12 +199,14 @@ public class CorruptionTests
         fs.Unmount();
     }
 
-    [Fact(Timeout = 600_000)]
-    public async Task RandomMetadataCorruption_NeverCrashes()
+    [Theory(Timeout = 600_000)]
+    [InlineData(1024, 4242)]
+    [InlineData(4096, 777)]
+    public async Task RandomMetadataCorruption_NeverCrashes(int bs, int seed)
     {
         await Task.Yield();
-        var pristine = SmallImage();
-        var rng = new Random(4242);
+        var pristine = SmallImage(bs);
+        var rng = new Random(seed);
         int mounted = 0;
         // Metadata lives in the first ~300 blocks of group 0 (superblock, GDT, bitmaps, inode table, directories).
         // E2_FUZZ_ROUNDS=N runs a longer campaign (the CI default is 300 rounds).
