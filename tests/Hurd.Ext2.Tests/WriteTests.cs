@@ -310,6 +310,23 @@ public class WriteTests
                 Assert.Null(fs);
                 Assert.Contains("extent", msg);
             }
+            // Debian's ext4 (extents, 64bit, flex_bg...) is refused; ext3 (a journal) mounts read-only.
+            E2Tools.MkfsExt2(img, 16L << 20, 4096, "-t ext4");
+            using (var dev = new FileBlockDevice(img))
+            {
+                Assert.Equal(Errno.EINVAL, Ext2Fs.Mount(dev, null, out _, out var msg));
+                Assert.Contains("refusing to mount", msg);
+            }
+            E2Tools.MkfsExt2(img, 16L << 20, 1024, "-t ext3");
+            using (var dev = new FileBlockDevice(img))
+            {
+                Assert.Equal(Errno.OK, Ext2Fs.Mount(dev, null, out var fs, out var msg));
+                Assert.True(fs!.IsReadOnly);
+                Assert.Contains("journal", msg);
+                Assert.Equal(Errno.OK, fs.List(InodeNumber.Root, out var entries));
+                Assert.Contains(entries, e => e.Name == "lost+found");
+                fs.Unmount();
+            }
         }
         finally { E2Tools.Delete(img); }
     }
