@@ -71,6 +71,13 @@ public class MkfsTests
             Assert.Equal(Errno.OK, Mkfs.Create(img, 4L << 20, null, out _));
             Assert.Equal(Errno.OK, Ext2Fs.MountImage(img, null, out var fs, out _));
             using (var owned = fs!) Assert.Equal(Errno.OK, owned.Create(InodeNumber.Root, "x", E2Tools.Oct(644), 0, 0, out _));
+            Assert.Equal(Errno.OK, Ext2Fs.MountImage(img, new Ext2MountOptions { ReadOnly = true }, out fs, out _));
+            using (var owned = fs!)
+            {
+                Assert.Equal(Errno.EROFS, owned.Create(InodeNumber.Root, "y", E2Tools.Oct(644), 0, 0, out _));
+                Assert.Equal(Errno.OK, owned.SetReadOnly(false));
+                Assert.Equal(Errno.OK, owned.Create(InodeNumber.Root, "y", E2Tools.Oct(644), 0, 0, out _));
+            }
             E2Tools.StrictFsck(img);
             Assert.Contains(" x", E2Tools.DebugfsR(img, "ls -l /"));
         }

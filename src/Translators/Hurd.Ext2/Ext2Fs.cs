@@ -188,14 +188,20 @@ public sealed partial class Ext2Fs : IDisposable
     }
 
     /// <summary>
-    /// Opens the image file <paramref name="path"/> (read-only if the options say so) and mounts it; the
-    /// filesystem owns the device and closes it in <see cref="Dispose"/>.
+    /// Opens the image file <paramref name="path"/> and mounts it; the filesystem owns the device and
+    /// closes it in <see cref="Dispose"/>.
     /// </summary>
     public static Errno MountImage(string path, Ext2MountOptions? options, out Ext2Fs? fs, out string message)
     {
         fs = null;
         FileBlockDevice dev;
-        try { dev = new FileBlockDevice(path, readOnly: options?.ReadOnly ?? false); }
+        // Opened read-write when the file allows it, even for a read-only mount, so that a later
+        // SetReadOnly(false) (fsysopts --writable) can work; a read-only file gives a hard read-only mount.
+        try
+        {
+            try { dev = new FileBlockDevice(path, readOnly: false); }
+            catch (UnauthorizedAccessException) { dev = new FileBlockDevice(path, readOnly: true); }
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             message = $"{path}: {e.Message}";
