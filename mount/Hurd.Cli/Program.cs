@@ -22,7 +22,15 @@ public static class Program
             return 0;
         }
         if (Commands.TryGetValue(args[0], out var cmd))
-            return cmd(args[1..]);
+        {
+            try { return cmd(args[1..]); }
+            catch (CommandFailed ex)
+            {
+                Console.Out.Flush();
+                Console.Error.WriteLine($"hurd {args[0]}: {ex.Message}");
+                return ex.ExitCode;
+            }
+        }
         Console.Error.WriteLine($"hurd: unknown command '{args[0]}'; see 'hurd --help'");
         return 2;
     }
@@ -31,7 +39,14 @@ public static class Program
         typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "0";
 
     /// <summary>Sub-commands by name; each takes its own arguments and returns an exit code.</summary>
-    internal static readonly Dictionary<string, Func<string[], int>> Commands = new();
+    internal static readonly Dictionary<string, Func<string[], int>> Commands = new()
+    {
+        ["settrans"] = Cli.Commands.Settrans.Run,
+        ["showtrans"] = Cli.Commands.Showtrans.Run,
+        ["fsysopts"] = Cli.Commands.Fsysopts.Run,
+        ["boot"] = Cli.Commands.Boot.RunBoot,
+        ["halt"] = Cli.Commands.Boot.RunHalt,
+    };
 
     internal const string Usage = """
         Usage: hurd COMMAND [ARGS...]
@@ -39,6 +54,11 @@ public static class Program
         A Hurd-style multi-server system on Linux.
 
         Commands:
+          boot [MNT]      boot the system: root tmpfs on MNT (default /mnt/hurd), hello on MNT/hello
+          halt [MNT]      take the system on MNT down (no mount, process or record left)
+          settrans        set or remove a translator on a node (mount a translator on Linux)
+          showtrans       show a node's translator
+          fsysopts        show or change a running translator's options
           --help, -h      show this help
           --version, -V   show the version
 

@@ -10,6 +10,8 @@ public sealed record SettransOptions
 {
     public bool Active;
     public bool Passive;
+    /// <summary>-p was given (not just implied): on a plain Linux node, also record the xattr.</summary>
+    public bool PassiveExplicit;
     public bool Start;
     public bool Create;
     public bool Exclusive;
@@ -25,6 +27,11 @@ public sealed record SettransOptions
     /// <summary>The translator and its arguments; empty means "clear".</summary>
     public string[] Translator = [];
 
+    /// <summary>The fsys_goaway flags for the old translator (-f, -R, -S).</summary>
+    public Hurd.Interfaces.GoAwayFlags GoAwayFlags =>
+        (Force ? Hurd.Interfaces.GoAwayFlags.Force : 0) | (Recurse ? Hurd.Interfaces.GoAwayFlags.Recurse : 0) |
+        (NoSync ? Hurd.Interfaces.GoAwayFlags.NoSync : 0);
+
     public const string Help = """
         Usage: hurd settrans [OPTION...] NODE [TRANSLATOR ARG...]
         Set the passive/active translator on NODE.
@@ -33,21 +40,29 @@ public sealed record SettransOptions
           -p, --passive              set the passive translator record (default)
           -s, --start                start the passive translator recorded on NODE
           -c, --create               create NODE if it does not exist
-          -x, --exclusive            fail if NODE already has a translator
-          -g, --goaway               make the active translator go away (with no TRANSLATOR: just that)
+          -x, --exclusive            fail (EBUSY) if NODE already has a translator
+          -g, --goaway               make the active translator go away (alone: that, and clear the record)
           -k, --keep-active          keep the active translator running when setting the passive one
-          -f, --force                when going away, ignore current users (FSYS_GOAWAY_FORCE)
+          -f, --force                when going away, ignore current users (FSYS_GOAWAY_FORCE); a
+                                     translator that does not answer or does not exit is killed
           -R, --recursive            when going away, also make child translators go away
           -S, --nosync               when going away, do not sync
-          -o, --orphan               leave the old active translator running, unattached
-          -L, --stack                stack the new translator on top of the old one
+          -o, --orphan               leave the old active translator running (not supported here)
+          -L, --stack                stack on the old translator (not supported here)
           -t, --timeout=SEC          wait at most SEC seconds for the translator to start (default 60)
           -h, --help                 show this help
 
-        On a plain Linux directory, TRANSLATOR is started as a daemon and mounted there through
-        FUSE (with -p the command is also recorded in the directory's user.gnu.translator xattr).
-        Inside a mounted translator, the record is kept by that translator, as on the Hurd.
-        TRANSLATOR is a name (hello, tmpfs, ext2fs, auth), /hurd/NAME, or a path to a program.
+        On a plain Linux node, TRANSLATOR is started now as a daemon and mounted on NODE through
+        FUSE, whether -a is given or not (Linux cannot start it on the first lookup); -p also records
+        the command in NODE's trusted.gnu.translator xattr (user.gnu.translator when not root), which
+        `hurd settrans -s NODE` starts later. Translators serving one file (hello) need a file NODE,
+        the others a directory; -c creates the right kind.
+        Inside a mounted translator's tree, the translator set with file_set_translator: the parent
+        filesystem keeps the passive record and starts it on the first lookup; -a makes the parent
+        start it now.
+        TRANSLATOR is a name (hello, tmpfs, ext2fs), /hurd/NAME, or a path to a program.
+
+        Exit status: 0 success, 1 failure, 2 usage error.
 
         """;
 
@@ -71,7 +86,7 @@ public sealed record SettransOptions
                 switch (name)
                 {
                     case "active": o.Active = true; break;
-                    case "passive": o.Passive = true; break;
+                    case "passive": o.Passive = o.PassiveExplicit = true; break;
                     case "start": o.Start = true; break;
                     case "create": o.Create = true; break;
                     case "exclusive": o.Exclusive = true; break;
@@ -96,7 +111,7 @@ public sealed record SettransOptions
                 switch (a[j])
                 {
                     case 'a': o.Active = true; break;
-                    case 'p': o.Passive = true; break;
+                    case 'p': o.Passive = o.PassiveExplicit = true; break;
                     case 's': o.Start = true; break;
                     case 'c': o.Create = true; break;
                     case 'x': o.Exclusive = true; break;
@@ -120,7 +135,9 @@ public sealed record SettransOptions
         if (i >= args.Length) { error = "missing NODE"; return null; }
         o.Node = args[i++];
         o.Translator = args[i..];
-        if (!o.Active && !o.Start && !(o.GoAway && o.Translator.Length == 0)) o.Passive = true;
+        // As utils/settrans.c: by default, set the passive translator.
+        if (!o.Active && !o.Start) o.Passive = true;
+        if (o.Start && o.Translator.Length > 0) { error = "-s starts the recorded passive translator: give no TRANSLATOR"; return null; }
         return o;
     }
 }

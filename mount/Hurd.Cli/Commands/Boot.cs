@@ -1,0 +1,155 @@
+using Hurd.Interfaces;
+using Hurd.Translators.Hosting;
+
+namespace Hurd.Cli.Commands;
+
+/// <summary>
+/// <c>hurd boot [MOUNTPOINT]</c> and <c>hurd halt [MOUNTPOINT]</c>: bring the system up (the root tmpfs
+/// translator on MOUNTPOINT, hello as a passive translator on /hello) and take it all down again.
+/// </summary>
+public static class Boot
+{
+    /// <summary>Where the system boots by default.</summary>
+    public const string DefaultMountPoint = "/mnt/hurd";
+
+    /// <summary>The root filesystem's command line.</summary>
+    public static readonly string[] RootTranslator = ["tmpfs", "50%"];
+
+    public const string BootHelp = """
+        Usage: hurd boot [MOUNTPOINT]
+        Boot the system: mount the root tmpfs translator on MOUNTPOINT (default /mnt/hurd, created if
+        missing), set hello as a passive translator on /hello, and show what runs where.
+        Already booted: shows the table.
+
+          -t, --timeout=SEC          wait at most SEC seconds for the root translator (default 60)
+          -h, --help                 show this help
+
+        `hurd halt [MOUNTPOINT]` takes it down again.
+
+        """;
+
+    public const string HaltHelp = """
+        Usage: hurd halt [MOUNTPOINT]
+        Take the system on MOUNTPOINT (default /mnt/hurd) down: every translator mounted on or under it
+        goes away (the deepest first; each takes the translators started inside its tree with it), its
+        mount is removed, its daemon ends. A translator that does not answer is killed. Leaves no mount,
+        process or record behind. Halting nothing succeeds.
+
+          -h, --help                 show this help
+
+        """;
+
+    /// <summary>hurd boot.</summary>
+    public static int RunBoot(string[] args)
+    {
+        string? mnt = null;
+        int timeout = 60;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (a is "-h" or "--help") { Console.Out.Write(BootHelp); return 0; }
+            if (a is "-t" or "--timeout" && i + 1 < args.Length || a.StartsWith("--timeout=", StringComparison.Ordinal))
+            {
+                string v = a.StartsWith("--timeout=", StringComparison.Ordinal) ? a["--timeout=".Length..] : args[++i];
+                if (!int.TryParse(v, out timeout) || timeout <= 0) throw new CommandFailed($"invalid timeout '{v}'", 2);
+                continue;
+            }
+            if (a.StartsWith('-') || mnt is not null) throw new CommandFailed($"unexpected argument '{a}'\nTry 'hurd boot --help' for more information.", 2);
+            mnt = a;
+        }
+        mnt = MountRecord.Normalize(mnt ?? DefaultMountPoint);
+        var where = Located.Find(mnt);
+        if (where.Kind == NodeKind.Inside)
+            throw new CommandFailed($"{mnt}: inside the tree of the translator on {where.Record!.MountPoint}");
+        if (where.IsActive)
+        {
+            Console.Out.WriteLine($"hurd boot: {mnt}: already running");
+            PrintTable(mnt);
+            return 0;
+        }
+        Daemons.ClearStale(mnt);
+        try { Directory.CreateDirectory(mnt); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CommandFailed($"{mnt}: cannot create: {ex.Message}"); }
+
+        Daemons.Start(mnt, RootTranslator, TimeSpan.FromSeconds(timeout));
+        try
+        {
+            Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/hello", Translator = ["hello"] });
+        }
+        catch
+        {
+            Halt(mnt);
+            throw;
+        }
+        PrintTable(mnt);
+        return 0;
+    }
+
+    /// <summary>hurd halt.</summary>
+    public static int RunHalt(string[] args)
+    {
+        string? mnt = null;
+        foreach (var a in args)
+        {
+            if (a is "-h" or "--help") { Console.Out.Write(HaltHelp); return 0; }
+            if (a.StartsWith('-') || mnt is not null) throw new CommandFailed($"unexpected argument '{a}'\nTry 'hurd halt --help' for more information.", 2);
+            mnt = a;
+        }
+        mnt = MountRecord.Normalize(mnt ?? DefaultMountPoint);
+        int n = Halt(mnt);
+        Console.Out.WriteLine(n == 0 ? $"hurd halt: {mnt}: nothing was running" : $"hurd halt: {mnt}: {n} translator{(n == 1 ? "" : "s")} stopped");
+        return 0;
+    }
+
+    /// <summary>Takes down every translator mounted on or under <paramref name="mnt"/>, deepest first; returns how many ran.</summary>
+    public static int Halt(string mnt)
+    {
+        static bool Under(string path, string mnt) => path == mnt || path.StartsWith(mnt == "/" ? "/" : mnt + "/", StringComparison.Ordinal);
+        int stopped = 0;
+        var records = MountRecord.All().Where(r => Under(r.MountPoint, mnt)).OrderByDescending(r => r.MountPoint.Length).ToList();
+        var errors = new List<string>();
+        foreach (var r in records)
+        {
+            bool alive = Native.IsAlive(r.Pid);
+            try
+            {
+                Daemons.GoAway(r.MountPoint, r, GoAwayFlags.Force | GoAwayFlags.Recurse, force: true);
+                if (alive) stopped++;
+            }
+            catch (CommandFailed ex) { errors.Add(ex.Message); }
+        }
+        // FUSE mounts of dead translators without a record (deepest first).
+        foreach (var m in MountInfo.Read().Where(m => Located.IsFuse(m) && Under(m.MountPoint, mnt) && MountRecord.Load(m.MountPoint) is null)
+                     .Select(m => m.MountPoint).Distinct().OrderByDescending(p => p.Length))
+        {
+            try { Daemons.ClearStale(m); }
+            catch (CommandFailed ex) { errors.Add(ex.Message); }
+        }
+        if (errors.Count > 0) throw new CommandFailed(string.Join("\n", errors));
+        return stopped;
+    }
+
+    /// <summary>Prints what runs where on and under <paramref name="mnt"/>.</summary>
+    public static void PrintTable(string mnt)
+    {
+        var rows = new List<string[]> { new[] { "NODE", "TRANSLATOR", "PID", "CONTROL PORT" } };
+        foreach (var r in Daemons.Live().Where(r => r.MountPoint == mnt || r.MountPoint.StartsWith(mnt + "/", StringComparison.Ordinal)).OrderBy(r => r.MountPoint))
+        {
+            rows.Add([r.MountPoint, string.Join(' ', r.Argv), r.Pid.ToString(), r.Control]);
+            // Translators set inside its tree (passive ones start on first lookup, inside the parent).
+            foreach (var child in new[] { "hello" })
+            {
+                string node = r.MountPoint + "/" + child;
+                try
+                {
+                    if (Showtrans.Get(node) is { } argv) rows.Add([node, string.Join(' ', argv), "-", $"(passive: {r.Argv[0]} starts it on first lookup)"]);
+                }
+                catch (CommandFailed) { }
+            }
+        }
+        int[] w = new int[4];
+        foreach (var row in rows) for (int i = 0; i < 3; i++) w[i] = Math.Max(w[i], row[i].Length);
+        foreach (var row in rows)
+            Console.Out.WriteLine($"{row[0].PadRight(w[0])}  {row[1].PadRight(w[1])}  {row[2].PadRight(w[2])}  {row[3]}".TrimEnd());
+    }
+}
