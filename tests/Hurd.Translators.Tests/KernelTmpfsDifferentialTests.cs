@@ -34,11 +34,16 @@ public sealed partial class KernelTmpfsDifferentialTests
         if (!Directory.Exists("/dev/shm")) return;
         string kroot = Path.Combine("/dev/shm", $"hurd-tmpfs-diff-{Environment.ProcessId}-{seed}");
         Directory.CreateDirectory(kroot);
+        Libc.chmod(kroot, 0x1ED); // 0755, as our root, whatever the umask
         try
         {
-            var fs = new TmpfsFileSystem(TmpfsOptions.Default with { Mode = (FileMode)0x1ED });
             var who = Identity.Of(Libc.geteuid(), Libc.getegid());
             if (who.Uid == 0) who = Identity.Root;
+            // our root belongs to the test's user, as the kernel directory does
+            var fs = new TmpfsFileSystem(TmpfsOptions.Default with { Mode = (FileMode)0x1ED }, who.Uid, who.Gid);
+            uint mask = Libc.umask(0x12); // read the umask (and put it back): the kernel side applies it, ours must too
+            Libc.umask(mask);
+            umask = mask;
             var ours = new PosixClient(fs.Root, who);
             var rnd = new Random(seed);
             var log = new List<string>();
@@ -59,9 +64,23 @@ public sealed partial class KernelTmpfsDifferentialTests
         }
         finally
         {
+            Unlock(kroot);
             try { Directory.Delete(kroot, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    /// <summary>Gives every directory under <paramref name="dir"/> back rwx for its owner, so that a non-root run can delete it.</summary>
+    static void Unlock(string dir)
+    {
+        if (Libc.Lstat(dir, out var st) != Errno.OK || (st.Mode & 0xF000) != 0x4000) return;
+        Libc.chmod(dir, 0x1C0);
+        try { foreach (var e in Directory.EnumerateFileSystemEntries(dir)) Unlock(e); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [ThreadStatic] static uint umask;
+
+    /// <summary>A creation mode as the kernel side gets it (after the process umask).</summary>
+    static uint M(uint mode) => mode & ~umask;
 
     static Errno Err(long r) => r >= 0 ? Errno.OK : (Errno)Marshal.GetLastPInvokeError();
 
@@ -88,7 +107,7 @@ public sealed partial class KernelTmpfsDifferentialTests
                 int kfd = Libc.open(K(p), kf, 0x1A4);
                 k = Err(kfd);
                 if (kfd >= 0) Libc.close(kfd);
-                o = c.Open(p, of, out var pr, (FileMode)0x1A4);
+                o = c.Open(p, of, out var pr, (FileMode)M(0x1A4));
                 if (o == Errno.OK) pr.Release();
                 return $"open {p} {name}";
             }
@@ -176,7 +195,7 @@ public sealed partial class KernelTmpfsDifferentialTests
                 k = Err(kfd);
                 long kn = -1;
                 if (kfd >= 0) { kn = Libc.pwrite(kfd, data, data.Length, off); if (kn < 0) k = Err(kn); Libc.close(kfd); }
-                o = c.Open(p, OpenFlags.Write | OpenFlags.Create | (append ? OpenFlags.Append : 0), out var pr, (FileMode)0x1A4);
+                o = c.Open(p, OpenFlags.Write | OpenFlags.Create | (append ? OpenFlags.Append : 0), out var pr, (FileMode)M(0x1A4));
                 if (o == Errno.OK)
                 {
                     try { o = Calls.IoWrite(pr, off, data, out int on); if (o == Errno.OK && on != kn) detail = $"wrote {on} vs {kn}"; }
@@ -194,7 +213,7 @@ public sealed partial class KernelTmpfsDifferentialTests
             }
             case 3:
                 k = Err(Libc.mkdir(K(p), 0x1ED));
-                o = c.Mkdir(p, 0x1ED);
+                o = c.Mkdir(p, M(0x1ED));
                 return $"mkdir {p}";
             case 4:
                 k = Err(Libc.rmdir(K(p)));
@@ -340,7 +359,13 @@ public sealed partial class KernelTmpfsDifferentialTests
             Assert.True(kf == of, $"{where}: kernel {kf}, ours {of}\n" + string.Join('\n', log.TakeLast(15)));
             if (type == FileMode.Directory)
             {
-                var kn = Directory.EnumerateFileSystemEntries(kroot + "/" + p).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+                List<string?> kn;
+                try { kn = Directory.EnumerateFileSystemEntries(kroot + "/" + p).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList(); }
+                catch (UnauthorizedAccessException)
+                {
+                    Assert.True(c.Readdir(p, out _) == Errno.EACCES, $"{where}: kernel EACCES on listing, ours not");
+                    continue;
+                }
                 Assert.Equal(Errno.OK, c.Readdir(p, out var on));
                 var onames = on.Where(n => n is not "." and not "..").Order(StringComparer.Ordinal).ToList();
                 Assert.True(kn.SequenceEqual(onames), $"{where}: listing kernel [{string.Join(',', kn)}] ours [{string.Join(',', onames)}]");
@@ -375,6 +400,7 @@ public sealed partial class KernelTmpfsDifferentialTests
         [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] public static partial nint getxattr(string path, string name, byte[] value, nint size);
         [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] public static partial nint listxattr(string path, byte[] list, nint size);
         [LibraryImport("libc")] public static partial uint geteuid();
+        [LibraryImport("libc")] public static partial uint umask(uint mask);
         [LibraryImport("libc")] public static partial uint getegid();
 
         public static Errno Readlink(string path, out string? target)

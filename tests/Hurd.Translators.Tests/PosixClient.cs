@@ -63,7 +63,12 @@ public sealed class PosixClient
         int i = path.TrimEnd('/').LastIndexOf('/');
         string d = i < 0 ? "" : path[..i];
         name = B(i < 0 ? path : path[(i + 1)..]);
-        return Handle(d, out dir, directory: true); // the kernel walks through the parent: it must be a directory
+        // the kernel walks through the parent (link_path_walk): it must be a directory the caller may search
+        var e = Handle(d, out dir, directory: true);
+        if (e != Errno.OK) return e;
+        e = Calls.FileCheckAccess(dir, dir.Node, Access.Exec);
+        if (e != Errno.OK) { dir.Release(); dir = null!; }
+        return e;
     }
 
     public Errno Stat(string path, out Stat st, bool nofollow = false)

@@ -4,15 +4,25 @@ namespace Hurd.Translators;
 
 public static partial class Calls
 {
-    /// <summary>Checks that <paramref name="dir"/> is a directory the caller may modify (write and search permission).
-    /// ENOTDIR, EACCES.</summary>
-    static Errno CheckDirMod(Protid who, Node dir, out IDirectory d, out Stat st)
+    // The checks come in Linux's order, so that when several errors apply the same one is reported: the lookup of the
+    // name needs search permission (EACCES) and finds it or not (ENOENT / EEXIST); only then is write permission on
+    // the directory checked (may_create / may_delete), then the sticky rule, then the types.
+
+    /// <summary>Checks that <paramref name="dir"/> is a directory the caller may search. ENOTDIR, EACCES.</summary>
+    static Errno CheckDirSearch(Protid who, Node dir, out IDirectory d, out Stat st)
     {
         d = null!;
         var e = Stat(who, dir, out st);
         if (e != Errno.OK) return e;
         if (dir is not IDirectory dd || !st.Mode.IsDirectory()) return Errno.ENOTDIR;
         d = dd;
+        return Permissions.Check(who.User, st, Access.Exec);
+    }
+
+    /// <summary>may_create: the name must be new (EEXIST) and the directory writable (EACCES).</summary>
+    static Errno CheckCreate(Protid who, IDirectory d, in Stat st, ReadOnlySpan<byte> name)
+    {
+        if (IsDot(name) || IsDotDot(name) || d.Lookup(name, out _) == Errno.OK) return Errno.EEXIST;
         return Permissions.Check(who.User, st, Access.Write | Access.Exec);
     }
 
@@ -24,9 +34,10 @@ public static partial class Calls
         node = null;
         var e = CheckName(name);
         if (e != Errno.OK) return e;
-        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
-        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        e = CheckCreate(dir, d, st, name);
+        if (e != Errno.OK) return e;
         return d.Mkdir(name, Permissions.NewNodeIn(dir.User, st, FileMode.Directory | (mode & FileMode.PermMask)), out node);
     }
 
@@ -42,9 +53,10 @@ public static partial class Calls
         if (type == FileMode.None) type = FileMode.Regular;
         if (type is not (FileMode.Regular or FileMode.Fifo or FileMode.Socket or FileMode.CharDevice or FileMode.BlockDevice))
             return Errno.EINVAL;
-        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
-        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        e = CheckCreate(dir, d, st, name);
+        if (e != Errno.OK) return e;
         if (type is FileMode.CharDevice or FileMode.BlockDevice && !dir.User.IsRoot) return Errno.EPERM;
         if (type is not (FileMode.CharDevice or FileMode.BlockDevice)) rdev = 0;
         return d.Create(name, Permissions.NewNodeIn(dir.User, st, type | (mode & FileMode.PermMask), rdev), out node);
@@ -59,9 +71,10 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         if (target.IsEmpty) return Errno.ENOENT;
         if (target.Length >= Limits.PathMax) return Errno.ENAMETOOLONG;
-        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
-        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
+        e = CheckCreate(dir, d, st, name);
+        if (e != Errno.OK) return e;
         return d.Symlink(name, target, Permissions.NewNodeIn(dir.User, st, FileMode.Symlink | (FileMode)0x1ff), out node);
     }
 
@@ -71,10 +84,10 @@ public static partial class Calls
     {
         var e = CheckName(name);
         if (e != Errno.OK) return e;
-        e = CheckDirMod(dir, dir.Node, out var d, out _);
+        e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
-        if (IsDot(name) || IsDotDot(name)) return Errno.EEXIST;
-        if (d.Lookup(name, out _) == Errno.OK) return Errno.EEXIST; // as Linux: the new name is checked first
+        e = CheckCreate(dir, d, st, name);
+        if (e != Errno.OK) return e;
         e = Stat(dir, target, out var tst);
         if (e != Errno.OK) return e;
         if (tst.Mode.IsDirectory()) return Errno.EPERM;
@@ -87,12 +100,14 @@ public static partial class Calls
     {
         var e = CheckName(name);
         if (e != Errno.OK) return e;
-        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
         if (IsDot(name) || IsDotDot(name)) return Errno.EISDIR;
         e = d.Lookup(name, out var victim);
         if (e != Errno.OK) return e;
         e = Stat(dir, victim!, out var vst);
+        if (e != Errno.OK) return e;
+        e = Permissions.Check(dir.User, st, Access.Write | Access.Exec);
         if (e != Errno.OK) return e;
         e = Permissions.CheckSticky(dir.User, st, vst);
         if (e != Errno.OK) return e;
@@ -106,7 +121,7 @@ public static partial class Calls
     {
         var e = CheckName(name);
         if (e != Errno.OK) return e;
-        e = CheckDirMod(dir, dir.Node, out var d, out var st);
+        e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
         if (IsDot(name)) return Errno.EINVAL;
         if (IsDotDot(name)) return Errno.ENOTEMPTY;
@@ -114,18 +129,22 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = Stat(dir, victim!, out var vst);
         if (e != Errno.OK) return e;
-        if (!vst.Mode.IsDirectory()) return Errno.ENOTDIR;
+        e = Permissions.Check(dir.User, st, Access.Write | Access.Exec);
+        if (e != Errno.OK) return e;
         e = Permissions.CheckSticky(dir.User, st, vst);
         if (e != Errno.OK) return e;
+        if (!vst.Mode.IsDirectory()) return Errno.ENOTDIR;
         return d.Rmdir(name);
     }
 
     /// <summary>
-    /// dir_rename with renameat2 flags: write and search permission on both directories; the sticky rule for the
-    /// source entry and for a replaced (or, with EXCHANGE, the other) entry; a directory that changes parent must itself
-    /// be writable (its ".." changes). EBUSY for "." / ".." on either side, EINVAL for NOREPLACE with EXCHANGE or
-    /// unknown flags, EXDEV across filesystems (the filesystem reports it), then the filesystem's POSIX checks
-    /// (see <see cref="IDirectory.Rename"/>).
+    /// dir_rename with renameat2 flags, checked in the order of Linux's do_renameat2 and vfs_rename: EINVAL for
+    /// NOREPLACE with EXCHANGE or unknown flags; search permission on both directories; EBUSY for "." / ".." on either
+    /// side; ENOENT for a missing source; EEXIST (NOREPLACE) / ENOENT (EXCHANGE) for the target; nothing for two links
+    /// of one node; write permission on both directories and the sticky rule for the source and the target entry;
+    /// ENOTDIR / EISDIR when a directory would replace a non-directory or the reverse; a directory that changes parent
+    /// must itself be writable (its ".." changes); then the filesystem (EXDEV across filesystems, EINVAL into its own
+    /// subtree, ENOTEMPTY; see <see cref="IDirectory.Rename"/>).
     /// </summary>
     public static Errno DirRename(Protid fromDir, ReadOnlySpan<byte> oldName, Protid toDir, ReadOnlySpan<byte> newName, RenameFlags flags)
     {
@@ -135,36 +154,71 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = CheckName(newName);
         if (e != Errno.OK) return e;
-        e = CheckDirMod(fromDir, fromDir.Node, out var sd, out var sst);
+        e = CheckDirSearch(fromDir, fromDir.Node, out var sd, out var sst);
         if (e != Errno.OK) return e;
-        e = CheckDirMod(toDir, toDir.Node, out _, out var tst);
+        e = CheckDirSearch(toDir, toDir.Node, out var td, out var tst);
         if (e != Errno.OK) return e;
         if (IsDot(oldName) || IsDotDot(oldName) || IsDot(newName) || IsDotDot(newName)) return Errno.EBUSY;
         e = sd.Lookup(oldName, out var src);
         if (e != Errno.OK) return e;
+        bool exchange = (flags & RenameFlags.Exchange) != 0;
+        if (td.Lookup(newName, out var victim) != Errno.OK) victim = null;
+        if (victim is not null && (flags & RenameFlags.NoReplace) != 0) return Errno.EEXIST;
+        if (victim is null && exchange) return Errno.ENOENT;
+        if (fromDir.Node != toDir.Node)
+        {
+            // Linux's lock_rename "trap": the source may not be an ancestor of the target's directory (EINVAL), the
+            // target may not be an ancestor of the source's directory (ENOTEMPTY; EINVAL for EXCHANGE).
+            if (IsAncestorOrSelf(src!, toDir.Node)) return Errno.EINVAL;
+            if (victim is not null && IsAncestorOrSelf(victim, fromDir.Node)) return exchange ? Errno.EINVAL : Errno.ENOTEMPTY;
+        }
+        if (victim == src) return Errno.OK; // both names link the same node: nothing to do
         e = Stat(fromDir, src!, out var srcSt);
+        if (e != Errno.OK) return e;
+        bool srcDir = srcSt.Mode.IsDirectory();
+        // may_delete on the source
+        e = Permissions.Check(fromDir.User, sst, Access.Write | Access.Exec);
         if (e != Errno.OK) return e;
         e = Permissions.CheckSticky(fromDir.User, sst, srcSt);
         if (e != Errno.OK) return e;
-        Node? victim = null;
+        // may_create, or may_delete on the target
+        e = Permissions.Check(toDir.User, tst, Access.Write | Access.Exec);
+        if (e != Errno.OK) return e;
         Stat vSt = default;
-        if (toDir.Node is IDirectory td && td.Lookup(newName, out victim) == Errno.OK && victim is not null)
+        if (victim is not null)
         {
-            if ((flags & RenameFlags.NoReplace) != 0) return Errno.EEXIST;
-            if (victim == src) return Errno.OK; // both names link the same node: nothing to do
             e = Stat(toDir, victim, out vSt);
             if (e != Errno.OK) return e;
             e = Permissions.CheckSticky(toDir.User, tst, vSt);
             if (e != Errno.OK) return e;
+            if (!exchange)
+            {
+                if (srcDir && !vSt.Mode.IsDirectory()) return Errno.ENOTDIR;
+                if (!srcDir && vSt.Mode.IsDirectory()) return Errno.EISDIR;
+            }
         }
-        else victim = null;
+        // a directory that changes parent must be writable: its ".." changes
         if (fromDir.Node != toDir.Node)
         {
-            if (srcSt.Mode.IsDirectory() && (e = Permissions.Check(fromDir.User, srcSt, Access.Write)) != Errno.OK) return e;
-            if ((flags & RenameFlags.Exchange) != 0 && victim is not null && vSt.Mode.IsDirectory()
+            if (srcDir && (e = Permissions.Check(fromDir.User, srcSt, Access.Write)) != Errno.OK) return e;
+            if (exchange && victim is not null && vSt.Mode.IsDirectory()
                 && (e = Permissions.Check(toDir.User, vSt, Access.Write)) != Errno.OK) return e;
         }
         return sd.Rename(oldName, toDir.Node, newName, flags);
+    }
+
+    /// <summary>True when <paramref name="ancestor"/> is <paramref name="node"/> or a directory above it, found by
+    /// following ".." (which a filesystem's root answers with itself). Bounded, in case a filesystem is inconsistent.</summary>
+    static bool IsAncestorOrSelf(Node ancestor, Node node)
+    {
+        if (ancestor is not IDirectory) return false;
+        for (int depth = 0; depth < 65536; depth++)
+        {
+            if (node == ancestor) return true;
+            if (node is not IDirectory d || d.Lookup(".."u8, out var up) != Errno.OK || up is null || up == node) return false;
+            node = up;
+        }
+        return false;
     }
 
     /// <summary>dir_readdir: entries from <paramref name="cookie"/> into <paramref name="sink"/> (see

@@ -65,7 +65,8 @@ public interface IAttributes
 /// </remarks>
 public interface IDirectory
 {
-    /// <summary>Finds <paramref name="name"/> (".." = the parent). ENOENT when absent.</summary>
+    /// <summary>Finds <paramref name="name"/> (".." = the parent; the filesystem's root answers ".." with itself).
+    /// ENOENT when absent.</summary>
     Errno Lookup(ReadOnlySpan<byte> name, out Node? node);
 
     /// <summary>Creates a non-directory, non-symlink node (regular file, FIFO, socket, character or block device:
