@@ -70,6 +70,7 @@ public sealed class IdentitySource
 
     private readonly ConcurrentDictionary<uint, Cached> _byPid = new();
     private readonly ConcurrentDictionary<BridgeIdentity, BridgeIdentity> _interned = new();
+    private readonly ConcurrentDictionary<(uint Uid, uint Gid), BridgeIdentity> _noPid = new();
 
     /// <summary>How long the groups read for a pid are reused (milliseconds). Default 1000.</summary>
     public int CacheMilliseconds { get; init; } = 1000;
@@ -82,6 +83,12 @@ public sealed class IdentitySource
     public BridgeIdentity For(uint uid, uint gid, uint pid, ReadOnlySpan<uint> extraGroups)
     {
         if (uid == 0) return BridgeIdentity.Root;
+        if (pid == 0 && extraGroups.IsEmpty)
+        {
+            if (_noPid.TryGetValue((uid, gid), out var k)) return k;
+            if (_noPid.Count >= MaxPids) _noPid.Clear();
+            return _noPid.GetOrAdd((uid, gid), new BridgeIdentity(uid, gid, []));
+        }
         long now = Environment.TickCount64;
         if (extraGroups.IsEmpty && pid != 0 && _byPid.TryGetValue(pid, out var c) && c.Uid == uid && c.Gid == gid && now - c.Stamp < CacheMilliseconds)
             return c.Identity;
