@@ -37,6 +37,12 @@ public class PlainImageTests
                     E2Tools.WriteAll(fs, n, i * 1000, E2Tools.Pattern(i * 300 + 1, i));
                 }
                 Assert.Equal(Errno.OK, fs.Mkdir(InodeNumber.Root, "newdir", E2Tools.Oct(755), 0, 0, out var nd));
+                // Entry types come from the inodes when the image has no filetype feature.
+                Assert.Equal(Errno.OK, fs.List(InodeNumber.Root, out var top));
+                Assert.Equal(DirEntryType.Directory, top.Single(e => e.Name == "newdir").Type);
+                Assert.Equal(DirEntryType.Symlink, top.Single(e => e.Name == "ln").Type);
+                Assert.Equal(Errno.OK, fs.GetAttr(E2Tools.Resolve(fs, "/sub/n1"), out var nst));
+                Assert.Equal(1000u, nst.Author);
                 Assert.Equal(Errno.OK, fs.Rename(sub, "n5", nd, "moved"));
                 Assert.Equal(Errno.OK, fs.Unlink(sub, "n6"));
                 Assert.Equal(Errno.OK, fs.Truncate(data, 5000));

@@ -274,7 +274,8 @@ public sealed partial class Ext2Fs
                     if (err != Errno.OK) return err;
                     if (ino != 0 && basePos + off >= offset)
                     {
-                        var type = HasFiletype ? (DirEntryType)data[off + 7] : DirEntryType.Unknown;
+                        var type = HasFiletype ? (DirEntryType)data[off + 7]
+                            : ReadInode(ino, out var child) == Errno.OK ? Ext2Format.TypeOf(child.Mode) : DirEntryType.Unknown;
                         if (!visitor(data.AsSpan(off + 8, nameLen), new InodeNumber(ino), type, basePos + off + recLen)) return Errno.OK;
                     }
                     off += recLen;
@@ -313,6 +314,7 @@ public sealed partial class Ext2Fs
         child.Gid = gid;
         child.LinksCount = 1;
         child.Atime = now; child.Mtime = now; child.Ctime = now; child.Crtime = now;
+        if (IsHurdImage) Le.U32(child.Raw, 0x7C, uid); // the Hurd's i_author
         return Errno.OK;
     }
 

@@ -269,7 +269,7 @@ public sealed partial class Ext2Fs
         st.Atime = inode.Atime;
         st.Mtime = inode.Mtime;
         st.Ctime = inode.Ctime;
-        st.Author = inode.Uid;
+        st.Author = IsHurdImage && Le.U32(inode.Raw, 0x7C) != 0 ? Le.U32(inode.Raw, 0x7C) : inode.Uid;
         st.Generation = inode.Generation;
     }
 
