@@ -89,6 +89,25 @@ public sealed class BridgeUnitTests
     });
 
     [Fact(Timeout = T)]
+    public Task Destroy_DropsEveryNodeAndHandle_ButTheRoot() => Task.Run(() =>
+    {
+        using var f = new Fixture();
+        Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
+        Assert.Equal(Errno.OK, f.Root.Mkdir("d"));
+        ulong a = f.Lookup(1, "a", uid: 1000);
+        f.Lookup(1, "d");
+        Assert.Equal(Errno.OK, f.Bridge.Open(Ctx(a, 1000, 1000), new OpenIn { Flags = OpenFlagsLinux.O_RDONLY }, out _));
+        Assert.Equal(3, f.Bridge.NodeCount);
+        f.Bridge.Destroy();
+        Assert.Equal(1, f.Bridge.NodeCount);
+        Assert.Equal(0, f.Bridge.OpenHandleCount);
+        Assert.Equal(0, f.Bridge.IdentityPortCount);
+        WaitFor(() => f.Fs.LivePorts == 1); // the root's uid-0 port only
+        Assert.Equal(Errno.OK, f.Bridge.Getattr(Ctx(1), default, out var attr));
+        Assert.Equal((uint)FileMode.Directory, attr.Attr.Mode & 0xF000);
+    });
+
+    [Fact(Timeout = T)]
     public Task CallersOtherThanRoot_UseTheirOwnPorts_DerivedOncePerIdentity() => Task.Run(() =>
     {
         using var f = new Fixture();

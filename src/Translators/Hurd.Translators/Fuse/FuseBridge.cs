@@ -378,12 +378,14 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>Every lookup count is now 0: all handles and node ports but the root's are deallocated, so the
+    /// translators see no-senders for them.</remarks>
     public override void Destroy() => ReleaseAll(keepRoot: true);
 
     private void ReleaseAll(bool keepRoot)
     {
         foreach (var fh in _handles.Keys) DropHandle(fh);
-        if (!keepRoot) _nodes.Clear();
+        _nodes.Clear(keepRoot);
     }
 
     /// <summary>Deallocates every port the bridge holds (after the session has stopped).</summary>

@@ -215,14 +215,17 @@ internal sealed class NodeTable(int maxIdentityPorts)
         return result;
     }
 
-    /// <summary>Empties the table (unmount): every port is released.</summary>
-    public void Clear()
+    /// <summary>Empties the table: every port is released; with <paramref name="keepRoot"/> the root node and its
+    /// uid-0 port stay (the end of a FUSE connection, where every lookup count drops to 0 without FORGETs).</summary>
+    public void Clear(bool keepRoot = false)
     {
         List<PortRef> drop = [];
         lock (_lock)
         {
+            _byId.TryGetValue(1, out var root);
             foreach (var n in _byId.Values)
             {
+                if (keepRoot && n == root) continue;
                 n.Dead = true;
                 drop.Add(n.Root);
             }
@@ -231,6 +234,11 @@ internal sealed class NodeTable(int maxIdentityPorts)
             foreach (var n in _byId.Values) n.Ports.Clear();
             _byId.Clear();
             _byKey.Clear();
+            if (keepRoot && root is not null)
+            {
+                _byId.Add(root.NodeId, root);
+                _byKey[root.Key] = root;
+            }
         }
         foreach (var p in drop) p.Release();
     }
