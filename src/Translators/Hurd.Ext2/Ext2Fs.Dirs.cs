@@ -386,7 +386,11 @@ public sealed partial class Ext2Fs
             if (err != Errno.OK) return err;
             child.LinksCount = 2;
             err = BmapAlloc(child, 0, AllocGoal(child, 0), out uint b, out _);
-            if (err == Errno.OK) err = Cache.GetZeroed(b, out var data) is var e && e == Errno.OK ? InitDirBlock(data, child.Number, d.Number) : e;
+            if (err == Errno.OK)
+            {
+                err = Cache.GetZeroed(b, out var data);
+                if (err == Errno.OK) InitDirBlock(data, child.Number, d.Number);
+            }
             if (err == Errno.OK) { child.SizeLow = (uint)BlockSize; err = WriteInode(child); }
             if (err == Errno.OK)
             {
@@ -401,11 +405,10 @@ public sealed partial class Ext2Fs
         finally { EndWrite(); }
     }
 
-    Errno InitDirBlock(byte[] data, uint self, uint parent)
+    void InitDirBlock(byte[] data, uint self, uint parent)
     {
         PutEntry(data, 0, 12, "."u8, self, DirEntryType.Directory);
         PutEntry(data, 12, BlockSize - 12, ".."u8, parent, DirEntryType.Directory);
-        return Errno.OK;
     }
 
     /// <summary>Creates a symlink: a target under 60 bytes lives in the inode (fast), a longer one in a block. ENAMETOOLONG past a block.</summary>

@@ -53,7 +53,8 @@ public sealed partial class Ext2Fs
         {
             err = ReadLiveInode(ino.Value, out var inode);
             if (err != Errno.OK) return err;
-            return DropLegacyTranslator(inode) is var e && e != Errno.OK ? e : WriteInode(inode);
+            err = DropLegacyTranslator(inode);
+            return err != Errno.OK ? err : WriteInode(inode);
         }
         finally { EndWrite(); }
     }
