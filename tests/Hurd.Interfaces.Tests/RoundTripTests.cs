@@ -496,4 +496,25 @@ public class RoundTripTests
         Assert.Equal(42ul, st.Ino);
         Assert.Equal(Errno.MIG_BAD_ID, new FsysClient(t).fsys_goaway(0));
     });
+
+    /// <summary>A server that supports only io_stat, on the generated base.</summary>
+    private sealed class StatOnly : IoBase
+    {
+        public override Errno io_stat(out Stat statInfo) { statInfo = default; statInfo.Ino = 5; return Errno.OK; }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public Task GeneratedBase_AnswersEOPNOTSUPP_ForWhatIsNotOverridden() => T.Run(() =>
+    {
+        var c = new IoClient(new TestTransport((ref RpcRequest r) => IoServer.Dispatch(new StatOnly(), ref r)));
+        Assert.Equal(Errno.OK, c.io_stat(out var st));
+        Assert.Equal(5ul, st.Ino);
+        var buf = new byte[8];
+        Assert.Equal(Errno.EOPNOTSUPP, c.io_read(buf, out int n, 0, 8));
+        Assert.Equal(0, n);
+        var sel = SelectType.Read;
+        Assert.Equal(Errno.EOPNOTSUPP, c.io_select_timeout(default, ref sel));
+        Assert.Equal(SelectType.Read, sel);
+        Assert.Equal(Errno.OK, c.io_reauthenticate(PortName.Null)); // one-way: only the send's result
+    });
 }

@@ -32,6 +32,8 @@ namespace Hurd.Ipc.Generator
             EmitClient(sb, m);
             sb.AppendLine();
             EmitServer(sb, m);
+            sb.AppendLine();
+            EmitBase(sb, m);
             return sb.ToString();
         }
 
@@ -259,6 +261,37 @@ namespace Hurd.Ipc.Generator
             {
                 sb.AppendLine();
                 EmitReplyHelper(sb, r);
+            }
+            sb.AppendLine("}");
+        }
+
+        /// <summary>
+        /// An abstract base implementing every routine as "not supported": servers override what
+        /// they implement (style: a missing operation has a documented default, EOPNOTSUPP).
+        /// </summary>
+        private static void EmitBase(StringBuilder sb, SubsystemModel m)
+        {
+            string cls = m.StemName + "Base";
+            sb.AppendLine($"/// <summary>");
+            sb.AppendLine($"/// A base for servers of <see cref=\"{m.InterfaceName}\"/>: every routine is virtual and, unless overridden,");
+            sb.AppendLine($"/// answers EOPNOTSUPP with its outs default (a simpleroutine does nothing). Override what the server supports.");
+            sb.AppendLine($"/// </summary>");
+            sb.AppendLine(Gen);
+            sb.AppendLine($"{m.Accessibility} abstract partial class {cls} : {m.InterfaceType}");
+            sb.AppendLine("{");
+            foreach (var r in m.Routines)
+            {
+                sb.AppendLine($"    /// <inheritdoc/>");
+                string ret = r.ReturnsVoid ? "void" : E;
+                sb.AppendLine($"    public virtual {ret} {r.Name}({ParamList(r)})");
+                sb.AppendLine("    {");
+                foreach (var p in r.Params)
+                {
+                    if (IsOutArray(p)) sb.AppendLine($"        @{p.CountName} = 0;");
+                    else if (p.Direction == ParamDirection.Out) sb.AppendLine($"        {P(p)} = default;");
+                }
+                if (!r.ReturnsVoid) sb.AppendLine($"        return {E}.EOPNOTSUPP;");
+                sb.AppendLine("    }");
             }
             sb.AppendLine("}");
         }
