@@ -119,6 +119,30 @@ public class CrossProcessTests(ITestOutputHelper output)
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task SecondLookup_OfTheSameServer_MergesIntoTheOpenConnection()
+    {
+        var name = TestRuntime.UniqueName("merge");
+        using var peer = new Peer("server", name);
+        Assert.StartsWith("ready", await peer.WaitForAsync("ready"));
+        Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var a, 10_000));
+        using (a)
+        {
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var b, 10_000));
+            using (b)
+            {
+                Assert.Equal(Errno.OK, TestClient.ConnCount(a!, out int n));
+                Assert.Equal(1, n);
+                Assert.Equal(a!.Name, b!.Name); // one send right, two user references
+                Assert.Equal(2, IpcSpace.Current.RefCount(a.Name));
+                Assert.Equal(Errno.OK, TestClient.Echo(b, 8, out long y));
+                Assert.Equal(8, y);
+            }
+            Assert.Equal(Errno.OK, TestClient.Echo(a!, 9, out long z));
+            Assert.Equal(9, z);
+        }
+    }
+
     [Fact(Timeout = 90_000)]
     public async Task ThirdPartyRight_MovesBetweenTwoOtherProcesses_AndIsCountedForNoSenders()
     {

@@ -131,7 +131,8 @@ internal sealed unsafe class Listener : IDisposable, IEpollSource
             int s = Libc.accept4(Fd, null, null, Libc.SOCK_CLOEXEC);
             if (s < 0) return;
             if (_port.IsDestroyed) { Libc.close(s); continue; }
-            Connection.Accept(IpcSpace.Current, s, _port);
+            // The client first says whether it merges into a connection it already has with us, or wants a new one.
+            IpcSpace.Current.Server.AddSource(new Ticket(IpcSpace.Current, s, _port, holdsSend: false));
         }
     }
 

@@ -153,7 +153,8 @@ internal sealed unsafe class Connection : ICallEngine
             int e = Libc.Errno; Libc.close(sock);
             return e == Libc.ECONNREFUSED || e == Libc.ENOENT ? Errno.ENOENT : (Errno)e;
         }
-        return Handshake(space, sock, timeoutMs, out conn, out handle);
+        conn = Redeem(space, sock, timeoutMs, out handle);
+        return conn is null ? Errno.ECONNREFUSED : Errno.OK;
     }
 
     /// <summary>The connecting side's half of the set-up on a connected socket (takes ownership of it):
@@ -378,7 +379,7 @@ internal sealed unsafe class Connection : ICallEngine
             SendControl(_sock, OpMintReply, MintNoResources, nonce);
             return;
         }
-        _space.Server.AddSource(new Ticket(_space, sv[0], port));
+        _space.Server.AddSource(new Ticket(_space, sv[0], port, holdsSend: true));
         SendControl(_sock, OpMintReply, 0, nonce, sv[1]);
         Libc.close(sv[1]);
     }
@@ -397,14 +398,17 @@ internal sealed unsafe class Connection : ICallEngine
         return WaitControl(() => _tickets.Remove(tag, out fd), deadlineMs) ? fd : -1;
     }
 
-    /// <summary>Redeems a ticket (takes ownership of <paramref name="fd"/>): merges the right into an open connection to
-    /// the port's process if there is one (proved to the owner by a nonce written into that connection's shared page),
-    /// else sets up a new connection. Returns the connection and the granted handle, or null (a dead name).</summary>
-    private Connection? Redeem(int fd, out uint handle)
+    /// <summary>Redeems a ticket or a freshly accepted bootstrap socket (takes ownership of <paramref name="fd"/>):
+    /// merges the right into an open connection to the port's process if there is one (proved to the owner by a
+    /// nonce written into that connection's shared page), else sets up a new connection on this socket. If the
+    /// owner finds no such connection (it died and its pid was reused, say), falls back to a new connection.
+    /// Returns the connection and the granted handle; null means the port is gone (a dead name) or the owner
+    /// did not answer within <paramref name="timeoutMs"/>.</summary>
+    internal static Connection? Redeem(IpcSpace space, int fd, int timeoutMs, out uint handle)
     {
         handle = 0;
         if (!Libc.PeerCred(fd, out var cred)) { Libc.close(fd); return null; }
-        var existing = _space.Server.FindConnectionTo(cred.pid);
+        var existing = space.Server.FindConnectionTo(cred.pid);
         if (existing is not null && existing.TryAddRef())
         {
             try
@@ -413,21 +417,23 @@ internal sealed unsafe class Connection : ICallEngine
                 {
                     ulong nonce = (ulong)RandomNumberGenerator.GetInt32(1, int.MaxValue) << 32 | (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
                     Volatile.Write(ref *existing._myMergeNonce, (long)nonce);
-                    if (SendControl(fd, OpAttach, 1, nonce) && RecvControl(fd, 5000, out var c) && c.Op == OpGranted && c.B == 0)
+                    if (!SendControl(fd, OpAttach, 1, nonce) || !RecvControl(fd, timeoutMs, out var c) || c.Op != OpGranted)
                     {
-                        handle = c.A;
                         Libc.close(fd);
-                        return existing;
+                        return null;
                     }
+                    if (c.B == 0) { handle = c.A; Libc.close(fd); return existing; }
+                    if (c.B != GrantNoConnection) { Libc.close(fd); return null; }
                 }
             }
             finally { existing.Release(); }
-            Libc.close(fd);
-            return null;
         }
         if (!SendControl(fd, OpAttach, 0, 0)) { Libc.close(fd); return null; }
-        return Handshake(_space, fd, 5000, out var conn, out handle) == Errno.OK ? conn : null;
+        return Handshake(space, fd, timeoutMs, out var conn, out handle) == Errno.OK ? conn : null;
     }
+
+    /// <summary>Answer to a merge: no connection with that nonce; the redeemer may still ask for a new one.</summary>
+    internal const ulong GrantDead = 1, GrantNoConnection = 2;
 
     internal static bool RecvControl(int fd, int timeoutMs, out Control c)
     {
@@ -989,7 +995,7 @@ internal sealed unsafe class Connection : ICallEngine
             thirdConn ??= new Connection?[n];
             int fd = TakeTicket(wire[i].Name, Environment.TickCount64 + 5000);
             if (fd < 0) return Errno.EBADMSG;
-            thirdConn[i] = Redeem(fd, out thirdHandle[i]);
+            thirdConn[i] = Redeem(_space, fd, 5000, out thirdHandle[i]);
         }
         lock (_space.Lock)
         {

@@ -20,7 +20,7 @@ namespace Hurd.Ipc.Transport;
 internal static class Layout
 {
     public const ulong Magic = 0x31_43_50_49_44_52_55_48; // "HURDIPC1"
-    public const int Version = 1;
+    public const int Version = 2; // 2: the connecting side speaks first (Attach: new or merge)
     public const int Page = 4096;
     public const int RingBytes = 1 << 20;
     public const int RingMask = RingBytes - 1;

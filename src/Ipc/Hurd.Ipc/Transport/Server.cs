@@ -244,15 +244,18 @@ internal interface IEpollSource
 }
 
 /// <summary>
-/// A ticket: our end of a socket pair that stands for one send right to <see cref="Port"/> (counted as a sender
-/// while it exists). Its other end was handed to a client, which passes it on to a third process; that process
-/// redeems it by sending Attach: "new" (set up a connection on this very socket, granting the port), or "merge"
-/// with a nonce it wrote into an existing connection's shared page (we grant the port on that connection, after
-/// checking that its peer is the process on the other end of the ticket). A ticket is used once; if its other end
-/// is closed unused, the send right it stood for is dropped.
+/// A ticket: a socket that stands for one send right to <see cref="Port"/>. Two kinds: a socket accepted on a
+/// published endpoint (bootstrap), or our end of a socket pair minted for a third-party transfer (then it counts
+/// as a sender while it exists: its other end was handed to a client, which passes it on). The process on the
+/// other end redeems it by sending Attach: "new" (set up a connection on this very socket, granting the port), or
+/// "merge" with a nonce it wrote into an existing connection's shared page (we grant the port on that
+/// connection, after checking that its peer is the process on the other end of the ticket; if there is none,
+/// we say so and accept one more Attach "new"). A ticket is used once; if its other end is closed unused, the
+/// send right it stood for is dropped.
 /// </summary>
-internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port) : IEpollSource
+internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port, bool holdsSend) : IEpollSource
 {
+    private const uint OpAttach = 4, OpGranted = 5;
     private int _done;
     public long Id { get; set; }
     public int Fd { get; } = fd;
@@ -264,25 +267,35 @@ internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port) : 
         space.Server.RemoveSource(this);
         try
         {
-            if (!Connection.RecvControl(Fd, 0, out var c) || c.Op != 4 || !Libc.PeerCred(Fd, out var cred) || Port.IsDestroyed)
+            if (!Connection.RecvControl(Fd, 0, out var c) || c.Op != OpAttach || !Libc.PeerCred(Fd, out var cred) || Port.IsDestroyed)
             {
-                if (!Port.IsDestroyed) Connection.SendControl(Fd, 5, 0, 1UL);
+                Connection.SendControl(Fd, OpGranted, 0, Connection.GrantDead);
                 Libc.close(Fd);
                 return;
             }
-            if (c.A == 0)
+            if (c.A == 1)
             {
-                Connection.Accept(space, Fd, Port);
-                return;
+                var conn = space.Server.FindConnectionByNonce(cred.pid, c.B);
+                uint handle = 0;
+                if (conn is not null)
+                    lock (space.Lock) { if (!conn.IsClosed && !Port.IsDestroyed) handle = conn.GrantUnlocked(Port).Handle; }
+                if (handle != 0 || conn is not null)
+                {
+                    Connection.SendControl(Fd, OpGranted, handle, handle != 0 ? 0 : Connection.GrantDead);
+                    Libc.close(Fd);
+                    return;
+                }
+                // No connection carries that nonce: let the redeemer ask for a new one instead.
+                if (!Connection.SendControl(Fd, OpGranted, 0, Connection.GrantNoConnection)
+                    || !Connection.RecvControl(Fd, 2000, out c) || c.Op != OpAttach || c.A != 0)
+                {
+                    Libc.close(Fd);
+                    return;
+                }
             }
-            var conn = space.Server.FindConnectionByNonce(cred.pid, c.B);
-            uint handle = 0;
-            if (conn is not null)
-                lock (space.Lock) { if (!conn.IsClosed && !Port.IsDestroyed) handle = conn.GrantUnlocked(Port).Handle; }
-            Connection.SendControl(Fd, 5, handle, handle != 0 ? 0 : 1UL);
-            Libc.close(Fd);
+            Connection.Accept(space, Fd, Port);
         }
-        finally { Port.DropSend(1); }
+        finally { if (holdsSend) Port.DropSend(1); }
     }
 }
 
