@@ -29,7 +29,7 @@ namespace Hurd.Translators.Hosting;
 /// the record's bootstrap name; fsys_goaway (EBUSY while the mount is busy, unless FORCE) or SIGTERM unmount
 /// and end it.
 /// </remarks>
-public static class TranslatorHost
+public static partial class TranslatorHost
 {
     /// <summary>
     /// Runs the translator whose root is <paramref name="root"/>. The translator's own arguments are
@@ -225,6 +225,6 @@ public static class TranslatorHost
         return 0;
     }
 
-    [DllImport("libc")]
-    private static extern int getppid();
+    [LibraryImport("libc")]
+    private static partial int getppid();
 }
