@@ -35,7 +35,7 @@ public static class Fsx
             for (int i = 0; i < seeds; i++)
             {
                 int? seed = o.Replay != null ? null : o.Seed + i;
-                var ops = o.Replay ?? new FsxGenerator(seed!.Value, o.Disabled, o.ZeroRange).Generate(o.Ops);
+                var ops = o.Replay ?? new FsxGenerator(seed!.Value, o.Disabled, o.ZeroRange, o.MaxFileSize, o.MaxXattrSize).Generate(o.Ops);
                 if (o.LogFile != null)
                     FsxOp.WriteLog(o.LogFile, ops, seed is int s ? $"fsx seed={s} ops={ops.Count}" : "fsx replay");
                 var seqWatch = Stopwatch.StartNew();

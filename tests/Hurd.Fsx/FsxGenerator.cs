@@ -26,14 +26,22 @@ public sealed class FsxGenerator
     private readonly FsxOpKind[] _kinds;
     private int _openMask;
     private readonly bool _zeroRange;
+    private readonly long _maxFileSize;
+    private readonly int _maxXattrSize;
     private readonly Queue<FsxOp> _pending = new();
 
     /// <summary>Creates a generator for <paramref name="seed"/>; kinds in <paramref name="disabled"/> are never produced;
     /// with <paramref name="zeroRange"/> false, fallocate never uses FALLOC_FL_ZERO_RANGE (kernel tmpfs lacks it)
-    /// and uses PUNCH_HOLE|KEEP_SIZE instead (the random stream is the same either way).</summary>
-    public FsxGenerator(int seed, IReadOnlyCollection<FsxOpKind>? disabled = null, bool zeroRange = true)
+    /// and uses PUNCH_HOLE|KEEP_SIZE instead (the random stream is the same either way). Offsets and sizes at the edges
+    /// of off_t above <paramref name="maxFileSize"/> (a filesystem's largest file, e.g. ext2's block-map reach) become
+    /// values 2 MiB and a little below it; xattr values are cut to <paramref name="maxXattrSize"/> bytes (the random
+    /// stream is the same either way).</summary>
+    public FsxGenerator(int seed, IReadOnlyCollection<FsxOpKind>? disabled = null, bool zeroRange = true, long maxFileSize = long.MaxValue,
+        int maxXattrSize = int.MaxValue)
     {
         _zeroRange = zeroRange;
+        _maxFileSize = maxFileSize;
+        _maxXattrSize = maxXattrSize;
         _rnd = new Random(seed);
         var kinds = new List<FsxOpKind>();
         var cum = new List<int>();
@@ -193,7 +201,7 @@ public sealed class FsxGenerator
                 break;
             case FsxOpKind.Setxattr:
                 op.Path = AnyPath(); op.XName = XName();
-                op.Length = _rnd.Next(10) == 0 ? _rnd.Next(4000) : _rnd.Next(200);
+                op.Length = Math.Min(_maxXattrSize, _rnd.Next(10) == 0 ? _rnd.Next(4000) : _rnd.Next(200));
                 op.Pattern = Pattern();
                 op.Flags = PickWeighted([70, 15, 15]);
                 break;
@@ -301,14 +309,18 @@ public sealed class FsxGenerator
     }
 
     /// <summary>Offsets and sizes at the edges of off_t: EFBIG/EINVAL territory, or a huge sparse file.</summary>
-    private long Huge() => _rnd.Next(5) switch
+    private long Huge()
     {
-        0 => 1L << 40,
-        1 => 1L << 62,
-        2 => long.MaxValue - _rnd.Next(4096),
-        3 => (1L << 44) - _rnd.Next(4096),
-        _ => -_rnd.Next(1, 4096),
-    };
+        long v = _rnd.Next(5) switch
+        {
+            0 => 1L << 40,
+            1 => 1L << 62,
+            2 => long.MaxValue - _rnd.Next(4096),
+            3 => (1L << 44) - _rnd.Next(4096),
+            _ => -_rnd.Next(1, 4096),
+        };
+        return _maxFileSize != long.MaxValue && v > _maxFileSize - (2L << 20) ? _maxFileSize - (2L << 20) - (v & 4095) : v;
+    }
 
     private long TruncSize() => _rnd.Next(6) == 0 ? 0 : _rnd.Next(100) == 0 ? Huge() : Off();
 

@@ -62,6 +62,12 @@ public sealed class FsxOptions
     /// <summary>Generate fallocate with FALLOC_FL_ZERO_RANGE (kernel tmpfs answers EOPNOTSUPP; turn off when the
     /// other side implements it).</summary>
     public bool ZeroRange { get; init; } = true;
+    /// <summary>The largest file size both sides can hold (default: off_t's); huge generated offsets and sizes stay
+    /// below it (for filesystems such as ext2 whose limit is lower than the kernel tmpfs's).</summary>
+    public long MaxFileSize { get; init; } = long.MaxValue;
+    /// <summary>The largest xattr value generated (default 4000 bytes; ext2 keeps all of a file's xattrs in one block,
+    /// so three 4000-byte values do not fit there).</summary>
+    public int MaxXattrSize { get; init; } = int.MaxValue;
     /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them; when
     /// minimising, in the state the minimised sequence leaves.</summary>
     public bool KeepOnFailure { get; init; }

@@ -5,7 +5,7 @@ using Hurd.Fsx;
 const string Usage = """
 usage: fsx --a DIR_A --b DIR_B [--seed N] [--ops N] [--seeds K] [--soak [--soak-ops N]]
            [--replay FILE] [--log FILE] [--minimize] [--uid U] [--gid G]
-           [--no-blocks] [--no-dir-size] [--times off|conservative|strict] [--disable op,op] [--no-zero-range] [--keep] [--stats]
+           [--no-blocks] [--no-dir-size] [--times off|conservative|strict] [--disable op,op] [--no-zero-range] [--max-file-size N] [--max-xattr-size N] [--keep] [--stats]
            [--inject short-write]
   Runs a random operation sequence (reproducible from --seed) on both directories and compares every result.
   --seeds K     run seeds N..N+K-1, --ops operations each (each from empty roots)
@@ -22,6 +22,8 @@ int seed = 1, seeds = 1;
 int? ops = null;
 long soakOps = 10_000_000;
 bool soak = false, stats = false, zeroRange = true, minimize = false, blocks = true, dirSize = true, keep = false;
+long maxFileSize = long.MaxValue;
+int maxXattrSize = int.MaxValue;
 uint? uid = null, gid = null;
 var times = FsxTimeCheck.Conservative;
 FsxResultHook? hook = null;
@@ -51,6 +53,8 @@ try
             case "--keep": keep = true; break;
             case "--stats": stats = true; break;
             case "--no-zero-range": zeroRange = false; break;
+            case "--max-file-size": maxFileSize = long.Parse(Next(), ci); break;
+            case "--max-xattr-size": maxXattrSize = int.Parse(Next(), ci); break;
             case "--inject":
                 hook = Next() switch
                 {
@@ -91,7 +95,7 @@ var options = new FsxOptions
     Seeds = soak ? (int)Math.Max(1, (soakOps + perSeed - 1) / perSeed) : seeds,
     Replay = replay != null ? FsxOp.ReadLog(replay) : null,
     Minimize = minimize, LogFile = log, Uid = uid, Gid = gid, CompareBlocks = blocks, CompareDirectorySize = dirSize,
-    Times = times, Disabled = disabled, ZeroRange = zeroRange, HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
+    Times = times, Disabled = disabled, ZeroRange = zeroRange, MaxFileSize = maxFileSize, MaxXattrSize = maxXattrSize, HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
 };
 var result = Fsx.Run(options);
 if (stats) Console.Write(result.Statistics);

@@ -265,7 +265,14 @@ public sealed class Ext2fsFile : Ext2fsNode, IReadable, IWritable, ITruncatable,
         const Translators.FallocateMode known = Translators.FallocateMode.KeepSize | Translators.FallocateMode.PunchHole | Translators.FallocateMode.ZeroRange;
         if ((mode & ~known) != 0) return Errno.EOPNOTSUPP;
         if (offset + length > Core.MaxFileSize && (mode & Translators.FallocateMode.PunchHole) == 0) return Errno.EFBIG;
-        lock (Lock) return Gone(Core.Fallocate(Inode, (Ext2.FallocateMode)(int)mode, offset, length));
+        lock (Lock)
+        {
+            var e = Core.Fallocate(Inode, (Ext2.FallocateMode)(int)mode, offset, length);
+            if (e != Errno.OK) return Gone(e);
+            // Linux (file_modified in ext4_fallocate and shmem_fallocate) sets mtime and ctime on every fallocate.
+            var touch = new SetAttrRequest { Mask = SetAttrMask.Mtime, Mtime = new TimeSpec(0, TimeSpec.UtimeNow) };
+            return Gone(Core.SetAttr(Inode, touch));
+        }
     }
 
     /// <inheritdoc/>
