@@ -216,7 +216,7 @@ public sealed partial class FuseBridge
         e = Enter(parent, name, opened, isNodePort: false, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) { opened.Release(); return e; }
         FillEntry(node, in st, out entry);
-        open.Fh = AddHandle(opened, node);
+        open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
         open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
         return Errno.OK;
     }

@@ -28,7 +28,7 @@ public sealed partial class FuseBridge
         try { e = Walk(port, default, flags, 0, id, ctx.Cancellation, out opened); }
         finally { port.Release(); }
         if (e != Errno.OK) return e;
-        open.Fh = AddHandle(opened, node);
+        open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
         open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
         return Errno.OK;
     }
@@ -70,12 +70,25 @@ public sealed partial class FuseBridge
         finally { port.Release(); }
     }
 
+    /// <summary>fuse_write_in.write_flags: a delayed write from the page cache (mmap writeback); the kernel picked any
+    /// writable handle of the inode and the data belongs at the request's offset.</summary>
+    private const uint FuseWriteCache = 1;
+
     /// <inheritdoc/>
+    /// <remarks>io_write at the request's offset. A page-cache writeback (FUSE_WRITE_CACHE) through an O_APPEND handle goes
+    /// to a peropen without O_APPEND (<see cref="PositionalPort"/>): the server would append it (Linux's pwrite rule for
+    /// O_APPEND), moving mmap-written pages to the end of the file.</remarks>
     public override Errno Write(in FuseContext ctx, in WriteIn input, ReadOnlySpan<byte> data, out uint written)
     {
         written = 0;
         if (_options.ReadOnly) return Errno.EROFS;
-        var port = LeaseHandle(input.Fh);
+        PortRef? port;
+        if ((input.WriteFlags & FuseWriteCache) != 0 && _handles.TryGetValue(input.Fh, out var h) && h.Append)
+        {
+            var pe = PositionalPort(input.Fh, h, ctx.Cancellation, out port);
+            if (pe != Errno.OK) return pe;
+        }
+        else port = LeaseHandle(input.Fh);
         if (port is null) return Errno.EBADF;
         try
         {
@@ -95,6 +108,36 @@ public sealed partial class FuseBridge
             return Errno.OK;
         }
         finally { port.Release(); }
+    }
+
+    /// <summary>A lease on <paramref name="h"/>'s positional port: made once with dir_lookup(node, "", O_WRITE|O_NOLINK) on the
+    /// node's uid-0 port (the kernel authorised the writeback through a handle open for writing; the node's mode may no
+    /// longer allow a new open), kept until the handle is released. EBADF when the handle is gone.</summary>
+    private Errno PositionalPort(ulong fh, OpenHandle h, CancellationToken ct, out PortRef? port)
+    {
+        port = null;
+        var p = Volatile.Read(ref h.Positional);
+        if (p is null)
+        {
+            var root = _nodes.LeaseRoot(h.Node);
+            if (root is null) return Errno.ESTALE;
+            Errno e;
+            try { e = Walk(root, default, OpenFlags.Write | OpenFlags.NoLink, 0, BridgeIdentity.Root, ct, out p); }
+            finally { root.Release(); }
+            if (e != Errno.OK) return e;
+            var won = Interlocked.CompareExchange(ref h.Positional, p, null);
+            if (won is not null) { p.Release(); p = won; }
+        }
+        if (!p.TryAcquire()) return Errno.EBADF;
+        if (!_handles.ContainsKey(fh))
+        {
+            // RELEASE raced with this: the handle's reference may have been stored after DropHandle looked.
+            p.Release();
+            Interlocked.Exchange(ref h.Positional, null)?.Release();
+            return Errno.EBADF;
+        }
+        port = p;
+        return Errno.OK;
     }
 
     /// <inheritdoc/>

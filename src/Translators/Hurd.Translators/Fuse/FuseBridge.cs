@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Hurd.Translators.Fuse;
 
@@ -49,10 +50,15 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private long _nextHandle;
     private int _disposed;
 
-    private sealed class OpenHandle(PortRef port, BridgeNode node)
+    private sealed class OpenHandle(PortRef port, BridgeNode node, bool append)
     {
         public readonly PortRef Port = port;
         public readonly BridgeNode Node = node;
+        /// <summary>Opened with O_APPEND: the server writes every io_write at the end of file.</summary>
+        public readonly bool Append = append;
+        /// <summary>For an <see cref="Append"/> handle, a peropen of the same node without O_APPEND, made at the first
+        /// page-cache writeback through the handle (see <c>Write</c>); released with the handle.</summary>
+        public PortRef? Positional;
     }
 
     private FuseBridge(IRpcTarget control, FuseBridgeOptions options, PortRef root, in Stat rootStat)
@@ -120,8 +126,12 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
 
     // ------------------------------------------------------------------ plumbing
 
-    private FsClient Fs(PortRef p, CancellationToken ct) => new(p.Right) { TimeoutMs = _timeoutMs, Cancellation = ct };
-    private IoClient Io(PortRef p, CancellationToken ct) => new(p.Right) { TimeoutMs = _timeoutMs, Cancellation = ct };
+    // The port's cached proxies; the call carries the request's interrupt token (set here, per thread) and the
+    // right's deadline (Own sets it on every right the bridge holds). No allocation per call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FsClient Fs(PortRef p, CancellationToken ct) { PortRef.Cancellation = ct; return p.Fs; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static IoClient Io(PortRef p, CancellationToken ct) { PortRef.Cancellation = ct; return p.Io; }
 
     private BridgeIdentity Who(in FuseContext ctx) =>
         _ids.For(ctx.Uid, ctx.Gid, ctx.Pid, ctx.HasSupplementaryGroups ? ctx.Groups : default);
@@ -174,16 +184,18 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// <summary>A lease on open handle <paramref name="fh"/>'s port, or null (EBADF).</summary>
     private PortRef? LeaseHandle(ulong fh) => _handles.TryGetValue(fh, out var h) && h.Port.TryAcquire() ? h.Port : null;
 
-    private ulong AddHandle(PortRef port, BridgeNode node)
+    private ulong AddHandle(PortRef port, BridgeNode node, bool append = false)
     {
         ulong fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _handles[fh] = new OpenHandle(port, node);
+        _handles[fh] = new OpenHandle(port, node, append);
         return fh;
     }
 
     private void DropHandle(ulong fh)
     {
-        if (_handles.TryRemove(fh, out var h)) h.Port.Release();
+        if (!_handles.TryRemove(fh, out var h)) return;
+        h.Port.Release();
+        Interlocked.Exchange(ref h.Positional, null)?.Release();
     }
 
     /// <summary>
@@ -451,7 +463,9 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         {
             var fs = Fs(port, ctx.Cancellation);
             Errno e;
-            if ((v & (SetattrValid.Uid | SetattrValid.Gid)) != 0)
+            // No attribute to change: the kernel passes on a ctime-only change (chown(f, -1, -1)); file_chown(-1, -1)
+            // is that change on the Hurd too.
+            if ((v & (SetattrValid.Uid | SetattrValid.Gid)) != 0 || (v & Changes) == 0)
             {
                 e = fs.file_chown((v & SetattrValid.Uid) != 0 ? input.Uid : uint.MaxValue, (v & SetattrValid.Gid) != 0 ? input.Gid : uint.MaxValue);
                 if (e != Errno.OK) return Posix(e);
@@ -464,7 +478,14 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             if ((v & SetattrValid.Size) != 0)
             {
                 if (input.Size > long.MaxValue) return Errno.EFBIG;
-                if ((v & SetattrValid.Fh) != 0) e = fs.file_set_size((long)input.Size);
+                if ((v & SetattrValid.Fh) != 0)
+                {
+                    // ftruncate: Linux sets mtime and ctime even when the size stays (file_set_size then changes
+                    // nothing); the time update is best effort, the handle already proved the right to write.
+                    e = fs.file_set_size((long)input.Size);
+                    if (e == Errno.OK && (v & (SetattrValid.Mtime | SetattrValid.MtimeNow)) == 0)
+                        fs.file_utimens(new TimeSpec(0, TimeSpec.UtimeOmit), new TimeSpec(0, TimeSpec.UtimeNow));
+                }
                 else
                 {
                     // truncate(2) by name: as glibc on the Hurd, open for writing (the permission check), then set the size.

@@ -1,4 +1,6 @@
+using Hurd.Interfaces;
 using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
 
 namespace Hurd.Translators.Fuse;
 
@@ -7,14 +9,39 @@ namespace Hurd.Translators.Fuse;
 /// has dropped it (<see cref="Release"/> by the table) and no request still holds a lease (<see cref="TryAcquire"/>).
 /// This keeps an eviction or a FORGET from pulling a port out from under a call in flight.
 /// </summary>
-internal sealed class PortRef
+/// <remarks>It is also the <see cref="IRpcTarget"/> of its own cached client proxies (<see cref="Fs"/>, <see cref="Io"/>),
+/// made once, so a call allocates nothing: each call begun through it carries the calling thread's
+/// <see cref="Cancellation"/> (the FUSE request's interrupt token), and the right's own timeout.</remarks>
+internal sealed class PortRef : IRpcTarget
 {
+    [ThreadStatic] private static CancellationToken t_cancellation;
+
     private int _refs = 1;
+    private FsClient? _fs;
+    private IoClient? _io;
 
     public PortRef(SendRight right) { Right = right; }
 
     /// <summary>The right (valid while a reference is held).</summary>
     public SendRight Right { get; }
+
+    /// <summary>The token calls begun on this thread carry (set by the bridge at the start of each call it makes).</summary>
+    public static CancellationToken Cancellation { get => t_cancellation; set => t_cancellation = value; }
+
+    /// <summary>An fs proxy for this port (shared; thread-safe: it holds no per-call state).</summary>
+    public FsClient Fs => _fs ??= new FsClient(this);
+
+    /// <summary>An io proxy for this port (shared, as <see cref="Fs"/>).</summary>
+    public IoClient Io => _io ??= new IoClient(this);
+
+    /// <inheritdoc/>
+    public RpcCall BeginCall(uint id)
+    {
+        var call = Right.BeginCall(id);
+        var ct = t_cancellation;
+        if (ct.CanBeCanceled) call.Cancellation = ct;
+        return call;
+    }
 
     /// <summary>Takes a lease; false once the last reference is gone.</summary>
     public bool TryAcquire()
