@@ -46,6 +46,7 @@ public static class Program
         ["fsysopts"] = Cli.Commands.Fsysopts.Run,
         ["boot"] = Cli.Commands.Boot.RunBoot,
         ["halt"] = Cli.Commands.Boot.RunHalt,
+        ["mkfs.ext2"] = Cli.Commands.MkfsExt2.Run,
     };
 
     internal const string Usage = """
