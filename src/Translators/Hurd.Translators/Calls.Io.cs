@@ -140,8 +140,7 @@ public static partial class Calls
 
     /// <summary>
     /// file_set_size (ftruncate): EINVAL for a negative size or when the protid is not open for writing (as Linux's
-    /// ftruncate), EISDIR on a directory, EINVAL on a non-regular node; a non-root caller drops the set-id bits. The
-    /// current size is a no-op for the node (no time changes).
+    /// ftruncate), EISDIR on a directory, EINVAL on a non-regular node; a non-root caller drops the set-id bits.
     /// </summary>
     public static Errno FileSetSize(Protid who, long size)
     {
@@ -169,9 +168,7 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         if (st.Mode.IsDirectory()) return Errno.EISDIR;
         if (!st.Mode.IsRegular() || node is not ITruncatable t) return Errno.EINVAL;
-        // The same size changes nothing, times included (POSIX; Linux's truncate(2), the Hurd's diskfs). ftruncate's
-        // time update even at the same size is the FUSE bridge's business (a file_utimens after it).
-        if (size != st.Size) e = t.Truncate(size);
+        e = t.Truncate(size);
         if (e == Errno.OK && !who.User.IsRoot) DropSuid(node, st);
         return e;
     }

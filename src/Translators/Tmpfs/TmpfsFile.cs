@@ -183,7 +183,9 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 else if (id < 0) pages.Set(i, -id);
             }
             if ((mode & FallocateMode.KeepSize) == 0 && end > size) size = end;
-            mtime = ctime = TimeSpec.Now(); // as Linux's shmem_fallocate (file_modified), whatever the mode
+            var now = TimeSpec.Now();
+            ctime = now;
+            if ((mode & FallocateMode.ZeroRange) != 0) mtime = now;
             return Errno.OK;
         }
     }
