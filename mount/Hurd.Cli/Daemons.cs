@@ -38,12 +38,7 @@ public static class Daemons
     /// </summary>
     public static MountRecord Start(string mountPoint, string[] argv, TimeSpan timeout)
     {
-        var cmd = TranslatorPaths.Resolve(argv[0]);
-        if (cmd is null)
-        {
-            var known = TranslatorPaths.Known().Distinct().Order().ToList();
-            throw new CommandFailed($"{argv[0]}: no such translator{(known.Count > 0 ? $" (built: {string.Join(", ", known)})" : "; run ./setup first")}");
-        }
+        var cmd = Resolve(argv[0]);
         Directory.CreateDirectory(LogDirectory);
         string log = LogOf(mountPoint);
         // sh execs setsid, which execs the daemon: the pid we get is the daemon's.
@@ -73,6 +68,15 @@ public static class Daemons
                 }
             }
         }
+    }
+
+    /// <summary>The command that runs translator <paramref name="name"/>; fails naming the built ones.</summary>
+    public static string[] Resolve(string name)
+    {
+        var cmd = TranslatorPaths.Resolve(name);
+        if (cmd is not null) return cmd;
+        var known = TranslatorPaths.Known().Distinct().Order().ToList();
+        throw new CommandFailed($"{name}: no such translator{(known.Count > 0 ? $" (built: {string.Join(", ", known)})" : "; run ./setup first")}");
     }
 
     /// <summary>The last lines of a log, as ":\n  line..." for an error message ("" if empty).</summary>

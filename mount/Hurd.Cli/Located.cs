@@ -51,6 +51,15 @@ public sealed record Located(string Path, NodeKind Kind, MountRecord? Record, st
     {
         var mount = MountInfo.At(full);
         MountRecord? exact = records.FirstOrDefault(r => r.MountPoint == full);
+        if (exact is null && mount is not null && IsFuse(mount))
+        {
+            // A daemon started by mount.fuse3 returns once mounted and writes its record just after.
+            for (int i = 0; i < 40 && exact is null; i++)
+            {
+                Thread.Sleep(50);
+                exact = MountRecord.Load(full);
+            }
+        }
         if (exact is not null || (mount is not null && IsFuse(mount)))
             return new Located(full, NodeKind.MountPoint, exact, "", mount);
         MountRecord? best = null;

@@ -67,6 +67,7 @@ public static class Settrans
             return;
         }
 
+        Daemons.Resolve(translator[0]);
         if (o.Exclusive && (active || LinuxPassive.Get(node) is not null))
             throw CommandFailed.On(node, Errno.EBUSY, "it already has a translator (-x)");
         if (active)
@@ -180,8 +181,8 @@ public static class Settrans
             // utils/settrans.c: setting just the passive one, the active one goes (-g), stays (-k), or it is EBUSY.
             if (o.GoAway)
             {
-                e = fs.file_set_translator(0, TransFlags.Set, o.GoAwayFlags, [], PortName.Null);
-                if (e != Errno.OK) throw CommandFailed.On(node, e);
+                e = SetTranslator(fs, 0, TransFlags.Set, o.GoAwayFlags, [], o.Force);
+                if (e != Errno.OK) throw CommandFailed.On(node, e, e == Errno.EBUSY && !o.Force ? "in use (-f forces it away)" : null);
             }
             else if (!o.Keep) throw CommandFailed.On(node, Errno.EBUSY, "an active translator runs there (-g makes it go away, -k keeps it)");
         }
@@ -189,7 +190,50 @@ public static class Settrans
             throw CommandFailed.On(node, Errno.EBUSY, "-k keeps the active translator, and only one can sit on the node");
         // -a: the parent filesystem starts the translator itself (the Hurd's settrans starts it and passes
         // its control port; here a null port with the argz asks the parent to).
-        e = fs.file_set_translator(passiveFlags, activeFlags, o.GoAwayFlags, argz, PortName.Null);
-        if (e != Errno.OK) throw CommandFailed.On(node, e);
+        e = running && (activeFlags & TransFlags.Set) != 0
+            ? SetTranslator(fs, passiveFlags, activeFlags, o.GoAwayFlags, argz, o.Force)
+            : fs.file_set_translator(passiveFlags, activeFlags, o.GoAwayFlags, argz, PortName.Null);
+        if (e != Errno.OK) throw CommandFailed.On(node, e, e == Errno.EBUSY && !o.Force ? "in use (-f forces it away)" : null);
+        if (running || o.Active) ForgetKernelEntries();
+    }
+
+    /// <summary>
+    /// The Linux kernel caches what a name inside a FUSE mount leads to for the bridge's entry timeout
+    /// (1 s); after a translator on a node changed, the next `cat` must see the new one. As root: drop the
+    /// kernel's unused dentries and inodes (/proc/sys/vm/drop_caches = 2, no data lost); otherwise wait
+    /// the entry timeout out.
+    /// </summary>
+    private static void ForgetKernelEntries()
+    {
+        if (Hurd.Ipc.Interop.Self.Uid == 0)
+        {
+            try
+            {
+                File.WriteAllText("/proc/sys/vm/drop_caches", "2");
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
+        Thread.Sleep(1100);
+    }
+
+    /// <summary>
+    /// file_set_translator that makes a running translator go away. Its root stays cached by the Linux
+    /// kernel after any access through the mount, and the bridge's port for that cache entry counts as a
+    /// user (EBUSY without FORCE). So on EBUSY, as root, drop the kernel's unused dentries and inodes
+    /// (/proc/sys/vm/drop_caches = 2: no data is lost), which makes the bridge let go, and ask again for a
+    /// moment; a file really held open keeps it busy.
+    /// </summary>
+    private static Errno SetTranslator(FsClient fs, TransFlags passiveFlags, TransFlags activeFlags, GoAwayFlags flags, byte[] argz, bool force)
+    {
+        var e = fs.file_set_translator(passiveFlags, activeFlags, flags, argz, PortName.Null);
+        for (int i = 0; e == Errno.EBUSY && !force && i < 10 && Hurd.Ipc.Interop.Self.Uid == 0; i++)
+        {
+            try { File.WriteAllText("/proc/sys/vm/drop_caches", "2"); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { break; }
+            Thread.Sleep(100 + 50 * i);
+            e = fs.file_set_translator(passiveFlags, activeFlags, flags, argz, PortName.Null);
+        }
+        return e;
     }
 }
