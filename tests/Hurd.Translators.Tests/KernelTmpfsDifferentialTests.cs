@@ -49,7 +49,23 @@ public sealed partial class KernelTmpfsDifferentialTests
             var log = new List<string>();
             for (int step = 0; step < 3000; step++)
             {
-                string what = Step(rnd, kroot, ours, withCopy, out Errno k, out Errno o, out string? detail);
+                string p = Paths[rnd.Next(Paths.Length)], q = Paths[rnd.Next(Paths.Length)];
+                string[] watch = [p, q, Parent(p), Parent(q)];
+                var before = watch.Select(w => Times(kroot, ours, w)).ToArray();
+                // The kernel stamps times from a coarse clock: an unchanged time is only conclusive after a clock tick.
+                bool tick = step % 10 == 0;
+                if (tick) Thread.Sleep(12);
+                string what = Step(rnd, kroot, ours, p, q, withCopy, out Errno k, out Errno o, out string? detail);
+                for (int i = 0; i < watch.Length && detail is null; i++)
+                {
+                    var after = Times(kroot, ours, watch[i]);
+                    var (b, a) = (before[i], after);
+                    // only for a name that still names the same file on both sides
+                    if (b is null || a is null || b.Value.KIno != a.Value.KIno || b.Value.OIno != a.Value.OIno) continue;
+                    bool km = b.Value.KM != a.Value.KM, kc = b.Value.KC != a.Value.KC, om = !b.Value.OM.Equals(a.Value.OM), oc = !b.Value.OC.Equals(a.Value.OC);
+                    if ((km && !om) || (kc && !oc) || (tick && (km != om || kc != oc)))
+                        detail = $"times of '{watch[i]}': kernel mtime {(km ? "changed" : "same")} ctime {(kc ? "changed" : "same")}, ours mtime {(om ? "changed" : "same")} ctime {(oc ? "changed" : "same")} ({b.Value.OM} {b.Value.OC} -> {a.Value.OM} {a.Value.OC}; kernel {b.Value.KM} -> {a.Value.KM})";
+                }
                 log.Add($"{step}: {what} -> kernel {k}, ours {o}");
                 if (k != o || detail is not null)
                     Assert.Fail($"seed {seed} step {step}: {what}: kernel {k}, ours {o} {detail}\n" + string.Join('\n', log.TakeLast(15)));
@@ -84,10 +100,18 @@ public sealed partial class KernelTmpfsDifferentialTests
 
     static Errno Err(long r) => r >= 0 ? Errno.OK : (Errno)Marshal.GetLastPInvokeError();
 
-    static string Step(Random rnd, string kroot, PosixClient c, bool withCopy, out Errno k, out Errno o, out string? detail)
+    static string Parent(string path) => path.LastIndexOf('/') is int i and >= 0 ? path[..i] : "";
+
+    /// <summary>mtime and ctime of a path on both sides (lstat), with the inode numbers; null when either side has none.</summary>
+    static (ulong KIno, (long, long) KM, (long, long) KC, ulong OIno, TimeSpec OM, TimeSpec OC)? Times(string kroot, PosixClient c, string path)
+    {
+        if (Libc.Lstat(kroot + "/" + path, out var ks) != Errno.OK || c.Stat(path, out var os, nofollow: true) != Errno.OK) return null;
+        return (ks.Ino, (ks.Mtime, ks.MtimeNsec), (ks.Ctime, ks.CtimeNsec), os.Ino, os.Mtime, os.Ctime);
+    }
+
+    static string Step(Random rnd, string kroot, PosixClient c, string p, string q, bool withCopy, out Errno k, out Errno o, out string? detail)
     {
         detail = null;
-        string p = Paths[rnd.Next(Paths.Length)], q = Paths[rnd.Next(Paths.Length)];
         string K(string rel) => kroot + "/" + rel;
         int op = rnd.Next(21);
         if (op == 17 && !withCopy) op = 10;

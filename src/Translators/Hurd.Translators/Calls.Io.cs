@@ -140,7 +140,8 @@ public static partial class Calls
 
     /// <summary>
     /// file_set_size (ftruncate): EINVAL for a negative size or when the protid is not open for writing (as Linux's
-    /// ftruncate), EISDIR on a directory, EINVAL on a non-regular node; a non-root caller drops the set-id bits.
+    /// ftruncate), EISDIR on a directory, EINVAL on a non-regular node; a non-root caller drops the set-id bits. The
+    /// node's <see cref="ITruncatable.Truncate"/> is called even for the current size (Linux updates mtime and ctime then).
     /// </summary>
     public static Errno FileSetSize(Protid who, long size)
     {
@@ -168,6 +169,8 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         if (st.Mode.IsDirectory()) return Errno.EISDIR;
         if (!st.Mode.IsRegular() || node is not ITruncatable t) return Errno.EINVAL;
+        // Always, even at the same size: Linux's truncate(2), ftruncate(2) and O_TRUNC update mtime and ctime then, and
+        // tmpfs drops pages fallocated past the end (KernelTmpfsDifferentialTests checks both against the kernel).
         e = t.Truncate(size);
         if (e == Errno.OK && !who.User.IsRoot) DropSuid(node, st);
         return e;

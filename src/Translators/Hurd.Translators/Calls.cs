@@ -67,6 +67,9 @@ public static partial class Calls
             if (node is not ITruncatable t) return Errno.EINVAL;
             e = t.Truncate(0);
             if (e != Errno.OK) return e;
+            // Linux's O_TRUNC sets mtime and ctime even on an empty file, where a node may leave them (truncate(2) to the
+            // same size does on tmpfs).
+            if (st.Size == 0 && node is IAttributes a) a.SetAttributes(new SetAttr { Valid = AttrMask.Mtime, Mtime = TimeSpec.Now() });
             if (!user.IsRoot) DropSuid(node, st);
         }
         var file = new OpenFile(node, flags);

@@ -40,7 +40,8 @@ public interface IWritable
     Errno Write(OpenFile file, long offset, ReadOnlySpan<byte> data, out int written, out long end);
 }
 
-/// <summary>file_set_size (truncate/ftruncate): sets the size, zero-filling when growing; updates mtime and ctime.</summary>
+/// <summary>file_set_size (truncate/ftruncate): sets the size, zero-filling when growing; updates mtime and ctime, also
+/// when the size does not change (as Linux).</summary>
 /// <remarks>If not implemented: EINVAL (EISDIR for a directory).</remarks>
 public interface ITruncatable
 {

@@ -109,11 +109,15 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
         }
     }
 
+    /// <summary>The number of pages that hold bytes [0, <paramref name="x"/>): x / P rounded up, without overflowing
+    /// near <see cref="long.MaxValue"/> (offsets up to the maximum file size are legal).</summary>
+    static long PagesUpTo(long x) => x / P + (x % P != 0 ? 1 : 0);
+
     /// <summary>Zeroes [from, to) inside existing pages and removes the pages wholly inside it. Caller holds the lock.</summary>
     void ZeroRange(long from, long to, bool deallocate)
     {
         if (from >= to) return;
-        long firstFull = (from + P - 1) / P, lastFull = to / P; // full pages: [firstFull, lastFull)
+        long firstFull = PagesUpTo(from), lastFull = to / P; // full pages: [firstFull, lastFull)
         if (firstFull > lastFull) // inside one page
         {
             int page = pages.Get(from / P);
@@ -142,9 +146,12 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
         if (newSize > TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
         lock (Lock)
         {
+            // As Linux's shmem_setattr: the same size changes nothing, times included, unless the file holds pages (then
+            // shmem_truncate_range drops those past the end and stamps mtime and ctime). O_TRUNC always stamps (the SDK).
+            if (newSize == size && pages.Count == 0) return Errno.OK;
             if (newSize <= size) // (also drops pages fallocated past the end with KEEP_SIZE, as Linux)
             {
-                long keep = (newSize + P - 1) / P;
+                long keep = PagesUpTo(newSize);
                 Fs.Release(pages.RemoveRange(keep, long.MaxValue, Pool) * P);
                 int last = newSize % P != 0 ? pages.Get(newSize / P) : 0;
                 if (last != 0) Bytes(last)[(int)(newSize % P)..].Clear();
@@ -170,7 +177,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 return Errno.OK;
             }
             if (end > TmpfsFileSystem.MaxFileSize) return Errno.EFBIG;
-            long first = offset / P, last = (end + P - 1) / P; // pages touched: [first, last)
+            long first = offset / P, last = PagesUpTo(end); // pages touched: [first, last)
             long missing = (last - first) - pages.CountRange(first, last);
             if (missing > 0 && (missing > long.MaxValue / P || !Fs.TryReserve(missing * P))) return Errno.ENOSPC;
             if ((mode & FallocateMode.ZeroRange) != 0) ZeroRange(offset, end, deallocate: false);
@@ -183,9 +190,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 else if (id < 0) pages.Set(i, -id);
             }
             if ((mode & FallocateMode.KeepSize) == 0 && end > size) size = end;
-            var now = TimeSpec.Now();
-            ctime = now;
-            if ((mode & FallocateMode.ZeroRange) != 0) mtime = now;
+            mtime = ctime = TimeSpec.Now(); // as Linux's shmem_fallocate (file_modified), whatever the mode
             return Errno.OK;
         }
     }
