@@ -179,6 +179,9 @@ public class TranslatorTests
             Assert.Equal("hello --contents=inside", r.Out.Trim());
             Assert.Equal("inside", s.Cat(h).Out);
 
+            r = s.Hurd("fsysopts", h);
+            Ok(r);
+            Assert.Equal("hello --contents=inside", r.Out.Trim());
             Ok(s.Hurd("fsysopts", h, "--contents=changed"));
             Assert.Equal("changed", s.Cat(h).Out);
             r = s.Hurd("fsysopts", root);

@@ -60,7 +60,14 @@ public static class Fsysopts
         {
             using var root = Tree.Root(where.Record!, where.Path);
             using var port = Tree.Lookup(root, where.Relative, OpenFlags.None, 0, where.Path);
-            e = new FsClient(port) { TimeoutMs = Tree.CallTimeoutMs }.file_get_fs_options(buf, out n);
+            // Through the control port when we may have it (its answer starts with the translator's name, as
+            // on the Hurd); file_get_fs_options (the options alone) for anyone else.
+            var fsc = new FsClient(port) { TimeoutMs = Tree.CallTimeoutMs };
+            if (fsc.file_getcontrol(out var name) == Errno.OK && SendRight.FromName(name) is { } control)
+            {
+                using (control) e = new FsysClient(control) { TimeoutMs = Tree.CallTimeoutMs }.fsys_get_options(buf, out n);
+            }
+            else e = fsc.file_get_fs_options(buf, out n);
         }
         else
         {
