@@ -108,6 +108,33 @@ public sealed class BridgeUnitTests
     });
 
     [Fact(Timeout = T)]
+    public async Task ConcurrentLookupsAndForgets_OfSeveralIdentities_LeaveNothingBehind()
+    {
+        using var f = new Fixture(new FuseBridgeOptions { MaxIdentityPorts = 2 });
+        Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
+        Assert.Equal(Errno.OK, f.Root.Link("a", "b"));
+        var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var rnd = new Random(w);
+            for (int i = 0; i < 500; i++)
+            {
+                uint uid = (uint)rnd.Next(3) * 1000; // root, 1000, 2000
+                var e = f.Bridge.Lookup(Ctx(1, uid, uid), rnd.Next(2) == 0 ? "a"u8 : "b"u8, out var entry);
+                if (e != Errno.OK) { errors.Add($"lookup {e}"); continue; }
+                e = f.Bridge.Getattr(Ctx(entry.NodeId, (uint)rnd.Next(3) * 1000, 0), default, out var attr);
+                if (e != Errno.OK) errors.Add($"getattr {e}");
+                else if (attr.Attr.Size != 4) errors.Add($"size {attr.Attr.Size}");
+                f.Bridge.Forget(entry.NodeId, 1);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        Assert.Empty(errors);
+        Assert.Equal(1, f.Bridge.NodeCount);
+        WaitFor(() => f.Fs.LivePorts == 1 + f.Bridge.IdentityPortCount); // the root's ports only
+    }
+
+    [Fact(Timeout = T)]
     public Task CallersOtherThanRoot_UseTheirOwnPorts_DerivedOncePerIdentity() => Task.Run(() =>
     {
         using var f = new Fixture();
