@@ -17,6 +17,12 @@ internal static class TestRuntime
 
     private static string Create()
     {
+        // A test host that was killed (not exited) could not remove its directory: sweep those of dead processes.
+        foreach (var old in Directory.GetDirectories(Path.GetTempPath(), "hurd-ipc-tests-*"))
+        {
+            if (int.TryParse(Path.GetFileName(old)["hurd-ipc-tests-".Length..], out int pid) && !Directory.Exists($"/proc/{pid}"))
+                try { Directory.Delete(old, true); } catch { }
+        }
         var d = Path.Combine(Path.GetTempPath(), $"hurd-ipc-tests-{Environment.ProcessId}");
         Directory.CreateDirectory(d);
         Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", d);
