@@ -162,6 +162,23 @@ public abstract partial class FileSystemConformanceTests
     }
 
     [Fact(Timeout = T)]
+    public async Task Ftruncate_ToTheSameSize_StillStampsTimes()
+    {
+        await Task.Yield();
+        using var fs = CreateFileSystem();
+        var c = Root(fs);
+        Assert.Equal(Errno.OK, c.WriteFile("f", "1234"));
+        var before = c.StatOk("f");
+        Pause();
+        Assert.Equal(Errno.OK, c.Open("f", OpenFlags.Write, out var p));
+        try { Assert.Equal(Errno.OK, Calls.FileSetSize(p, 4)); } finally { p.Release(); }
+        var after = c.StatOk("f");
+        Assert.Equal(4, after.Size);
+        Later(before.Mtime, after.Mtime);
+        Later(before.Ctime, after.Ctime);
+    }
+
+    [Fact(Timeout = T)]
     public async Task OExcl_OnExistingNameOrSymlink_IsEEXIST()
     {
         await Task.Yield();

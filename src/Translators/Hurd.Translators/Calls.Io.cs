@@ -141,14 +141,20 @@ public static partial class Calls
     /// <summary>
     /// file_set_size (ftruncate): EINVAL for a negative size or when the protid is not open for writing (as Linux's
     /// ftruncate), EISDIR on a directory, EINVAL on a non-regular node; a non-root caller drops the set-id bits. The
-    /// node's <see cref="ITruncatable.Truncate"/> is called even for the current size (Linux updates mtime and ctime then).
+    /// node's <see cref="ITruncatable.Truncate"/> is called even for the current size, and then mtime and ctime are
+    /// stamped here (Linux's ftruncate does; truncate(2) by path, <see cref="Truncate"/>, leaves that to the node).
     /// </summary>
     public static Errno FileSetSize(Protid who, long size)
     {
         if (size < 0) return Errno.EINVAL;
         var f = who.File;
         if (!f.CanWrite) return Errno.EINVAL;
-        return SetSize(who, f.Node, size);
+        var e = SetSize(who, f.Node, size, out long oldSize);
+        // ftruncate(2) stamps mtime and ctime even at the same size (Linux's do_ftruncate passes ATTR_MTIME|ATTR_CTIME),
+        // where truncate(2) and the node's own rule may leave them.
+        if (e == Errno.OK && oldSize == size && f.Node is IAttributes a)
+            a.SetAttributes(new SetAttr { Valid = AttrMask.Mtime, Mtime = TimeSpec.Now() });
+        return e;
     }
 
     /// <summary>truncate(2) by path: like <see cref="FileSetSize"/> but checks write permission instead of the open mode.</summary>
@@ -160,17 +166,19 @@ public static partial class Calls
         if (st.Mode.IsDirectory()) return Errno.EISDIR;
         e = Permissions.Check(who.User, st, Access.Write);
         if (e != Errno.OK) return e;
-        return SetSize(who, node, size);
+        return SetSize(who, node, size, out _);
     }
 
-    static Errno SetSize(Protid who, Node node, long size)
+    static Errno SetSize(Protid who, Node node, long size, out long oldSize)
     {
+        oldSize = -1;
         var e = Stat(who, node, out var st);
         if (e != Errno.OK) return e;
         if (st.Mode.IsDirectory()) return Errno.EISDIR;
         if (!st.Mode.IsRegular() || node is not ITruncatable t) return Errno.EINVAL;
-        // Always, even at the same size: Linux's truncate(2), ftruncate(2) and O_TRUNC update mtime and ctime then, and
-        // tmpfs drops pages fallocated past the end (KernelTmpfsDifferentialTests checks both against the kernel).
+        oldSize = st.Size;
+        // Always, even at the same size: the node decides what that means (tmpfs, as Linux's shmem_setattr, drops pages
+        // fallocated past the end and then stamps the times; KernelTmpfsDifferentialTests checks it against the kernel).
         e = t.Truncate(size);
         if (e == Errno.OK && !who.User.IsRoot) DropSuid(node, st);
         return e;

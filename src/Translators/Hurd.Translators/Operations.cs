@@ -40,8 +40,10 @@ public interface IWritable
     Errno Write(OpenFile file, long offset, ReadOnlySpan<byte> data, out int written, out long end);
 }
 
-/// <summary>file_set_size (truncate/ftruncate): sets the size, zero-filling when growing; updates mtime and ctime, also
-/// when the size does not change (as Linux).</summary>
+/// <summary>file_set_size (truncate/ftruncate): sets the size, zero-filling when growing; updates mtime and ctime when
+/// the size changes. Called at the same size too (what that does is the filesystem's: Linux's tmpfs drops pages
+/// fallocated past the end and stamps the times only if it held pages); the SDK stamps the times itself where POSIX
+/// callers expect it (ftruncate, O_TRUNC).</summary>
 /// <remarks>If not implemented: EINVAL (EISDIR for a directory).</remarks>
 public interface ITruncatable
 {
