@@ -30,7 +30,7 @@ public struct TimeSpec : IEquatable<TimeSpec>
 
 /// <summary>
 /// File status as io_stat returns it: the fields of Linux's struct stat, fixed-size and
-/// blittable so it travels on the wire as is (144 bytes). Mode carries the Hurd
+/// blittable so it travels on the wire as is (120 bytes). Mode carries the Hurd
 /// translator bits (<see cref="FileMode.PassiveTranslator"/> and friends).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
