@@ -168,4 +168,55 @@ public sealed class MountTests
         }
         finally { E2Tools.Delete(image); }
     }
+
+    [Fact(Timeout = T)]
+    public async Task Kill9_KeepsFsyncedData_AndTheNextMountFreesTheOrphan()
+    {
+        if (!E2Tools.CanMount) return;
+        string image = E2Tools.TempPath(), dump = E2Tools.TempPath(".dump");
+        try
+        {
+            E2Tools.MkfsExt2(image, 64L << 20, 4096);
+            var data = new byte[1 << 20];
+            new Random(3).NextBytes(data);
+            using (var m = await DaemonMount.Start(image, "--sync=3600"))
+            {
+                string orphan = Path.Combine(m.Dir, "orphan");
+                using (var keep = new FileStream(Path.Combine(m.Dir, "keep"), System.IO.FileMode.Create))
+                {
+                    keep.Write(data);
+                    keep.Flush(flushToDisk: true);
+                }
+                var open = new FileStream(orphan, System.IO.FileMode.Create);
+                try
+                {
+                    open.Write(data, 0, 100_000);
+                    File.Delete(orphan);
+                    open.Flush(flushToDisk: true);
+                    Assert.Equal(0, E2Tools.Run("kill", $"-KILL {m.Pid}").Rc);
+                    await m.WaitForExit();
+                }
+                finally
+                {
+                    try { open.Dispose(); } catch (IOException) { }
+                }
+                E2Tools.Run("umount", "-l " + m.Dir);
+            }
+            // Killed: not clean, the unlinked file's inode still allocated (on the orphan list).
+            Assert.Contains("not clean", E2Tools.Run("dumpe2fs", $"-h {image}").Out);
+            E2Tools.DebugfsR(image, $"dump /keep {dump}");
+            Assert.Equal(data, File.ReadAllBytes(dump));
+            using (var m = await DaemonMount.Start(image, "--force"))
+            {
+                Assert.Equal(data, File.ReadAllBytes(Path.Combine(m.Dir, "keep")));
+                Assert.Equal(0, await m.Unmount());
+            }
+            E2Tools.StrictFsck(image);
+        }
+        finally
+        {
+            E2Tools.Delete(image);
+            E2Tools.Delete(dump);
+        }
+    }
 }
