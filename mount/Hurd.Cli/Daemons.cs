@@ -17,7 +17,7 @@ namespace Hurd.Cli;
 public static class Daemons
 {
     /// <summary>How long a daemon has to answer the control port and fsys_goaway (the hang deadline).</summary>
-    public static TimeSpan AnswerDeadline { get; set; } = TimeSpan.FromSeconds(5);
+    public static TimeSpan AnswerDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a daemon that agreed to go away has to exit.</summary>
     public static TimeSpan ExitDeadline { get; set; } = TimeSpan.FromSeconds(10);
