@@ -117,6 +117,8 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
 {
     private readonly FsxSide _a = new(rootA);
     private readonly FsxSide _b = new(rootB);
+    /// <summary>Side A's inodes an mmap_read has touched in this sequence (<see cref="FsxOptions.SkipSeekDataAfterMmapRead"/>).</summary>
+    private readonly HashSet<ulong> _mmapRead = new();
 
     /// <summary>Per kind: successes and failures (counted on side A), and errno counts over all kinds.</summary>
     public readonly long[] Ok = new long[FsxOp.KindCount], Failed = new long[FsxOp.KindCount], ErrnoCounts = new long[FsxOp.KindCount * 256];
@@ -126,6 +128,7 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
     {
         _a.Reset();
         _b.Reset();
+        _mmapRead.Clear();
         FsxCleaner.Empty(_a.Root, o.Uid, o.Gid);
         FsxCleaner.Empty(_b.Root, o.Uid, o.Gid);
         int oldUid = o.Uid is uint u ? Libc.setfsuid(u) : -1;
@@ -137,8 +140,14 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
             for (int i = 0; i < ops.Count; i++)
             {
                 var op = ops[i];
+                if (o.SkipDirectorySeek && IsKernelDirectorySeek(op)) continue;
+                if (o.SkipSeekDataAfterMmapRead && op.Kind == FsxOpKind.Lseek && op.Flags is Libc.SEEK_DATA or Libc.SEEK_HOLE
+                    && _mmapRead.Count > 0 && _mmapRead.Contains(_a.SlotInode(op.Slot))) continue;
+                if (o.SkipSameSizeTruncate && op.Kind == FsxOpKind.Truncate
+                    && _a.InodeIfSize(op.Path!, op.Length) != 0 && _b.InodeIfSize(op.Path!, op.Length) != 0) continue;
                 _a.Execute(op);
                 _b.Execute(op);
+                if (o.SkipSeekDataAfterMmapRead && op.Kind == FsxOpKind.MmapRead && _a.Ret >= 0) _mmapRead.Add(_a.SlotInode(op.Slot));
                 hook?.Invoke(op, ref _b.Ret, ref _b.Errno);
                 after?.Invoke(op, _b.Root);
                 if (_a.Ret < 0) { Failed[(int)op.Kind]++; ErrnoCounts[(int)op.Kind * 256 + (_a.Errno & 255)]++; } else Ok[(int)op.Kind]++;
@@ -160,6 +169,12 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
             _b.CloseAll();
         }
     }
+
+    /// <summary>lseek SEEK_END/SEEK_DATA/SEEK_HOLE on a slot that holds a directory on both sides
+    /// (<see cref="FsxOptions.SkipDirectorySeek"/>).</summary>
+    private bool IsKernelDirectorySeek(in FsxOp op) =>
+        op.Kind == FsxOpKind.Lseek && op.Flags is Libc.SEEK_END or Libc.SEEK_DATA or Libc.SEEK_HOLE
+        && _a.SlotIsDirectory(op.Slot) && _b.SlotIsDirectory(op.Slot);
 
     /// <summary>
     /// Delta debugging (ddmin): removes chunks of the sequence while it still produces a mismatch, truncating after

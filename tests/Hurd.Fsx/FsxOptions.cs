@@ -68,6 +68,22 @@ public sealed class FsxOptions
     /// <summary>The largest xattr value generated (default 4000 bytes; ext2 keeps all of a file's xattrs in one block,
     /// so three 4000-byte values do not fit there).</summary>
     public int MaxXattrSize { get; init; } = int.MaxValue;
+    /// <summary>Skip (run on neither side) lseek with SEEK_END, SEEK_DATA or SEEK_HOLE on an fd that is a directory on both
+    /// sides. For FUSE mounts: the Linux FUSE kernel code answers lseek on a directory itself (fuse_dir_operations use
+    /// generic_file_llseek on the directory's i_size: an offset, or ENXIO), never asking the server, where kernel tmpfs
+    /// (dcache_dir_lseek) answers EINVAL; no FUSE server can match. SEEK_SET/SEEK_CUR on directories, and every whence
+    /// on files, are still compared.</summary>
+    public bool SkipDirectorySeek { get; init; }
+    /// <summary>Skip (run on neither side) lseek SEEK_DATA/SEEK_HOLE on a file that an mmap_read has touched in this
+    /// sequence. Kernel tmpfs allocates a page when a shared mapping faults on a hole (shmem_fault), so the hole turns
+    /// into data; through FUSE an mmap fault is an ordinary READ, which the server cannot tell from read(2) and must
+    /// not allocate for. Data, sizes and every other op on such files are still compared.</summary>
+    public bool SkipSeekDataAfterMmapRead { get; init; }
+    /// <summary>Skip (run on neither side) truncate(2) of a regular file to the size it has on both sides. The Hurd has no
+    /// truncate by path: glibc, and our FUSE bridge, open the file for writing and call file_set_size, which is ftruncate
+    /// and stamps mtime and ctime, where Linux's tmpfs leaves them unless the file holds pages (shmem_setattr) and ext4
+    /// always leaves them. truncate(2) to any other size, ftruncate and O_TRUNC are still compared.</summary>
+    public bool SkipSameSizeTruncate { get; init; }
     /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them; when
     /// minimising, in the state the minimised sequence leaves.</summary>
     public bool KeepOnFailure { get; init; }

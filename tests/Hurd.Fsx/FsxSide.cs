@@ -357,6 +357,32 @@ internal sealed unsafe class FsxSide : IDisposable
         return h;
     }
 
+    /// <summary>True when <paramref name="slot"/> holds an open directory.</summary>
+    public bool SlotIsDirectory(int slot)
+    {
+        Libc.StatX st;
+        int fd = _fds[slot % FsxGenerator.Slots];
+        return fd >= 0 && Libc.statx(fd, RawString(""), Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &st) == 0
+            && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR;
+    }
+
+    /// <summary>The inode number of the regular file at <paramref name="path"/> (symlinks followed) if its size is
+    /// <paramref name="size"/>, else 0.</summary>
+    public ulong InodeIfSize(string path, long size)
+    {
+        Libc.StatX st;
+        return Libc.statx(Libc.AT_FDCWD, Abs(path), 0, Libc.STATX_BASIC_STATS, &st) == 0
+            && (st.Mode & Libc.S_IFMT) == Libc.S_IFREG && (long)st.Size == size ? st.Ino : 0;
+    }
+
+    /// <summary>The inode number of the file open in <paramref name="slot"/> (0 when none).</summary>
+    public ulong SlotInode(int slot)
+    {
+        Libc.StatX st;
+        int fd = _fds[slot % FsxGenerator.Slots];
+        return fd >= 0 && Libc.statx(fd, RawString(""), Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &st) == 0 ? st.Ino : 0;
+    }
+
     /// <summary>pread into this side's buffer (for locating a verify difference); returns bytes read or -1.</summary>
     public nint PreadSlot(int slot, long offset, int count, out ReadOnlySpan<byte> data)
     {
