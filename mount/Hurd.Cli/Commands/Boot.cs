@@ -5,7 +5,7 @@ namespace Hurd.Cli.Commands;
 
 /// <summary>
 /// <c>hurd boot [MOUNTPOINT]</c> and <c>hurd halt [MOUNTPOINT]</c>: bring the system up (the root tmpfs
-/// translator on MOUNTPOINT, hello as a passive translator on /hello) and take it all down again.
+/// translator on MOUNTPOINT, hello as a passive translator on /hello, ext2fs on /disk) and take it all down again.
 /// </summary>
 public static class Boot
 {
@@ -18,7 +18,8 @@ public static class Boot
     public const string BootHelp = """
         Usage: hurd boot [MOUNTPOINT]
         Boot the system: mount the root tmpfs translator on MOUNTPOINT (default /mnt/hurd, created if
-        missing), set hello as a passive translator on /hello, and show what runs where.
+        missing), set hello as a passive translator on /hello and ext2fs (on a default disk image, made on first boot)
+        on /disk, and show what runs where.
         Already booted: shows the table.
 
           -t, --timeout=SEC          wait at most SEC seconds for the root translator (default 60)
@@ -75,6 +76,8 @@ public static class Boot
         try
         {
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/hello", Translator = ["hello"] });
+            string image = DiskImage();
+            Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/disk", Translator = ["ext2fs", image] });
         }
         catch
         {
@@ -83,6 +86,32 @@ public static class Boot
         }
         PrintTable(mnt);
         return 0;
+    }
+
+    /// <summary>The default disk's size when boot creates it.</summary>
+    public const long DefaultDiskBytes = 256L << 20;
+
+    /// <summary>
+    /// The ext2 image behind /disk: $HURD_DISK_IMAGE, else disk.img in $HURD_RUNTIME_DIR when that is set (tests),
+    /// else /var/lib/hurd/disk.img (root) or ~/.local/share/hurd/disk.img. Made with our mkfs on first boot.
+    /// </summary>
+    public static string DiskImage()
+    {
+        string? image = Environment.GetEnvironmentVariable("HURD_DISK_IMAGE");
+        if (string.IsNullOrEmpty(image))
+        {
+            string? rt = Environment.GetEnvironmentVariable("HURD_RUNTIME_DIR");
+            image = !string.IsNullOrEmpty(rt) ? Path.Combine(rt, "disk.img")
+                : Hurd.Ipc.Interop.Self.Uid == 0 ? "/var/lib/hurd/disk.img"
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "hurd", "disk.img");
+        }
+        image = Path.GetFullPath(image);
+        if (File.Exists(image)) return image;
+        Directory.CreateDirectory(Path.GetDirectoryName(image)!);
+        Console.Out.WriteLine($"hurd boot: creating the default disk {image} ({DefaultDiskBytes >> 20} MiB, ext2)");
+        var e = Hurd.Ext2.Mkfs.Create(image, DefaultDiskBytes, new Hurd.Ext2.MkfsOptions(), out var message);
+        if (e != Hurd.Ipc.Abi.Errno.OK) throw new CommandFailed($"{image}: mkfs.ext2: {message}");
+        return image;
     }
 
     /// <summary>hurd halt.</summary>
@@ -137,7 +166,7 @@ public static class Boot
         {
             rows.Add([r.MountPoint, string.Join(' ', r.Argv), r.Pid.ToString(), r.Control]);
             // Translators set inside its tree (passive ones start on first lookup, inside the parent).
-            foreach (var child in new[] { "hello" })
+            foreach (var child in new[] { "hello", "disk" })
             {
                 string node = r.MountPoint + "/" + child;
                 try
