@@ -256,7 +256,15 @@ public sealed class Ext2fsFile : Ext2fsNode, IReadable, IWritable, ITruncatable,
     public Errno Truncate(long size)
     {
         if (size > Core.MaxFileSize) return Errno.EFBIG;
-        lock (Lock) return Gone(Core.Truncate(Inode, size));
+        lock (Lock)
+        {
+            // As Linux's ext2_setattr: the same size changes nothing, times included (the SDK stamps them for ftruncate
+            // and O_TRUNC, as the VFS does).
+            var e = Core.GetAttr(Inode, out var st);
+            if (e != Errno.OK) return Gone(e);
+            if (st.Size == size) return Errno.OK;
+            return Gone(Core.Truncate(Inode, size));
+        }
     }
 
     /// <inheritdoc/>
