@@ -82,7 +82,14 @@ internal sealed class DaemonMount : IDisposable
     /// <summary>umount, then wait for the daemon to exit; returns its exit code.</summary>
     public async Task<int> Unmount()
     {
+        // A file just closed can keep the mount busy for a moment (the kernel drops its last reference
+        // asynchronously), so retry a busy unmount for a while before failing.
         var r = E2Tools.Run("umount", Dir, timeoutMs: 60_000);
+        for (int i = 0; r.Rc != 0 && r.Err.Contains("busy") && i < 50; i++)
+        {
+            await Task.Delay(200);
+            r = E2Tools.Run("umount", Dir, timeoutMs: 60_000);
+        }
         Assert.True(r.Rc == 0, $"umount {Dir}: {r.Err}");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(cts.Token);
