@@ -286,12 +286,14 @@ public static class IpcBenchmark
     /// <summary>Sums a buffer 8 bytes at a time (the consumer touches every byte of a bulk transfer).</summary>
     private static ulong Touch(ReadOnlySpan<byte> b)
     {
-        var u = MemoryMarshal.Cast<byte, ulong>(b);
-        ulong a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        var v = MemoryMarshal.Cast<byte, System.Numerics.Vector<ulong>>(b);
+        System.Numerics.Vector<ulong> a0 = default, a1 = default;
         int i = 0;
-        for (; i + 4 <= u.Length; i += 4) { a0 += u[i]; a1 += u[i + 1]; a2 += u[i + 2]; a3 += u[i + 3]; }
-        for (; i < u.Length; i++) a0 += u[i];
-        return a0 + a1 + a2 + a3;
+        for (; i + 2 <= v.Length; i += 2) { a0 += v[i]; a1 += v[i + 1]; }
+        for (; i < v.Length; i++) a0 += v[i];
+        ulong sum = System.Numerics.Vector.Sum(a0 + a1);
+        foreach (var x in b[(v.Length * System.Numerics.Vector<byte>.Count)..]) sum += x;
+        return sum;
     }
 
     // ---------------------------------------------------------------- child processes
