@@ -23,7 +23,8 @@ public static class TestIds
     public const uint DestroyMade = 1010;  // destroys every port made by MakePort
     public const uint Null = 1011;         // nothing -> nothing
     public const uint BulkEcho = 1012;     // bytes -> bytes
-    public const uint ConnCount = 1013;    // -> i32 open connections of the server's process
+    public const uint ConnCount = 1013;
+    public const uint SenderVia = 1014;    // right -> i32 pid the right's server attests for us (GetSender through it)    // -> i32 open connections of the server's process
 }
 
 /// <summary>The test service: the server side.</summary>
@@ -136,6 +137,17 @@ public sealed class TestService
             case TestIds.Notify:
                 Interlocked.Increment(ref s._count);
                 return Errno.OK;
+            case TestIds.SenderVia:
+            {
+                var name = req.Body.ReadRight();
+                if (req.Body.Error) return Errno.EBADMSG;
+                using var r = SendRight.FromName(name);
+                if (r is null) return Errno.EINVAL;
+                var e = TestClient.GetSender(r, out var c);
+                if (e != Errno.OK) return e;
+                w.WriteInt32(0); w.WriteInt32(c.Pid);
+                return Errno.OK;
+            }
             case TestIds.ConnCount:
                 w.WriteInt32(0); w.WriteInt32(IpcSpace.Current.Server.ConnectionCount);
                 return Errno.OK;
@@ -304,6 +316,20 @@ public static class TestClient
             if (e != Errno.OK) return e;
             n = call.Reply.ReadInt64();
             return Errno.OK;
+        }
+        finally { call.Dispose(); }
+    }
+
+    public static Errno SenderVia(IRpcTarget t, PortName right, out int pid)
+    {
+        pid = 0;
+        var call = t.BeginCall(TestIds.SenderVia);
+        try
+        {
+            call.Request.WriteRight(right, Disposition.CopySend);
+            var e = call.Invoke();
+            if (e == Errno.OK) pid = call.Reply.ReadInt32();
+            return e;
         }
         finally { call.Dispose(); }
     }

@@ -167,6 +167,9 @@ public class CrossProcessTests(ITestOutputHelper output)
                 // s2 has two connections: ours, and the one it set up to s1 the first time (later rights merged into it).
                 Assert.Equal(Errno.OK, TestClient.ConnCount(r2, out int conns));
                 Assert.Equal(2, conns);
+                // s1 attests s2 (not itself, not us) as the sender on the connection a ticket set up.
+                Assert.Equal(Errno.OK, TestClient.SenderVia(r2, made.Name, out int seen));
+                Assert.Equal(s2.Pid, seen);
             }
             // s2 dropped its copies after each callback and we dropped ours: s1 sees no senders on the made port.
             var line = await s1.WaitForAsync("nosenders", 20_000);

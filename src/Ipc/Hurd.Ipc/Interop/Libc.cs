@@ -18,6 +18,8 @@ internal static unsafe partial class Libc
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOL_SOCKET = 1;
     public const int SO_PEERCRED = 17;
+    public const int SO_PASSCRED = 16;
+    public const int SCM_CREDENTIALS = 2;
     public const int SCM_RIGHTS = 1;
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_DONTWAIT = 0x40;
@@ -85,6 +87,7 @@ internal static unsafe partial class Libc
     [LibraryImport(L, SetLastError = true)] public static partial int connect(int fd, sockaddr_un* addr, uint len);
     [LibraryImport(L, SetLastError = true)] public static partial nint sendmsg(int fd, msghdr* msg, int flags);
     [LibraryImport(L, SetLastError = true)] public static partial nint recvmsg(int fd, msghdr* msg, int flags);
+    [LibraryImport(L, SetLastError = true)] public static partial int setsockopt(int fd, int level, int name, void* val, uint len);
     [LibraryImport(L, SetLastError = true)] public static partial int getsockopt(int fd, int level, int name, void* val, uint* len);
     [LibraryImport(L, SetLastError = true)] public static partial int close(int fd);
     [LibraryImport(L, SetLastError = true)] public static partial nint read(int fd, void* buf, nuint count);
@@ -208,6 +211,36 @@ internal static unsafe partial class Libc
                 }
             }
             if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return -1;
+            return (int)r;
+        }
+    }
+
+    /// <summary>Receives one datagram without waiting, with the sender's credentials as the kernel attests them
+    /// (SCM_CREDENTIALS; the socket must have SO_PASSCRED set before the datagram was sent). Descriptors are closed.
+    /// Returns the byte count or -1; <paramref name="hasCred"/> tells whether credentials came.</summary>
+    public static int RecvWithCred(int sock, Span<byte> data, out ucred cred, out bool hasCred)
+    {
+        cred = default; hasCred = false;
+        byte* control = stackalloc byte[256];
+        fixed (byte* d = data)
+        {
+            iovec iov = new() { iov_base = d, iov_len = (nuint)data.Length };
+            msghdr m = default;
+            m.msg_iov = &iov; m.msg_iovlen = 1;
+            m.msg_control = control; m.msg_controllen = 256;
+            nint r;
+            do r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT); while (r < 0 && Errno == EINTR);
+            if (r < 0) return -1;
+            byte* p = control, end = control + (int)m.msg_controllen;
+            while (p + 16 <= end)
+            {
+                var h = (cmsghdr*)p;
+                if (h->cmsg_len < 16 || p + (int)h->cmsg_len > end) break;
+                if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS && (int)h->cmsg_len >= 16 + sizeof(ucred)) { cred = *(ucred*)(p + 16); hasCred = true; }
+                else if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+                    for (int i = 0; i < ((int)h->cmsg_len - 16) / 4; i++) close(((int*)(p + 16))[i]);
+                p += ((int)h->cmsg_len + 7) & ~7;
+            }
             return (int)r;
         }
     }

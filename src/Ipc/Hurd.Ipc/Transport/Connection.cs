@@ -107,9 +107,11 @@ internal sealed unsafe class Connection : ICallEngine
     // ------------------------------------------------------------------ set-up
 
     /// <summary>Accepting side: creates the shared memory, grants <paramref name="port"/>, sends the hello.</summary>
-    public static Connection? Accept(IpcSpace space, int sock, ReceivePort port)
+    public static Connection? Accept(IpcSpace space, int sock, ReceivePort port, PeerCredentials? attested = null)
     {
-        if (!Libc.PeerCred(sock, out var cred)) { Libc.close(sock); return null; }
+        Libc.ucred cred;
+        if (attested is { } a) cred = new Libc.ucred { pid = a.Pid, uid = a.Uid, gid = a.Gid };
+        else if (!Libc.PeerCred(sock, out cred)) { Libc.close(sock); return null; }
         int memfd = Libc.memfd_create("hurd-ipc", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
         if (memfd < 0) { Libc.close(sock); return null; }
         int db0 = -1, db1 = -1;
@@ -379,6 +381,10 @@ internal sealed unsafe class Connection : ICallEngine
             SendControl(_sock, OpMintReply, MintNoResources, nonce);
             return;
         }
+        // A socket pair's SO_PEERCRED names us (its creator): whoever redeems the ticket is identified by the
+        // credentials the kernel attaches to each datagram it sends (SO_PASSCRED, set before anyone holds the other end).
+        int one = 1;
+        Libc.setsockopt(sv[0], Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, 4);
         _space.Server.AddSource(new Ticket(_space, sv[0], port, holdsSend: true));
         SendControl(_sock, OpMintReply, 0, nonce, sv[1]);
         Libc.close(sv[1]);
@@ -434,6 +440,21 @@ internal sealed unsafe class Connection : ICallEngine
 
     /// <summary>Answer to a merge: no connection with that nonce; the redeemer may still ask for a new one.</summary>
     internal const ulong GrantDead = 1, GrantNoConnection = 2;
+
+    /// <summary>Like <see cref="RecvControl"/>, with the sender's kernel-attested credentials (SO_PASSCRED sockets).</summary>
+    internal static bool RecvControlWithCred(int fd, int timeoutMs, out Control c, out Libc.ucred cred)
+    {
+        c = default; cred = default;
+        Libc.pollfd p = new() { fd = fd, events = Libc.POLLIN };
+        int r;
+        do r = Libc.poll(&p, 1, timeoutMs); while (r < 0 && Libc.Errno == Libc.EINTR);
+        if (r <= 0) return false;
+        Span<byte> buf = stackalloc byte[64];
+        int n = Libc.RecvWithCred(fd, buf, out cred, out bool has);
+        if (n != 16 || !has) return false;
+        c = MemoryMarshal.Read<Control>(buf);
+        return true;
+    }
 
     internal static bool RecvControl(int fd, int timeoutMs, out Control c)
     {

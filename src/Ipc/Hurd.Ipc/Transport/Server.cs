@@ -267,7 +267,13 @@ internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port, bo
         space.Server.RemoveSource(this);
         try
         {
-            if (!Connection.RecvControl(Fd, 0, out var c) || c.Op != OpAttach || !Libc.PeerCred(Fd, out var cred) || Port.IsDestroyed)
+            // Who redeems: for a bootstrap socket, who connected (SO_PEERCRED); for a minted socket pair, the sender
+            // of this datagram (SCM_CREDENTIALS), since the pair's SO_PEERCRED names this very process.
+            Connection.Control c;
+            Libc.ucred cred = default;
+            bool ok = holdsSend ? Connection.RecvControlWithCred(Fd, 0, out c, out cred)
+                                : Connection.RecvControl(Fd, 0, out c) && Libc.PeerCred(Fd, out cred);
+            if (!ok || c.Op != OpAttach || Port.IsDestroyed)
             {
                 Connection.SendControl(Fd, OpGranted, 0, Connection.GrantDead);
                 Libc.close(Fd);
@@ -286,14 +292,16 @@ internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port, bo
                     return;
                 }
                 // No connection carries that nonce: let the redeemer ask for a new one instead.
-                if (!Connection.SendControl(Fd, OpGranted, 0, Connection.GrantNoConnection)
-                    || !Connection.RecvControl(Fd, 2000, out c) || c.Op != OpAttach || c.A != 0)
+                bool again = Connection.SendControl(Fd, OpGranted, 0, Connection.GrantNoConnection)
+                    && (holdsSend ? Connection.RecvControlWithCred(Fd, 2000, out c, out cred)
+                                  : Connection.RecvControl(Fd, 2000, out c));
+                if (!again || c.Op != OpAttach || c.A != 0)
                 {
                     Libc.close(Fd);
                     return;
                 }
             }
-            Connection.Accept(space, Fd, Port);
+            Connection.Accept(space, Fd, Port, new PeerCredentials(cred.pid, cred.uid, cred.gid));
         }
         finally { if (holdsSend) Port.DropSend(1); }
     }
