@@ -7,14 +7,25 @@ namespace Hurd.Fuse;
 /// </summary>
 public sealed class FuseRequestSlot
 {
+    /// <summary>
+    /// How long an interrupted request may still finish normally before its token fires. A signal to the caller
+    /// makes the kernel send INTERRUPT at once, and runtimes signal their own threads all the time (the .NET GC
+    /// suspends threads with a signal, fuse.md §1.6): cancelling a quick mknod or write at once would hand the
+    /// caller a spurious EINTR. Only a request still running after this grace is cancelled (the Hurd's glibc, too,
+    /// lets an interrupted RPC run on before it gives up on the server).
+    /// </summary>
+    public static TimeSpan InterruptGrace { get; set; } = TimeSpan.FromSeconds(1);
+
     private CancellationTokenSource _cts = new();
     private ulong _unique;
+    private bool _armed;
 
     internal CancellationToken Begin(ulong unique)
     {
         lock (this)
         {
-            if (_cts.IsCancellationRequested) _cts = new CancellationTokenSource();
+            // A token whose cancellation was scheduled belongs to the request it was scheduled for.
+            if (_armed || _cts.IsCancellationRequested) { _cts = new CancellationTokenSource(); _armed = false; }
             _unique = unique;
             return _cts.Token;
         }
@@ -30,7 +41,11 @@ public sealed class FuseRequestSlot
         lock (this)
         {
             if (_unique != unique || unique == 0) return false;
-            _cts.Cancel();
+            if (!_armed)
+            {
+                _armed = true;
+                if (InterruptGrace <= TimeSpan.Zero) _cts.Cancel(); else _cts.CancelAfter(InterruptGrace);
+            }
             return true;
         }
     }
