@@ -134,6 +134,17 @@ internal sealed class DaemonMount : IDisposable
         try { if (IsMounted(Dir)) E2Tools.Run("umount", "-l " + Dir, timeoutMs: 30_000); } catch { }
         try { if (!process.WaitForExit(30_000)) process.Kill(true); } catch { }
         try { process.WaitForExit(10_000); } catch { }
+        // A daemon killed with -9 leaves its mount record and control socket behind: remove them.
+        try
+        {
+            var rec = Hurd.Translators.Hosting.MountRecord.Load(Dir);
+            if (rec is not null && !rec.IsAlive)
+            {
+                Hurd.Translators.Hosting.MountRecord.Remove(Dir, rec.Pid);
+                File.Delete(Hurd.Ipc.Transport.Bootstrap.PathOf(rec.Control));
+            }
+        }
+        catch { }
         process.Dispose();
         for (int i = 0; i < 50; i++)
         {
