@@ -32,6 +32,7 @@ public static unsafe partial class FuseBenchmark
     public static int Run(string[] args)
     {
         if (args.Length >= 2 && args[0] == "--serve") return Serve(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
+        if (args.Length >= 2 && args[0] == "--serve-sdk") return ServeSdk(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
         int rounds = 5, ops = 2000, readers = 0;
         bool cSingle = !args.Contains("--c-mt");
         for (int i = 0; i + 1 < args.Length; i++)
@@ -45,10 +46,11 @@ public static unsafe partial class FuseBenchmark
         if (!File.Exists(Path.Combine(Examples, "hello_ll.c"))) { Console.Error.WriteLine($"fuse: {Examples}/hello_ll.c missing (apt-get install libfuse3-dev)"); return 1; }
 
         string work = Path.Combine(Path.GetTempPath(), "hurd-fuse-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-        string cDir = Path.Combine(work, "c"), oursDir = Path.Combine(work, "ours");
+        string cDir = Path.Combine(work, "c"), oursDir = Path.Combine(work, "ours"), sdkDir = Path.Combine(work, "sdk");
         Directory.CreateDirectory(cDir);
         Directory.CreateDirectory(oursDir);
-        Process? c = null, ours = null;
+        Directory.CreateDirectory(sdkDir);
+        Process? c = null, ours = null, sdk = null;
         try
         {
             string exe = BuildHelloLl(work);
@@ -58,8 +60,7 @@ public static unsafe partial class FuseBenchmark
             WaitMounted(cDir, c);
             ours = StartManagedDaemon(oursDir, readers);
             WaitMounted(oursDir, ours);
-
-            string cFile = Path.Combine(cDir, "hello"), oFile = Path.Combine(oursDir, "hello");
+            string cFile = Path.Combine(cDir, "hello"), oFile = Path.Combine(oursDir, "hello"), sFile = Path.Combine(sdkDir, "hello");
             Check(cFile); Check(oFile);
             // Warm up both (JIT tiers, page tables, libfuse's buffers).
             Measure(cFile, oFile, ops, Stat, true); Measure(cFile, oFile, ops, Read4k, true);
@@ -74,6 +75,22 @@ public static unsafe partial class FuseBenchmark
                 (a, b) = Measure(cFile, oFile, ops, Read4k, r % 2 == 0);
                 cRead.AddRange(a); oRead.AddRange(b);
             }
+            // Second phase, with the raw daemon gone so that only two daemons share the CPUs again: C against the
+            // whole translator stack (FUSE bridge -> fs/io RPCs over the in-process transport -> serving layer -> SDK nodes).
+            FuseSession.UnmountPath(oursDir);
+            if (!ours.WaitForExit(5000)) ours.Kill();
+            sdk = StartManagedDaemon(sdkDir, readers, "--serve-sdk");
+            WaitMounted(sdkDir, sdk);
+            Check(sFile);
+            Measure(cFile, sFile, ops, Stat, true); Measure(cFile, sFile, ops, Read4k, true);
+            var c2Stat = new List<double>(); var sStat = new List<double>(); var c2Read = new List<double>(); var sRead = new List<double>();
+            for (int r = 0; r < rounds; r++)
+            {
+                var (a, b) = Measure(cFile, sFile, ops, Stat, r % 2 == 0);
+                c2Stat.AddRange(a); sStat.AddRange(b);
+                (a, b) = Measure(cFile, sFile, ops, Read4k, r % 2 == 0);
+                c2Read.AddRange(a); sRead.AddRange(b);
+            }
             double cs = Median(cStat), os = Median(oStat), cr = Median(cRead), or = Median(oRead);
             Print("fuse.stat.median_us", os, "us");
             Print("fuse.stat.c_median_us", cs, "us");
@@ -81,6 +98,11 @@ public static unsafe partial class FuseBenchmark
             Print("fuse.read4k.median_us", or, "us");
             Print("fuse.read4k.c_median_us", cr, "us");
             Print("fuse.read4k.ratio_vs_c", or / cr, "x");
+            double c2s = Median(c2Stat), ss = Median(sStat), c2r = Median(c2Read), sr = Median(sRead);
+            Print("fuse.sdk.stat.median_us", ss, "us");
+            Print("fuse.sdk.stat.ratio_vs_c", ss / c2s, "x");
+            Print("fuse.sdk.read4k.median_us", sr, "us");
+            Print("fuse.sdk.read4k.ratio_vs_c", sr / c2r, "x");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# p10/p90 us: stat ours {P(oStat, 10):F1}/{P(oStat, 90):F1} C {P(cStat, 10):F1}/{P(cStat, 90):F1}; read4k ours {P(oRead, 10):F1}/{P(oRead, 90):F1} C {P(cRead, 10):F1}/{P(cRead, 90):F1}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
             Console.WriteLine($"# {rounds} rounds x {ops} ops, interleaved op by op; entry/attr timeouts 0 on both sides; C = libfuse {LibfuseVersion()} hello_ll ({(cSingle ? "single-threaded, -s" : "multi-threaded loop")}); ours {(readers > 0 ? readers : new FuseMountOptions().Readers)} reader thread(s)");
@@ -93,7 +115,7 @@ public static unsafe partial class FuseBenchmark
         }
         finally
         {
-            foreach (var (dir, p) in new[] { (cDir, c), (oursDir, ours) })
+            foreach (var (dir, p) in new[] { (cDir, c), (oursDir, ours), (sdkDir, sdk) })
             {
                 FuseSession.UnmountPath(dir);
                 if (p is null) continue;
@@ -117,12 +139,37 @@ public static unsafe partial class FuseBenchmark
         return 0;
     }
 
-    private static Process StartManagedDaemon(string dir, int readers)
+    /// <summary>
+    /// `fuse --serve-sdk DIR`: the same tree (a directory holding "hello") served by the whole translator stack: tmpfs
+    /// nodes on the SDK, the serving layer, the FUSE bridge over the in-process transport, entry/attr timeouts 0.
+    /// </summary>
+    private static int ServeSdk(string dir, int readers)
+    {
+        var tmpfs = new Hurd.Tmpfs.TmpfsFileSystem(Hurd.Tmpfs.TmpfsOptions.Default);
+        var served = new Hurd.Translators.Serving.ServedFilesystem(tmpfs.Root, "tmpfs");
+        if (served.GetRoot(Hurd.Translators.Identity.Root, OpenFlags.Read, out var root) != Errno.OK) return 1;
+        var rootProtid = new Hurd.Translators.Protid(Hurd.Translators.Identity.Root, new Hurd.Translators.OpenFile(tmpfs.Root, OpenFlags.Read));
+        if (Hurd.Translators.Calls.DirLookupOpen(rootProtid, tmpfs.Root, "hello"u8, OpenFlags.Read | OpenFlags.Write | OpenFlags.Create,
+                (Hurd.Ipc.Abi.FileMode)0x124, out _, out var file) != Errno.OK) return 1;
+        Hurd.Translators.Calls.IoWrite(file!, 0, "Hello World!\n"u8, out _);
+        file!.Release();
+        root!.Dispose();
+        using var control = served.Control.MakeSend();
+        var bo = new Hurd.Translators.Fuse.FuseBridgeOptions { EntryTimeout = TimeSpan.Zero, AttrTimeout = TimeSpan.Zero };
+        if (Hurd.Translators.Fuse.FuseBridge.Connect(control, bo, out var bridge) != Errno.OK) return 1;
+        var mo = new FuseMountOptions { MountPoint = dir, Subtype = "hurdbench", FsName = "sdk", Readers = readers > 0 ? readers : new FuseMountOptions().Readers };
+        bo.ApplyTo(mo);
+        using var session = FuseSession.Mount(bridge!, mo);
+        session.Wait();
+        return 0;
+    }
+
+    private static Process StartManagedDaemon(string dir, int readers, string mode = "--serve")
     {
         string host = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(FuseBenchmark).Assembly.Location);
-        foreach (string a in new[] { "fuse", "--serve", dir, readers.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
+        foreach (string a in new[] { "fuse", mode, dir, readers.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
     }
 
