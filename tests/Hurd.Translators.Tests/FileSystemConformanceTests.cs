@@ -1,3 +1,4 @@
+using RetryType = Hurd.Interfaces.RetryType;
 using System.Text;
 using Hurd.Ipc.Abi;
 using Hurd.Translators;

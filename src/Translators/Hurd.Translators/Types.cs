@@ -2,21 +2,6 @@ using Hurd.Ipc.Abi;
 
 namespace Hurd.Translators;
 
-/// <summary>
-/// What a dir_lookup caller does next (hurd_types.h <c>enum retry_type</c>, same values).
-/// <c>Hurd.Interfaces.RetryType</c> has the same values; the node model may not reference the protocol project
-/// (the serving glue that will is added later), so it has its own, and the glue casts.
-/// </summary>
-public enum RetryType
-{
-    /// <summary>FS_RETRY_NORMAL: done if the retry name is empty, else continue <c>dir_lookup(port, name)</c>.</summary>
-    Normal = 1,
-    /// <summary>FS_RETRY_REAUTH: reauthenticate the returned port (the parent of the translator's root), then look up the name.</summary>
-    Reauth = 2,
-    /// <summary>FS_RETRY_MAGICAL: the client interprets the name itself (<c>/...</c> restarts at the client's root).</summary>
-    Magical = 3,
-}
-
 /// <summary>renameat2 flags (linux/fs.h values).</summary>
 [Flags]
 public enum RenameFlags : uint

@@ -480,11 +480,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
                 if (input.Size > long.MaxValue) return Errno.EFBIG;
                 if ((v & SetattrValid.Fh) != 0)
                 {
-                    // ftruncate: Linux sets mtime and ctime even when the size stays (file_set_size then changes
-                    // nothing); the time update is best effort, the handle already proved the right to write.
+                    // ftruncate: file_set_size itself stamps mtime/ctime even at the same size (Calls.FileSetSize, as Linux).
                     e = fs.file_set_size((long)input.Size);
-                    if (e == Errno.OK && (v & (SetattrValid.Mtime | SetattrValid.MtimeNow)) == 0)
-                        fs.file_utimens(new TimeSpec(0, TimeSpec.UtimeOmit), new TimeSpec(0, TimeSpec.UtimeNow));
                 }
                 else
                 {

@@ -3,7 +3,6 @@ using Hurd.Interfaces;
 using Hurd.Ipc.Abi;
 using Hurd.Ipc.Ports;
 using Hurd.Ipc.Rpc;
-using SdkRetry = Hurd.Translators.RetryType;
 
 namespace Hurd.Translators.Serving;
 
@@ -187,13 +186,13 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs,
 
         switch (lr.Retry)
         {
-            case SdkRetry.Magical:
+            case Hurd.Interfaces.RetryType.Magical:
                 doRetry = Hurd.Interfaces.RetryType.Magical;
                 lr.RetryName.CopyTo(retryName);
                 retryNameCount = lr.RetryName.Length;
                 return Errno.OK;
 
-            case SdkRetry.Reauth:
+            case Hurd.Interfaces.RetryType.Reauth:
                 // ".." out of our root: the parent's directory, which the client reauthenticates.
                 if (fs.DotDot is null || fs.DotDot.IsDead)
                 {
@@ -389,9 +388,9 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs,
         // size 0 asks for the length only: read into a scratch buffer of the largest size.
         if (size == 0)
         {
-            byte[] scratch = new byte[Limits.XattrSizeMax];
-            var e0 = Calls.Getxattr(Protid, Node, name, scratch, out length);
-            return e0;
+            byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(Limits.XattrSizeMax);
+            try { return Calls.Getxattr(Protid, Node, name, scratch.AsSpan(0, Limits.XattrSizeMax), out length); }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(scratch); }
         }
         var e = Calls.Getxattr(Protid, Node, name, value[..Math.Min(size, value.Length)], out length);
         if (e == Errno.OK) valueCount = length;
@@ -407,8 +406,9 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs,
         length = 0;
         if (size == 0)
         {
-            byte[] scratch = new byte[Limits.XattrListMax];
-            return Calls.Listxattr(Protid, Node, scratch, out length);
+            byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(Limits.XattrListMax);
+            try { return Calls.Listxattr(Protid, Node, scratch.AsSpan(0, Limits.XattrListMax), out length); }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(scratch); }
         }
         var e = Calls.Listxattr(Protid, Node, names[..Math.Min(size, names.Length)], out length);
         if (e == Errno.OK) namesCount = length;
