@@ -127,9 +127,7 @@ internal sealed class DirSnapshot
 internal static class Dispatch
 {
     public static Errno Protid(ProtidPort t, ref RpcRequest r) =>
-        IoServer.Handles(r.Id) ? IoServer.Dispatch(t, ref r)
-        : FsExtServer.Handles(r.Id) ? FsExtServer.Dispatch(t, ref r)
-        : FsServer.Dispatch(t, ref r);
+        FsExtServer.Handles(r.Id) ? FsExtServer.Dispatch(t, ref r) : FileServer.Dispatch(t, ref r);
 
     public static Errno Control(ControlPort t, ref RpcRequest r) => FsysServer.Dispatch(t, ref r);
 }
