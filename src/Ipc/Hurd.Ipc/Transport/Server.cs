@@ -282,6 +282,14 @@ internal sealed unsafe class Ticket(IpcSpace space, int fd, ReceivePort port, bo
             if (c.A == 1)
             {
                 var conn = space.Server.FindConnectionByNonce(cred.pid, c.B);
+                // The redeemer's connection may have finished its handshake on the redeemer's side before this side
+                // registered it (the second of two quick lookups): give registration a moment before answering that
+                // there is no such connection, so the lookup merges instead of opening a second connection.
+                for (int i = 0; conn is null && i < 40; i++)
+                {
+                    Thread.Sleep(5);
+                    conn = space.Server.FindConnectionByNonce(cred.pid, c.B);
+                }
                 uint handle = 0;
                 if (conn is not null)
                     lock (space.Lock) { if (!conn.IsClosed && !Port.IsDestroyed) handle = conn.GrantUnlocked(Port).Handle; }
