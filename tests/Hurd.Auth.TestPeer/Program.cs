@@ -10,6 +10,9 @@ using Hurd.Ipc.Transport;
 //   server NAME    gets the rendezvous port from the giver published as NAME, answers auth_server_authenticate with a new port
 //   user-own NAME  makes a rendezvous port, publishes a giver for it as NAME, prints ready, calls auth_user_authenticate
 //   hold NAME      makes a rendezvous port and publishes a giver for it as NAME (the tests kill this process)
+//   wait-user AUTH / wait-server AUTH
+//                  with the auth server published as AUTH: makes a rendezvous port, prints "waiting" and calls
+//                  that half of the rendezvous, which waits (the tests kill this process)
 static string Ids(SendRight h)
 {
     var e = AuthBootstrapProtocol.GetIds(h, out var eu, out var au, out var eg, out var ag);
@@ -37,7 +40,7 @@ static Errno GetRendezvous(string name, out SendRight? r)
 
 try
 {
-    var ee = AuthBootstrapProtocol.Connect(out var handle);
+    var ee = args[0].StartsWith("wait-", StringComparison.Ordinal) ? AuthBootstrapProtocol.Connect(args[1], out var handle) : AuthBootstrapProtocol.Connect(out handle);
     if (ee != Errno.OK) { Console.WriteLine($"fail connect {ee}"); return 1; }
     var auth = new AuthClient(handle!);
     switch (args[0])
@@ -92,6 +95,19 @@ try
             var g = Giver.Create(r);
             var e = Bootstrap.Publish(args[1], g, out var pub);
             Console.WriteLine($"hold {e}");
+            break;
+        }
+        case "wait-user":
+        case "wait-server":
+        {
+            var r = new ReceivePort();
+            var mine = new ReceivePort();
+            Console.WriteLine("waiting");
+            Console.Out.Flush();
+            var e = args[0] == "wait-user"
+                ? auth.auth_user_authenticate(r.Name, out _)
+                : auth.auth_server_authenticate(r.MakeSend().Name, PortRight.MakeSend(mine.Name), new uint[64], out _, new uint[64], out _, new uint[64], out _, new uint[64], out _);
+            Console.WriteLine($"wait {e}");
             break;
         }
         default: Console.WriteLine("fail mode"); return 2;

@@ -34,10 +34,13 @@ public static class AuthBootstrapProtocol
     }
 
     /// <summary>Looks up <c>auth</c> in the runtime directory and returns the caller's handle.</summary>
-    public static Errno Connect(out Hurd.Ipc.Ports.SendRight? handle, int timeoutMs = 5000)
+    public static Errno Connect(out Hurd.Ipc.Ports.SendRight? handle, int timeoutMs = 5000) => Connect("auth", out handle, timeoutMs);
+
+    /// <summary>Looks up the auth server published as <paramref name="name"/> and returns the caller's handle.</summary>
+    public static Errno Connect(string name, out Hurd.Ipc.Ports.SendRight? handle, int timeoutMs = 5000)
     {
         handle = null;
-        var e = Bootstrap.Lookup("auth", out var port, timeoutMs);
+        var e = Bootstrap.Lookup(name, out var port, timeoutMs);
         if (e != Errno.OK) return e;
         using (port) return GetHandle(port!, out handle);
     }

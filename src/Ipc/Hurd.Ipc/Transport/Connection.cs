@@ -506,6 +506,38 @@ internal sealed unsafe class Connection : ICallEngine
     /// <summary>How often in a row the post-reply grace spin found nothing (adaptive: stop trying when it never pays).</summary>
     public int GraceMisses;
 
+    /// <summary>How long (Stopwatch ticks) the owning worker spins for the next record while the peer runs on another
+    /// CPU. Adaptive, like an adaptive mutex: a worker that slept and was woken by this peer after a gap the spin could
+    /// have bridged (the peer was running elsewhere all along, e.g. writing a large request) raises the budget to
+    /// cover that gap next time, up to <see cref="MaxSpinTicks"/>; a spin that finds nothing halves it again, down to
+    /// <see cref="SpinTicks"/>. Only the owner touches it (a lost update between owners is harmless).</summary>
+    public long SpinBudget = SpinTicks;
+    private long _idleSince;
+
+    /// <summary>Upper bound of <see cref="SpinBudget"/>: a wake-up across CPUs costs 15-40 us here, and a 1 MiB
+    /// request takes 60-150 us to write; longer gaps are the peer's own work, not worth a CPU.</summary>
+    internal static readonly long MaxSpinTicks = Stopwatch.Frequency * 300 / 1_000_000;
+
+    /// <summary>The owner goes to sleep with the doorbell armed: remember when, if the peer was running elsewhere
+    /// (a spin would have been allowed), to learn from the gap.</summary>
+    public void NoteIdle() => _idleSince = PeerRunsElsewhere() ? Stopwatch.GetTimestamp() : 0;
+
+    /// <summary>A worker takes the connection: if it slept since <see cref="NoteIdle"/>, and the gap was short
+    /// enough to spin through, raise the spin budget to cover it (with a margin).</summary>
+    public void LearnGap()
+    {
+        long since = _idleSince;
+        if (since == 0) return;
+        _idleSince = 0;
+        long gap = Stopwatch.GetTimestamp() - since;
+        if (gap > MaxSpinTicks) return;
+        long want = Math.Min(MaxSpinTicks, SpinTicks + gap + gap / 2);
+        if (want > SpinBudget) SpinBudget = want;
+    }
+
+    /// <summary>A spin found nothing: halve the budget (not below <see cref="SpinTicks"/>).</summary>
+    public void SpinMissed() => SpinBudget = Math.Max(SpinTicks, SpinBudget / 2);
+
     // ------------------------------------------------------------------ outgoing ring
 
     private byte* Reserve(int kind, int payloadLen, long deadlineMs, out Errno err)
@@ -989,10 +1021,22 @@ internal sealed unsafe class Connection : ICallEngine
                     if (s.Dead) d.Reserved0 = (byte)WireKind.Dead;
                     else if (s.Local is not null) { d.Name = GrantUnlocked(s.Local).Handle; d.Reserved0 = (byte)WireKind.SendersPort; }
                     else if (tags[i] != 0) { d.Name = tags[i]; d.Reserved0 = (byte)WireKind.ThirdParty; }
-                    else { d.Name = s.Handle; d.Reserved0 = (byte)WireKind.ReceiversPort; }
+                    else
+                    {
+                        d.Name = s.Handle; d.Reserved0 = (byte)WireKind.ReceiversPort;
+                        // Handing the owner back its own port: a move carries one of our grants in the message
+                        // itself (wire MOVE_SEND; the owner turns it into a local send right), instead of a
+                        // Release record, which travels through the ring and could overtake a message read from
+                        // a call slot (a reply, or a call served after the ring was let go), so the owner would
+                        // no longer know the handle. Possible when nothing keeps the handle alive on our side:
+                        // this is the last reference, or other grants remain. Otherwise wire COPY_SEND.
+                        bool carries = local[i].Disposition != Disposition.CopySend && s.Received > 0 && (s.URefs == 1 || s.Received > 1);
+                        if (carries) s.Received--;
+                        d.Disposition = carries ? Disposition.MoveSend : Disposition.CopySend;
+                    }
                     if (local[i].Disposition != Disposition.CopySend) (moves ??= new()).Add(s);
                 }
-                d.Disposition = Disposition.MoveSend;
+                if (d.Disposition == 0) d.Disposition = Disposition.MoveSend;
                 wire[i] = d;
             }
         }
@@ -1009,6 +1053,7 @@ internal sealed unsafe class Connection : ICallEngine
         RightDescriptor* wire = stackalloc RightDescriptor[n];
         Buffer.MemoryCopy(wireIn, wire, n * 8, n * 8);
         Connection?[]? thirdConn = null;
+        List<ReceivePort>? returned = null;
         uint* thirdHandle = stackalloc uint[n];
         for (int i = 0; i < n; i++)
         {
@@ -1043,7 +1088,17 @@ internal sealed unsafe class Connection : ICallEngine
                 {
                     case WireKind.SendersPort: s = _space.ReceiveRemoteSend(this, wire[i].Name); break;
                     case WireKind.ReceiversPort:
-                        s = Grants.TryGetValue(wire[i].Name, out var g) && !g.Port.IsDestroyed ? _space.MakeLocalSend(g.Port) : _space.MakeDeadName();
+                        if (Grants.TryGetValue(wire[i].Name, out var g) && !g.Port.IsDestroyed)
+                        {
+                            s = _space.MakeLocalSend(g.Port);
+                            if (wire[i].Disposition == Disposition.MoveSend && g.Count > 0)
+                            {
+                                // The message carries one of the peer's grants back (see EncodeRights).
+                                if (--g.Count == 0) { Grants.TryRemove(wire[i].Name, out _); g.Port.Grants.Remove(this); }
+                                (returned ??= new()).Add(g.Port);
+                            }
+                        }
+                        else s = _space.MakeDeadName();
                         break;
                     case WireKind.ThirdParty:
                         s = thirdConn![i] is { } tc && !tc.IsClosed ? _space.ReceiveRemoteSend(tc, thirdHandle[i]) : _space.MakeDeadName();
@@ -1053,6 +1108,8 @@ internal sealed unsafe class Connection : ICallEngine
                 local[i] = new RightDescriptor(s.Name, Disposition.MoveSend);
             }
         }
+        // Outside the lock, as OnRelease does; never the last count (the new local send right holds one).
+        if (returned is not null) foreach (var port in returned) port.DropSend(1);
         return Errno.OK;
     }
 
