@@ -24,15 +24,21 @@ public ref struct MessageWriter
     private int _pos;
     private int _rightCount;
     private bool _overflow;
+    private readonly bool _nonTemporal;
 
     /// <summary>A writer over <paramref name="body"/>, with room for <paramref name="rights"/>.</summary>
-    public MessageWriter(Span<byte> body, Span<RightDescriptor> rights)
+    public MessageWriter(Span<byte> body, Span<RightDescriptor> rights) : this(body, rights, false) { }
+
+    /// <summary>A writer whose large byte arrays are copied with non-temporal stores (<see cref="BulkCopy"/>):
+    /// the transport asks for it when the body is in shared memory that another CPU will read.</summary>
+    internal MessageWriter(Span<byte> body, Span<RightDescriptor> rights, bool nonTemporal)
     {
         _body = body;
         _rights = rights;
         _pos = 0;
         _rightCount = 0;
         _overflow = false;
+        _nonTemporal = nonTemporal;
     }
 
     /// <summary>Bytes written so far (before the final padding to 8).</summary>
@@ -68,7 +74,7 @@ public ref struct MessageWriter
         WriteInt32(data.Length);
         var s = Take(4, (data.Length + 3) & ~3);
         if (s.IsEmpty && data.Length != 0) return;
-        data.CopyTo(s);
+        BulkCopy.Copy(data, s, _nonTemporal);
         s[data.Length..].Clear();
     }
 

@@ -484,9 +484,19 @@ internal sealed unsafe class Connection : ICallEngine
     public void SetRunning(bool on)
     {
         int cpu = Libc.sched_getcpu() + 1;
+        _lastCpu = cpu;
         int v = on ? cpu : -cpu;
         // Write only on change: the peer polls this line while it spins.
         if (Volatile.Read(ref *_myRunning) != v) Volatile.Write(ref *_myRunning, v);
+    }
+
+    private int _lastCpu;
+
+    /// <summary>True when the peer last ran on another CPU than the one we last advertised (no system call): large
+    /// bodies written for it then go to memory with non-temporal stores (<see cref="BulkCopy"/>).</summary>
+    private bool PeerCpuDiffers
+    {
+        get { int p = Volatile.Read(ref *_peerRunning); return p != 0 && Math.Abs(p) != _lastCpu; }
     }
 
     /// <summary>True when the peer says one of its threads runs on another CPU than ours: spinning may pay.</summary>
@@ -509,7 +519,7 @@ internal sealed unsafe class Connection : ICallEngine
     /// <summary>How long (Stopwatch ticks) the owning worker spins for the next record while the peer runs on another
     /// CPU. Adaptive, like an adaptive mutex: a worker that slept and was woken by this peer after a gap the spin could
     /// have bridged (the peer was running elsewhere all along, e.g. writing a large request) raises the budget to
-    /// cover that gap next time, up to <see cref="MaxSpinTicks"/>; a spin that finds nothing halves it again, down to
+    /// cover that gap next time, up to <see cref="MaxSpinTicks"/>; a spin that finds nothing shrinks it again, down to
     /// <see cref="SpinTicks"/>. Only the owner touches it (a lost update between owners is harmless).</summary>
     public long SpinBudget = SpinTicks;
     private long _idleSince;
@@ -535,8 +545,9 @@ internal sealed unsafe class Connection : ICallEngine
         if (want > SpinBudget) SpinBudget = want;
     }
 
-    /// <summary>A spin found nothing: halve the budget (not below <see cref="SpinTicks"/>).</summary>
-    public void SpinMissed() => SpinBudget = Math.Max(SpinTicks, SpinBudget / 2);
+    /// <summary>A spin found nothing: shrink the budget by a quarter (not below <see cref="SpinTicks"/>), so one slow
+    /// request does not undo what was learnt, while a peer that stopped coming back soon costs less and less.</summary>
+    public void SpinMissed() => SpinBudget = Math.Max(SpinTicks, SpinBudget - SpinBudget / 4);
 
     // ------------------------------------------------------------------ outgoing ring
 
@@ -841,11 +852,12 @@ internal sealed unsafe class Connection : ICallEngine
     }
 
     /// <summary>Serves the call the peer put in its slot <paramref name="slot"/>: validates, dispatches, replies
-    /// (or leaves the reply to a deferred reply). Never throws.</summary>
-    public void ServeCall(Worker w, int slot, ulong seq)
+    /// (or leaves the reply to a deferred reply). Never throws. Returns true when it took ownership of the incoming
+    /// ring again (<see cref="RetakeRing"/>) before publishing the reply.</summary>
+    public bool ServeCall(Worker w, int slot, ulong seq)
     {
         var ss = _served[slot];
-        if (Interlocked.CompareExchange(ref ss.State, 1, 0) != 0) return;
+        if (Interlocked.CompareExchange(ref ss.State, 1, 0) != 0) return false;
         var h = *(MessageHeader*)ss.Request;
         ss.Begin(seq, h.Id, h.ReplyPort == 0);
         int body = h.BodyLength, nr = h.RightCount;
@@ -854,8 +866,8 @@ internal sealed unsafe class Connection : ICallEngine
         if (h.Seq != seq || body < 0 || body > Layout.MaxBody || nr > Layout.MaxRights) err = Errno.EBADMSG;
         else if (!ResolveDest(h.Dest, out port, out err)) { }
         else err = DecodeRights((RightDescriptor*)(ss.Request + MessageHeader.Length + body), nr, ss.InRights);
-        var writer = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights);
-        if (err != Errno.OK) { CompleteCall(ss, seq, err, ref writer); return; }
+        var writer = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights, PeerCpuDiffers);
+        if (err != Errno.OK) { bool own = RetakeRing(); CompleteCall(ss, seq, err, ref writer); return own; }
         ss.DestPort = port;
         var disp = DispatcherOf(port!, out var target);
         var req = new RpcRequest
@@ -875,9 +887,25 @@ internal sealed unsafe class Connection : ICallEngine
             catch { r = Errno.EIO; req.ReplyBody = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights); }
             finally { CallContext.Current = prev; }
         }
-        if (ss.Deferred) return;
+        if (ss.Deferred) return false;
         if (r == Errno.MIG_NO_REPLY) r = Errno.EIO;
+        bool owned = RetakeRing();
         CompleteCall(ss, seq, r, ref req.ReplyBody);
+        return owned;
+    }
+
+    /// <summary>
+    /// After a handler, before its reply is published: takes ownership of the incoming ring again if no other worker
+    /// has it, and clears the doorbell's WAIT bit (armed while the handler ran, so interrupts were seen). The caller's
+    /// next request, which the reply may trigger at once, then finds a consumer that is coming back anyway and rings
+    /// no doorbell: no eventfd write on its side, no second worker woken on ours (on a shared CPU that was two extra
+    /// context switches per call).
+    /// </summary>
+    private bool RetakeRing()
+    {
+        if (Interlocked.CompareExchange(ref Owned, 1, 0) != 0) return false;
+        Disarm();
+        return true;
     }
 
     /// <summary>Writes the reply into the caller's reply area and wakes it. <paramref name="body"/> holds the
@@ -1165,7 +1193,7 @@ internal sealed unsafe class Connection : ICallEngine
         return new RpcCall
         {
             Id = id,
-            Request = new MessageWriter(new Span<byte>(slot.Request + MessageHeader.Length, Layout.MaxBody), slot.RequestRights),
+            Request = new MessageWriter(new Span<byte>(slot.Request + MessageHeader.Length, Layout.MaxBody), slot.RequestRights, PeerCpuDiffers),
             DeadlineMs = long.MaxValue,
             Engine = this,
             State = slot,

@@ -156,37 +156,44 @@ public sealed unsafe class Server
         {
             while (Interlocked.CompareExchange(ref c.Owned, 1, 0) == 0)
             {
-                if (!ServeOwned(w, c)) return;
+                int r;
+                do r = ServeOwned(w, c); while (r == StillOwned);
+                if (r == Done) return;
             }
         }
         finally { c.Release(); }
     }
 
-    /// <summary>Serves <paramref name="c"/>, which this worker owns; always gives up ownership before
-    /// returning. Returns true when the caller should try to own it again.</summary>
-    private bool ServeOwned(Worker w, Connection c)
+    private const int Done = 0, TryAgain = 1, StillOwned = 2;
+
+    /// <summary>Serves <paramref name="c"/>, which this worker owns. Returns <see cref="StillOwned"/> when it served a
+    /// call and took the ring back before replying (serve on); otherwise it gave up ownership, and returns
+    /// <see cref="TryAgain"/> when the caller should try to own it again, <see cref="Done"/> when not.</summary>
+    private int ServeOwned(Worker w, Connection c)
     {
         c.SetRunning(true);
         c.Disarm();
+        c.LearnGap();
         while (true)
         {
-            if (c.IsClosed) { Volatile.Write(ref c.Owned, 0); return false; }
+            if (c.IsClosed) { Volatile.Write(ref c.Owned, 0); return Done; }
             int max = MaxInFlightPerConnection;
             if (Volatile.Read(ref c.InFlight) >= max)
             {
                 // Throttled: the worker that finishes one of this connection's calls picks it up again.
                 Volatile.Write(ref c.Owned, 0);
-                return Volatile.Read(ref c.InFlight) < max && c.HasRecords;
+                return Volatile.Read(ref c.InFlight) < max && c.HasRecords ? TryAgain : Done;
             }
             int k = c.TakeNext(w, out int slot, out ulong seq);
-            if (k < 0) { Volatile.Write(ref c.Owned, 0); c.Close(); return false; }
+            if (k < 0) { Volatile.Write(ref c.Owned, 0); c.Close(); return Done; }
             if (k == 0)
             {
                 if (SpinForWork(c)) continue;
                 c.SetRunning(false);
                 if (!c.ArmDoorbell()) { c.SetRunning(true); continue; }
+                c.NoteIdle();
                 Volatile.Write(ref c.Owned, 0);
-                return c.HasRecords;
+                return c.HasRecords ? TryAgain : Done;
             }
             if (k == 1) continue;
             Interlocked.Increment(ref c.InFlight);
@@ -195,18 +202,18 @@ public sealed unsafe class Server
             bool more = c.HasRecords || !c.ArmDoorbell();
             Volatile.Write(ref c.Owned, 0);
             if (more) Enqueue(c);
-            c.ServeCall(w, slot, seq);
+            bool owned = c.ServeCall(w, slot, seq);
             Interlocked.Decrement(ref c.InFlight);
-            return true;
+            return owned ? StillOwned : TryAgain;
         }
     }
 
     /// <summary>Grace period after a reply during which the worker waits for the peer (woken on another CPU) to come back.</summary>
     private static readonly long GraceTicks = Stopwatch.Frequency * 30 / 1_000_000;
 
-    /// <summary>Spins for the next record while the peer runs on another CPU (bounded by Connection.SpinTicks).
-    /// If the peer is asleep but last ran on another CPU, waits a short grace period for it to wake and call
-    /// again (adaptive: after repeated misses, only every 64th time).</summary>
+    /// <summary>Spins for the next record while the peer runs on another CPU, up to the connection's adaptive
+    /// budget (<see cref="Connection.SpinBudget"/>). If the peer is asleep but last ran on another CPU, waits a
+    /// short grace period for it to wake and call again (adaptive: after repeated misses, only every 64th time).</summary>
     private static bool SpinForWork(Connection c)
     {
         long start = Stopwatch.GetTimestamp();
@@ -217,7 +224,7 @@ public sealed unsafe class Server
             int misses = c.GraceMisses;
             if (misses > 8 && (misses & 63) != 0) { c.GraceMisses = misses + 1; return false; }
         }
-        long graceEnd = start + GraceTicks, until = start + Connection.SpinTicks;
+        long graceEnd = start + GraceTicks, until = start + c.SpinBudget;
         while (true)
         {
             for (int i = 0; i < 32; i++)
@@ -231,6 +238,7 @@ public sealed unsafe class Server
         }
         if (c.HasRecords) { c.GraceMisses = 0; return true; }
         c.GraceMisses++;
+        c.SpinMissed();
         return false;
     }
 }
