@@ -79,6 +79,11 @@ public static partial class Calls
             e = h.Open(file);
             if (e != Errno.OK) { protid.Release(); protid = null; return e; }
         }
+        if (node is IOpenerHook oh)
+        {
+            e = oh.Opened(protid);
+            if (e != Errno.OK) { protid.Release(); protid = null; return e; }
+        }
         return Errno.OK;
     }
 
