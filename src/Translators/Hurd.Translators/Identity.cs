@@ -68,16 +68,18 @@ public sealed class Identity
     public bool HasGid(uint gid) => gids.AsSpan().Contains(gid);
 
     /// <summary>
-    /// io_restrict_auth: an identity allowed only what both this one and the given ids may do.
-    /// Root may take any ids; anyone else keeps the intersection.
+    /// io_restrict_auth (iohelp_restrict_iouser): an identity allowed only what both this one and the given ids may do.
+    /// Root may take any ids (exactly those given, in that order); anyone else keeps those of its effective ids that are
+    /// among the given ones, in its own order (so its first uid, the owner of new files, stays first when kept). The
+    /// result has no available ids besides its effective ones.
     /// </summary>
     public Identity Restrict(ReadOnlySpan<uint> uids, ReadOnlySpan<uint> gids)
     {
         if (IsRoot) return new Identity(uids, gids, uids, gids);
         var u = new List<uint>();
-        foreach (var x in uids) if (HasUid(x)) u.Add(x);
+        foreach (var x in this.uids) if (uids.Contains(x) && !u.Contains(x)) u.Add(x);
         var g = new List<uint>();
-        foreach (var x in gids) if (HasGid(x)) g.Add(x);
+        foreach (var x in this.gids) if (gids.Contains(x) && !g.Contains(x)) g.Add(x);
         return new Identity(u.ToArray(), g.ToArray(), u.ToArray(), g.ToArray());
     }
 

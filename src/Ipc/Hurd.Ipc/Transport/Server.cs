@@ -355,8 +355,7 @@ internal sealed class FailedEngine : ICallEngine
     public static RpcCall Make(uint id, Abi.Errno e) => new()
     {
         Id = id,
-        // Arguments are accepted and dropped, so a stub reaches Invoke/Send and returns e (not EMSGSIZE).
-        Request = MessageWriter.Discarding(),
+        Request = new MessageWriter(Span<byte>.Empty, Span<RightDescriptor>.Empty),
         DeadlineMs = long.MaxValue,
         Engine = s_instance,
         StateId = (long)e,

@@ -43,6 +43,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private readonly FuseBridgeOptions _options;
     private readonly IdentitySource _ids = new();
     private readonly NodeTable _nodes;
+    private readonly BridgeAuth _auth;
     private readonly ConcurrentDictionary<ulong, OpenHandle> _handles = new();
     private readonly int _timeoutMs;
     private readonly BridgeNode _root;
@@ -67,9 +68,9 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         _options = options;
         _timeoutMs = (int)Math.Clamp(options.CallTimeout.TotalMilliseconds, 1, int.MaxValue);
         _nodes = new NodeTable(Math.Max(1, options.MaxIdentityPorts));
+        _auth = new BridgeAuth(options.Auth, options.CallTimeout, 1024);
         _rootDev = rootStat.Dev;
         _root = _nodes.AddRoot(new NodeKey(rootStat.Dev, rootStat.Ino, rootStat.Generation), root);
-        _root.Mode = (uint)rootStat.Mode;
     }
 
     /// <summary>
@@ -125,6 +126,9 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// <summary>Per-identity ports in the cache.</summary>
     public int IdentityPortCount => _nodes.IdentityPortCount;
 
+    /// <summary>How per-identity ports are made (through auth, or io_restrict_auth), with counts.</summary>
+    internal BridgeAuth Auth => _auth;
+
     // ------------------------------------------------------------------ plumbing
 
     // The port's cached proxies; the call carries the request's interrupt token (set here, per thread) and the
@@ -150,8 +154,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// <summary>dir_lookup errors: a server that does not speak fs is "not a directory".</summary>
     private static Errno LookupError(Errno e) => e is Errno.EOPNOTSUPP or Errno.MIG_BAD_ID ? Errno.ENOTDIR : Posix(e);
 
-    /// <summary>A lease on <paramref name="n"/>'s port for <paramref name="id"/>: from the cache, or made with io_restrict_auth
-    /// on the node's uid-0 port and cached. ESTALE if the node has been forgotten.</summary>
+    /// <summary>A lease on <paramref name="n"/>'s port for <paramref name="id"/>: from the cache, or made from the node's
+    /// uid-0 port (through auth, else io_restrict_auth: <see cref="BridgeAuth"/>) and cached. ESTALE if the node has been forgotten.</summary>
     private Errno PortFor(BridgeNode n, BridgeIdentity id, CancellationToken ct, out PortRef port)
     {
         port = null!;
@@ -161,13 +165,11 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         var root = _nodes.LeaseRoot(n);
         if (root is null) return Errno.ESTALE;
         Errno e;
-        PortName np;
-        try { e = Io(root, ct).io_restrict_auth(out np, id.Uids, id.Gids); }
+        SendRight? right;
+        try { e = _auth.Derive(root, id, ct, out right); }
         finally { root.Release(); }
         if (e != Errno.OK) return Posix(e);
-        var right = SendRight.FromName(np);
-        if (right is null) return Errno.EIO;
-        p = _nodes.Offer(n, id, Own(right));
+        p = _nodes.Offer(n, id, Own(right!));
         if (p is null) return Errno.ESTALE;
         port = p;
         return Errno.OK;
@@ -348,25 +350,15 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         nsec = (uint)(t.Ticks % TimeSpan.TicksPerSecond * 100);
     }
 
-    private void FillEntry(BridgeNode parent, BridgeNode n, in Stat st, out EntryOut entry)
+    private void FillEntry(BridgeNode n, in Stat st, out EntryOut entry)
     {
         entry = default;
         entry.NodeId = n.NodeId;
         entry.Generation = 0;
-        n.Mode = (uint)st.Mode;
-        if (SearchableByAll(parent)) Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
+        Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
         Split(_options.AttrTimeout, out entry.AttrValid, out entry.AttrValidNsec);
         FillAttr(in st, out entry.Attr);
     }
-
-    /// <summary>
-    /// Whether the kernel may cache names looked up in directory <paramref name="dir"/> (entry_valid). Without
-    /// default_permissions the kernel walks a cached dentry without asking the filesystem, so the translator's search
-    /// permission check on the directory would be skipped for every later caller: only directories that owner, group
-    /// and others may all search (x in each class) get cached entries; in the others every walk is a LOOKUP for the
-    /// caller, checked by the translator (the kernel's semantics; see "Security and permissions" in architecture.md).
-    /// </summary>
-    private static bool SearchableByAll(BridgeNode dir) => (dir.Mode & 0x49) == 0x49;
 
     private void FillAttrOut(in Stat st, out AttrOut attr)
     {
@@ -387,7 +379,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         if (e != Errno.OK) return e;
         e = Enter(parent, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) return e;
-        FillEntry(parent, node, in st, out entry);
+        FillEntry(node, in st, out entry);
         return Errno.OK;
     }
 
@@ -416,6 +408,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         ReleaseAll(keepRoot: false);
+        _auth.Dispose();
     }
 
     /// <inheritdoc/>
@@ -427,7 +420,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     public override Errno Lookup(in FuseContext ctx, ReadOnlySpan<byte> name, out EntryOut entry)
     {
         var e = LookupEntry(in ctx, ctx.NodeId, name, Who(in ctx), out entry);
-        if (e == Errno.ENOENT && _options.NegativeTimeout > TimeSpan.Zero && _nodes.Get(ctx.NodeId) is { } dir && SearchableByAll(dir))
+        if (e == Errno.ENOENT && _options.NegativeTimeout > TimeSpan.Zero)
         {
             entry = default;
             Split(_options.NegativeTimeout, out entry.EntryValid, out entry.EntryValidNsec);
@@ -441,17 +434,15 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         attr = default;
         PortRef? port = (input.GetattrFlags & 1) != 0 ? LeaseHandle(input.Fh) : null;
-        BridgeNode? node = null;
         if (port is null)
         {
-            var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out node, out port);
+            var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out port);
             if (e0 != Errno.OK) return e0;
         }
         try
         {
             var e = Io(port, ctx.Cancellation).io_stat(out var st);
             if (e != Errno.OK) return Posix(e);
-            if (node is not null) node.Mode = (uint)st.Mode;
             FillAttrOut(in st, out attr);
             return Errno.OK;
         }
@@ -483,9 +474,11 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
                 e = fs.file_chown((v & SetattrValid.Uid) != 0 ? input.Uid : uint.MaxValue, (v & SetattrValid.Gid) != 0 ? input.Gid : uint.MaxValue);
                 if (e != Errno.OK) return Posix(e);
             }
-            // The size before the mode: a truncate by a non-owner comes with the kernel's drop of the set-id bits (a
-            // mode), which the truncate's own permission check must answer first (EACCES, as Linux), and which the
-            // translator has then done already (Calls drops them on truncate).
+            if ((v & SetattrValid.Mode) != 0)
+            {
+                e = fs.file_chmod((FileMode)(input.Mode & 0xFFF));
+                if (e != Errno.OK) return Posix(e);
+            }
             if ((v & SetattrValid.Size) != 0)
             {
                 if (input.Size > long.MaxValue) return Errno.EFBIG;
@@ -506,16 +499,6 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
                 }
                 if (e != Errno.OK) return Posix(e);
             }
-            if ((v & SetattrValid.Mode) != 0)
-            {
-                bool done = (v & SetattrValid.Size) != 0 && Io(port, ctx.Cancellation).io_stat(out var now) == Errno.OK
-                    && ((uint)now.Mode & 0xFFF) == (input.Mode & 0xFFF);
-                if (!done)
-                {
-                    e = fs.file_chmod((FileMode)(input.Mode & 0xFFF));
-                    if (e != Errno.OK) return Posix(e);
-                }
-            }
             if ((v & (SetattrValid.Atime | SetattrValid.Mtime | SetattrValid.AtimeNow | SetattrValid.MtimeNow)) != 0)
             {
                 var at = (v & SetattrValid.AtimeNow) != 0 ? new TimeSpec(0, TimeSpec.UtimeNow)
@@ -529,7 +512,6 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             }
             e = Io(port, ctx.Cancellation).io_stat(out var st);
             if (e != Errno.OK) return Posix(e);
-            if (_nodes.Get(ctx.NodeId) is { } changed) changed.Mode = (uint)st.Mode;
             FillAttrOut(in st, out attr);
             return Errno.OK;
         }

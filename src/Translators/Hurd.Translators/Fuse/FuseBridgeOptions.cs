@@ -46,6 +46,14 @@ public sealed class FuseBridgeOptions
     /// (one LOOKUP round trip per entry instead of one batch), so plus stays the default.</summary>
     public bool ReaddirPlus { get; set; } = true;
 
+    /// <summary>Gives the bridge's auth handle (the translator's own; root for a daemon run by root), or null. With it, a port
+    /// for a caller other than root is made through auth: auth_makeauth of the caller's ids from this handle (cached per
+    /// identity), then io_reauthenticate of the node's port with that handle. Without it, or when the translator has no
+    /// auth server (EOPNOTSUPP) or this handle may not make the caller's ids (EPERM: a daemon not run by root), the bridge
+    /// uses io_restrict_auth on the node's uid-0 port instead. Asked at each derivation (the handle may be replaced when auth
+    /// restarts); the bridge does not own it.</summary>
+    public Func<Hurd.Ipc.Ports.SendRight?>? Auth { get; set; }
+
     /// <summary>Copies <see cref="DefaultPermissions"/> and <see cref="ReadOnly"/> into mount options, and asks for
     /// <c>allow_other</c> (every user of the machine reaches the translator, which checks permissions itself).</summary>
     public void ApplyTo(FuseMountOptions mount)

@@ -123,6 +123,21 @@ public static partial class TranslatorHost
         return bootstrap is not null ? ServeChild(fs, name, bootstrap) : ServeMount(fs, name, mo!, args);
     }
 
+    /// <summary>The auth handle of the translator this process serves (its identity: what io_reauthenticate's server
+    /// half and the owner handles of its passive translators come from), once it serves; null without an auth server.</summary>
+    public static SendRight? Auth => s_fs?.Auth;
+
+    private static ServedFilesystem? s_fs;
+
+    /// <summary>A mounted translator's own handle: from the auth server in the bootstrap directory (this process's
+    /// kernel-attested ids), looked up again later if auth is not running yet or restarts.</summary>
+    private static void FindAuth(ServedFilesystem fs)
+    {
+        if (AuthPorts.Connect(out var h, 2000) == Errno.OK) fs.Auth = h;
+        fs.DiscoverAuth = true;
+        s_fs = fs;
+    }
+
     private static int ServeMount(ServedFilesystem fs, string name, FuseMountOptions mo, string[] args)
     {
         string mnt = MountRecord.Normalize(mo.MountPoint);
@@ -138,10 +153,11 @@ public static partial class TranslatorHost
             Console.Error.WriteLine($"{name}: {mnt}: cannot publish the control port: {e.Message()}");
             return 1;
         }
+        FindAuth(fs);
         using (publication)
         {
             using var controlRight = fs.Control.MakeSend();
-            var bo = new FuseBridgeOptions();
+            var bo = new FuseBridgeOptions { Auth = () => fs.Auth };
             bo.ApplyTo(mo);
             e = FuseBridge.Connect(controlRight, bo, out var bridge);
             if (e != Errno.OK)
@@ -192,12 +208,20 @@ public static partial class TranslatorHost
 
     private static int ServeChild(ServedFilesystem fs, string name, string bootstrap)
     {
-        var e = Bootstrap.Lookup(bootstrap, out var parent);
+        // HURD_BOOTSTRAP: the socket path of the parent's bootstrap port (or a name in the bootstrap directory).
+        SendRight? parent;
+        var e = bootstrap.StartsWith('/') ? Bootstrap.Connect(bootstrap, out parent) : Bootstrap.Lookup(bootstrap, out parent);
         if (e != Errno.OK)
         {
             Console.Error.WriteLine($"{name}: cannot reach the parent filesystem ({bootstrap}): {e.Message()}");
             return 1;
         }
+        // The auth handle the parent made for the node's owner (INIT_PORT_AUTH); a parent without auth hands none,
+        // and then the auth server in the bootstrap directory gives this process's own.
+        parent!.Timeout = TimeSpan.FromSeconds(30);
+        if (TranslatorStartup.GetInfo(parent, out var auth) == Errno.OK && auth is not null) fs.Auth = auth;
+        else if (AuthPorts.Connect(out auth, 2000) == Errno.OK) fs.Auth = auth;
+        s_fs = fs;
         using var done = new ManualResetEventSlim();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; done.Set(); });
         fs.GoAway = flags =>

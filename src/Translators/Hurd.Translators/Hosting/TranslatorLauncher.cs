@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Hurd.Translators.Hosting;
 
@@ -7,7 +8,7 @@ namespace Hurd.Translators.Hosting;
 /// /hurd/tmpfs); here a translator NAME is the program NAME.dll built into
 /// artifacts/bin/*/release/ next to this SDK, so `hello`, `/hurd/hello` and a path work.
 /// </summary>
-public static class TranslatorLauncher
+public static partial class TranslatorLauncher
 {
     /// <summary>The artifacts/bin folder this assembly was built into.</summary>
     public static string ArtifactsBin => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", ".."));
@@ -62,12 +63,34 @@ public static class TranslatorLauncher
     /// Starts translator <paramref name="argv"/> (argv[0] a translator name) as a child process with
     /// <paramref name="environment"/> added; its standard streams are this process's.
     /// </summary>
-    public static Process? Start(string[] argv, IReadOnlyDictionary<string, string> environment, out string? error)
+    public static Process? Start(string[] argv, IReadOnlyDictionary<string, string> environment, out string? error) =>
+        Start(argv, environment, null, out error);
+
+    /// <summary>
+    /// Like <see cref="Start(string[], IReadOnlyDictionary{string, string}, out string?)"/>, running the child as
+    /// <paramref name="runAs"/> (uid, gid, no supplementary groups) when given: the process switches ids before it execs
+    /// the translator (through util-linux <c>setpriv</c>, which execs in place, so the child's pid is the translator's).
+    /// Switching needs root; HOME and DOTNET_CLI_HOME are set to /tmp for the new user.
+    /// </summary>
+    public static Process? Start(string[] argv, IReadOnlyDictionary<string, string> environment, (uint Uid, uint Gid)? runAs, out string? error)
     {
         error = null;
         var cmd = Resolve(argv[0]);
         if (cmd is null) { error = $"{argv[0]}: no such translator"; return null; }
-        var psi = new ProcessStartInfo(cmd[0]) { UseShellExecute = false, WorkingDirectory = "/" };
+        ProcessStartInfo psi;
+        if (runAs is { } who)
+        {
+            string? setpriv = new[] { "/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv" }.FirstOrDefault(File.Exists);
+            if (setpriv is null) { error = $"{argv[0]}: cannot run as uid {who.Uid}: setpriv (util-linux) not found"; return null; }
+            psi = new ProcessStartInfo(setpriv) { UseShellExecute = false, WorkingDirectory = "/" };
+            foreach (var a in new[] { $"--reuid={who.Uid}", $"--regid={who.Gid}", "--clear-groups", "--", cmd[0] }) psi.ArgumentList.Add(a);
+            psi.Environment["HOME"] = "/tmp";
+            psi.Environment["DOTNET_CLI_HOME"] = "/tmp";
+        }
+        else
+        {
+            psi = new ProcessStartInfo(cmd[0]) { UseShellExecute = false, WorkingDirectory = "/" };
+        }
         foreach (var a in cmd.Skip(1)) psi.ArgumentList.Add(a);
         foreach (var a in argv.Skip(1)) psi.ArgumentList.Add(a);
         foreach (var (k, v) in environment) psi.Environment[k] = v;
@@ -78,4 +101,10 @@ public static class TranslatorLauncher
             return null;
         }
     }
+
+    /// <summary>chown(2) of <paramref name="path"/>; the errno on failure.</summary>
+    internal static int Chown(string path, uint uid, uint gid) => chown(path, uid, gid) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int chown(string path, uint owner, uint group);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hurd.Interfaces;
 using Hurd.Ipc.Abi;
+using Hurd.Ipc.Interop;
 using Hurd.Ipc.Ports;
 using Hurd.Ipc.Rpc;
 using Hurd.Ipc.Transport;
@@ -169,15 +170,28 @@ public sealed class PassiveTranslators : IDisposable
     {
         box = null;
         if (argv.Length == 0) return Errno.EINVAL;
-        // The bootstrap port the child reports to: served by a tiny fsys handler that only takes fsys_startup.
-        var startup = new StartupPort();
-        using var port = ReceivePort.Create<IFsys>(startup, FsysServer.Dispatch);
+        // fshelp_fetch_root: the translator runs as the node's owner.
+        var e = Calls.Stat(new Protid(Identity.Root, OpenFile.Detached(node)), node, out var st);
+        if (e != Errno.OK) return e;
+        (uint Uid, uint Gid)? runAs = Self.Uid == 0 && (st.Uid != 0 || st.Gid != 0) ? (st.Uid, st.Gid) : null;
+        using var childAuth = OwnerAuth(st.Uid, st.Gid);
+        // The bootstrap port the child reports to: fsys_startup, and before it the ports it is handed (its auth handle).
+        var startup = new StartupPort(childAuth);
+        using var port = ReceivePort.Create(startup, static (StartupPort s, ref RpcRequest r) =>
+            r.Id == TranslatorStartup.GetInfoId ? TranslatorStartup.Answer(ref r, s.Auth) : FsysServer.Dispatch(s, ref r));
         string name = "startup/" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-        var e = Bootstrap.Publish(name, port, out var publication, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        e = Bootstrap.Publish(name, port, out var publication, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         if (e != Errno.OK) return e;
         using (publication)
         {
-            var proc = TranslatorLauncher.Start(argv, new Dictionary<string, string> { ["HURD_BOOTSTRAP"] = name }, out var err);
+            // Owner-only, and the owner is the child: nobody else may pose as the translator.
+            if (runAs is { } who && TranslatorLauncher.Chown(publication!.Path, who.Uid, who.Gid) is int ce and not 0)
+            {
+                Console.Error.WriteLine($"{_fs.FsName}: cannot hand the bootstrap port to uid {who.Uid}: {((Errno)ce).Message()}");
+                return (Errno)ce;
+            }
+            var env = new Dictionary<string, string> { ["HURD_BOOTSTRAP"] = publication!.Path };
+            var proc = TranslatorLauncher.Start(argv, env, runAs, out var err);
             if (proc is null)
             {
                 Console.Error.WriteLine($"{_fs.FsName}: cannot start translator: {err}");
@@ -197,6 +211,23 @@ public sealed class PassiveTranslators : IDisposable
             Install(node, box);
             return Errno.OK;
         }
+    }
+
+    /// <summary>
+    /// The auth handle a translator on a node owned by <paramref name="uid"/>/<paramref name="gid"/> starts with:
+    /// auth_makeauth(euids [uid], auids [uid], egids [gid], agids [gid]) on this filesystem's own handle, as
+    /// fshelp_fetch_root does. A filesystem not running as root may only make handles for ids it holds (EPERM), and its
+    /// translators run as its own user: they get a copy of its own handle. Null without an auth server.
+    /// </summary>
+    private SendRight? OwnerAuth(uint uid, uint gid)
+    {
+        var auth = _fs.Auth;
+        if (auth is null) return null;
+        var e = AuthPorts.MakeAuth(auth, new Identity([uid], [gid], [uid], [gid]), out var h);
+        if (e == Errno.OK) return h;
+        if (e != Errno.EPERM) Console.Error.WriteLine($"{_fs.FsName}: auth_makeauth for uid {uid}: {e.Message()}");
+        try { return auth.Copy(); }
+        catch (ObjectDisposedException) { return null; }
     }
 
     private void Install(Node node, Transbox box)
@@ -226,7 +257,10 @@ public sealed class PassiveTranslators : IDisposable
         if (e != Errno.OK && (flags & GoAwayFlags.Force) == 0) return e;
         if (box.Process is { } p)
         {
-            if (!p.WaitForExit(e == Errno.OK ? 5_000 : 0)) { try { p.Kill(); } catch (InvalidOperationException) { } }
+            // The dead-name callback may forget (and dispose) the box while we wait: the process is gone then.
+            try { if (!p.WaitForExit(e == Errno.OK ? 5_000 : 0)) p.Kill(); }
+            catch (InvalidOperationException) { }
+            catch (System.ComponentModel.Win32Exception) { }
         }
         Forget(node, box);
         return Errno.OK;
@@ -239,10 +273,12 @@ public sealed class PassiveTranslators : IDisposable
     }
 
     /// <summary>The bootstrap port's server: takes the child's fsys_startup and hands it the node it translates.</summary>
-    private sealed class StartupPort : IFsys
+    private sealed class StartupPort(SendRight? auth) : IFsys
     {
         public readonly ManualResetEventSlim Started = new();
         public SendRight? Control;
+        /// <summary>The child's auth handle (the caller of Start owns it; a copy goes to the child).</summary>
+        public SendRight? Auth => auth;
 
         public Errno fsys_startup(OpenFlags openflags, PortName controlPort, out PortName realnode)
         {

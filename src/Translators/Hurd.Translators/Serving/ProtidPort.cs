@@ -15,7 +15,25 @@ namespace Hurd.Translators.Serving;
 /// </summary>
 internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs, IFsExt
 {
-    public Protid Protid { get; } = protid;
+    /// <summary>The protid served. Replaced once, by <see cref="Authenticate"/>, for a port made by io_reauthenticate.</summary>
+    public Protid Protid { get; private set; } = protid;
+
+    /// <summary>Set while a port made by io_reauthenticate waits for auth to name its ids: requests wait for it
+    /// (the client may hold the port a moment before the server learns whose it is). Null on every other port.</summary>
+    internal volatile ManualResetEventSlim? Gate;
+
+    /// <summary>1 once the port is destroyed (its peropen reference released exactly once).</summary>
+    internal int Destroyed;
+
+    /// <summary>Gives a port made by io_reauthenticate the ids auth named (its protid takes over the peropen reference
+    /// of the unauthenticated one) and lets waiting requests in.</summary>
+    internal void Authenticate(Identity ids)
+    {
+        Protid = new Protid(ids, Protid.File);
+        var g = Gate;
+        Gate = null;
+        g?.Set();
+    }
     private Node Node => Protid.Node;
     private Identity User => Protid.User;
 
@@ -70,8 +88,12 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs,
 
     public Errno io_stat(out Stat statInfo) => Calls.IoStat(Protid, out statInfo);
 
-    // Reauthentication needs the auth server's rendezvous (issue 6); until then a port keeps its ids.
-    public Errno io_reauthenticate(PortName rendezvous2) => Errno.EOPNOTSUPP;
+    // One-way: the server's half of the rendezvous runs on its own thread (see ServedFilesystem.Reauthenticate).
+    public Errno io_reauthenticate(PortName rendezvous2)
+    {
+        fs.Reauthenticate(Protid, rendezvous2);
+        return Errno.OK;
+    }
 
     public Errno io_restrict_auth(out PortName newObject, ReadOnlySpan<uint> uids, ReadOnlySpan<uint> gids)
     {

@@ -70,18 +70,25 @@ public sealed class ServedFilesystem : IDisposable
     /// </summary>
     public PortName MakePort(Protid protid) => MakeProtidPort(protid).Name;
 
-    internal ReceivePort MakeProtidPort(Protid protid)
+    internal ReceivePort MakeProtidPort(Protid protid) => MakeProtidPort(new ProtidPort(this, protid));
+
+    private ReceivePort MakeProtidPort(ProtidPort target)
     {
-        Remember(protid.Node);
-        var port = ReceivePort.Create(new ProtidPort(this, protid), Dispatch.Protid);
+        Remember(target.Protid.Node);
+        var port = ReceivePort.Create(target, Dispatch.Protid);
         Interlocked.Increment(ref _protidPorts);
-        port.NoSenders += p =>
-        {
-            if (p.Target is ProtidPort pp) pp.Protid.Release();
-            p.Dispose();
-            Interlocked.Decrement(ref _protidPorts);
-        };
+        port.NoSenders += p => Destroy(p, target);
         return port;
+    }
+
+    /// <summary>Destroys a protid port and releases its peropen reference, once (no-senders, or a failed rendezvous).</summary>
+    private void Destroy(ReceivePort port, ProtidPort target)
+    {
+        if (Interlocked.Exchange(ref target.Destroyed, 1) != 0) return;
+        target.Protid.Release();
+        port.Dispose();
+        Interlocked.Decrement(ref _protidPorts);
+        target.Gate?.Set();
     }
 
     /// <summary>A send right to a port for the root, opened with <paramref name="flags"/> for <paramref name="user"/> (what fsys_getroot gives), for use in this process.</summary>
@@ -104,6 +111,114 @@ public sealed class ServedFilesystem : IDisposable
         return null;
     }
 
+    // ---------------------------------------------------------------- auth
+
+    private SendRight? _auth;
+    private long _nextAuthLookup;
+    private int _pendingReauth;
+    private long _reauthenticated;
+
+    /// <summary>How long the server's half of a rendezvous waits for the client's (and a request to the new port for
+    /// the rendezvous to end). Default 30 s.</summary>
+    public static TimeSpan ReauthTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most rendezvous this filesystem waits in at once; more are refused (EAGAIN). Default 64.</summary>
+    public int MaxPendingReauth { get; set; } = 64;
+
+    /// <summary>
+    /// This filesystem's own auth handle: the server's side of io_reauthenticate (auth_server_authenticate) and the
+    /// handle passive translators' owner handles are made from (auth_makeauth). Set by the host: a translator's own
+    /// handle from the auth server (<see cref="AuthPorts.Connect"/>), or the one its parent handed it. The filesystem
+    /// owns it (disposed with it). Null: no auth server; io_reauthenticate is refused with EOPNOTSUPP.
+    /// </summary>
+    public SendRight? Auth
+    {
+        get
+        {
+            var a = Volatile.Read(ref _auth);
+            if (a is not null && !a.IsDead) return a;
+            if (!DiscoverAuth) return a;
+            // Look the auth server up again (it may have started, or restarted), at most once a second.
+            long now = Environment.TickCount64;
+            long next = Volatile.Read(ref _nextAuthLookup);
+            if (now < next || Interlocked.CompareExchange(ref _nextAuthLookup, now + 1000, next) != next) return a;
+            if (AuthPorts.Connect(out var h, 2000) != Errno.OK) return a;
+            var old = Interlocked.Exchange(ref _auth, h);
+            old?.Dispose();
+            return h;
+        }
+        set
+        {
+            var old = Interlocked.Exchange(ref _auth, value);
+            if (old is not null && !ReferenceEquals(old, value)) old.Dispose();
+        }
+    }
+
+    /// <summary>When <see cref="Auth"/> is missing or dead, look the auth server up in the bootstrap directory (at most
+    /// once a second). Default false; the host sets it for a translator that found its handle there.</summary>
+    public bool DiscoverAuth { get; set; }
+
+    /// <summary>Ports made by a completed io_reauthenticate (for tests and inspection).</summary>
+    public long ReauthenticatedPorts => Interlocked.Read(ref _reauthenticated);
+
+    /// <summary>
+    /// The server's half of io_reauthenticate (libdiskfs io-reauthenticate.c, iohelp_reauth): a new protid port on
+    /// <paramref name="from"/>'s peropen, with no ids yet, is given to auth with auth_server_authenticate on
+    /// <paramref name="rendezvous"/>; auth passes it to the client whose handle met us there and tells us that handle's ids,
+    /// which the new port then carries, exactly. io_reauthenticate is one-way and the in-process transport runs it on the
+    /// client's own thread, so the wait runs on a thread of its own. Without an auth server, or with too many rendezvous
+    /// pending, the client gets the refusal notice (<see cref="AuthPorts.ReauthRefusedId"/>) at once.
+    /// </summary>
+    internal void Reauthenticate(Protid from, PortName rendezvous)
+    {
+        var r = SendRight.FromName(rendezvous);
+        if (r is null) return;
+        var auth = Auth;
+        if (auth is null) { AuthPorts.Refuse(r, Errno.EOPNOTSUPP); return; }
+        if (Interlocked.Increment(ref _pendingReauth) > MaxPendingReauth)
+        {
+            Interlocked.Decrement(ref _pendingReauth);
+            AuthPorts.Refuse(r, Errno.EAGAIN);
+            return;
+        }
+        from.File.AddRef();
+        var target = new ProtidPort(this, new Protid(Identity.Unauthenticated, from.File)) { Gate = new ManualResetEventSlim() };
+        var port = MakeProtidPort(target);
+        var t = new Thread(() => ServerAuthenticate(auth, r, port, target)) { IsBackground = true, Name = "io_reauthenticate" };
+        t.Start();
+    }
+
+    private void ServerAuthenticate(SendRight auth, SendRight rendezvous, ReceivePort port, ProtidPort target)
+    {
+        try
+        {
+            Span<uint> eu = stackalloc uint[HurdLimits.IdsMax], au = stackalloc uint[HurdLimits.IdsMax];
+            Span<uint> eg = stackalloc uint[HurdLimits.IdsMax], ag = stackalloc uint[HurdLimits.IdsMax];
+            var client = new AuthClient(auth) { TimeoutMs = (int)Math.Clamp(ReauthTimeout.TotalMilliseconds, 1, int.MaxValue) };
+            var e = client.auth_server_authenticate(rendezvous.Name, PortRight.MakeSend(port.Name),
+                eu, out int neu, au, out int nau, eg, out int neg, ag, out int nag);
+            if (e == Errno.OK)
+            {
+                target.Authenticate(new Identity(eu[..neu], eg[..neg], au[..nau], ag[..nag]));
+                Interlocked.Increment(ref _reauthenticated);
+                return;
+            }
+            // No client got the port (or we cannot know whose it is): destroy it.
+            Destroy(port, target);
+        }
+        catch (Exception ex)
+        {
+            // Never let the rendezvous thread take the daemon down; the port dies instead.
+            Console.Error.WriteLine($"{FsName}: io_reauthenticate: {ex.Message}");
+            Destroy(port, target);
+        }
+        finally
+        {
+            rendezvous.Dispose();
+            Interlocked.Decrement(ref _pendingReauth);
+        }
+    }
+
     internal DirSnapshot SnapshotOf(OpenFile f) => _snapshots.GetValue(f, _ => new DirSnapshot());
 
     /// <summary>Stops the translators started here and destroys the control port.</summary>
@@ -112,6 +227,7 @@ public sealed class ServedFilesystem : IDisposable
         Translators.Dispose();
         Control.Dispose();
         DotDot?.Dispose();
+        Interlocked.Exchange(ref _auth, null)?.Dispose();
     }
 }
 
@@ -126,8 +242,11 @@ internal sealed class DirSnapshot
 /// <summary>The dispatch functions registered on the ports (one port serves several subsystems).</summary>
 internal static class Dispatch
 {
-    public static Errno Protid(ProtidPort t, ref RpcRequest r) =>
-        FsExtServer.Handles(r.Id) ? FsExtServer.Dispatch(t, ref r) : FileServer.Dispatch(t, ref r);
+    public static Errno Protid(ProtidPort t, ref RpcRequest r)
+    {
+        if (t.Gate is { } g) g.Wait(ServedFilesystem.ReauthTimeout);
+        return FsExtServer.Handles(r.Id) ? FsExtServer.Dispatch(t, ref r) : FileServer.Dispatch(t, ref r);
+    }
 
     public static Errno Control(ControlPort t, ref RpcRequest r) => FsysServer.Dispatch(t, ref r);
 }
