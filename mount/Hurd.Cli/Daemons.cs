@@ -33,17 +33,18 @@ public static class Daemons
 
     /// <summary>
     /// Starts translator <paramref name="argv"/> (argv[0] a translator name or path) mounted on
-    /// <paramref name="mountPoint"/>, and waits up to <paramref name="timeout"/> for its mount record
+    /// <paramref name="mountPoint"/> (given to it as <paramref name="nodeOption"/> followed by the path: a FUSE
+    /// mount with the default), and waits up to <paramref name="timeout"/> for its mount record
     /// (the sign that it serves). If the daemon exits first, fails with the tail of its log.
     /// </summary>
-    public static MountRecord Start(string mountPoint, string[] argv, TimeSpan timeout)
+    public static MountRecord Start(string mountPoint, string[] argv, TimeSpan timeout, string nodeOption = "--mount=")
     {
         var cmd = Resolve(argv[0]);
         Directory.CreateDirectory(LogDirectory);
         string log = LogOf(mountPoint);
         // sh execs setsid, which execs the daemon: the pid we get is the daemon's.
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = "/" };
-        foreach (var a in (string[])["-c", "log=$1; shift; exec setsid \"$@\" </dev/null >\"$log\" 2>&1", "sh", log, .. cmd, .. argv[1..], "--mount=" + mountPoint])
+        foreach (var a in (string[])["-c", "log=$1; shift; exec setsid \"$@\" </dev/null >\"$log\" 2>&1", "sh", log, .. cmd, .. argv[1..], nodeOption + mountPoint])
             psi.ArgumentList.Add(a);
         Process p;
         try { p = Process.Start(psi) ?? throw new CommandFailed($"{argv[0]}: cannot start"); }

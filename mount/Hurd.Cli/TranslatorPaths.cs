@@ -26,12 +26,17 @@ public static class TranslatorPaths
         foreach (var config in new[] { "release", "debug" })
         {
             if (!Directory.Exists(ArtifactsBin)) break;
+            // A project that references an executable gets a copy of it (possibly stale) beside its own: prefer the
+            // folder where NAME is the only program, i.e. the executable's own build output.
+            string? copy = null;
             foreach (var dir in Directory.EnumerateDirectories(ArtifactsBin))
             {
                 string dll = Path.Combine(dir, config, name + ".dll");
-                if (File.Exists(dll) && File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json")))
-                    return [DotnetHost, dll];
+                if (!File.Exists(dll) || !File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json"))) continue;
+                if (Directory.EnumerateFiles(Path.Combine(dir, config), "*.runtimeconfig.json").Take(2).Count() == 1) return [DotnetHost, dll];
+                copy ??= dll;
             }
+            if (copy is not null) return [DotnetHost, copy];
         }
         return null;
     }

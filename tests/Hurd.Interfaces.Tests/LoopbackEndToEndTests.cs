@@ -121,4 +121,29 @@ public class LoopbackEndToEndTests
         Assert.True(fs.LastActive.IsNull);
         Assert.Equal("/hurd/hello\0"u8.ToArray(), fs.LastPassive);
     });
+
+    [Fact(Timeout = 30_000)]
+    public Task CallsToADeadPort_ReturnEDIED_NotEMSGSIZE() => T.Run(() =>
+    {
+        // A generated stub writes its arguments before Invoke; a call that cannot start (dead port, disposed right)
+        // must still answer with the real error, whatever the arguments' size.
+        var io = new FakeIo();
+        var port = ReceivePort.Create<IIo>(io, IoServer.Dispatch);
+        using var send = port.MakeSend();
+        var c = new IoClient(send) { TimeoutMs = 20_000 };
+        Assert.Equal(Errno.OK, c.io_write("x"u8, 0, out _));
+        port.Dispose();
+        Assert.True(send.IsDead);
+        Assert.Equal(Errno.EDIED, c.io_write("hello"u8, 7, out _));
+        Assert.Equal(Errno.EDIED, c.io_write(new byte[2 << 20], 0, out _));
+        var buf = new byte[16];
+        Assert.Equal(Errno.EDIED, c.io_read(buf, out int n, 0, 16));
+        Assert.Equal(0, n);
+        Assert.Equal(Errno.EDIED, c.io_stat(out _));
+
+        using var other = ReceivePort.Create<IIo>(io, IoServer.Dispatch);
+        var gone = other.MakeSend();
+        gone.Dispose();
+        Assert.Equal(Errno.EBADF, new IoClient(gone).io_write("hello"u8, 0, out _));
+    });
 }

@@ -168,7 +168,8 @@ public sealed class TestService
     }
 }
 
-/// <summary>The test service: client stubs (hand-written, shaped like generated proxies).</summary>
+/// <summary>The test service: client stubs (hand-written, shaped like generated proxies: a request that overflows
+/// answers EMSGSIZE before Invoke, as the generated ones do).</summary>
 public static class TestClient
 {
     public static Errno Null(IRpcTarget t)
@@ -184,6 +185,7 @@ public static class TestClient
         try
         {
             call.Request.WriteInt64(x);
+            if (call.Request.Overflow) return Errno.EMSGSIZE;
             call.DeadlineMs = Math.Min(call.DeadlineMs, deadlineMs);
             call.Cancellation = ct;
             var e = call.Invoke();
@@ -248,6 +250,7 @@ public static class TestClient
         try
         {
             call.Request.WriteBytes(data);
+            if (call.Request.Overflow) return Errno.EMSGSIZE;
             var e = call.Invoke();
             if (e != Errno.OK) return e;
             length = call.Reply.ReadInt32(); sum = call.Reply.ReadUInt64();

@@ -243,7 +243,36 @@ public class CrossProcessTests(ITestOutputHelper output)
             Assert.True(sw.ElapsedMilliseconds < 5000, $"took {sw.ElapsedMilliseconds} ms");
             await deadName.Task.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.True(r.IsDead);
+            // Every later call, whatever its arguments (a stub writes them before Invoke), fails with EDIED.
             Assert.Equal(Errno.EDIED, TestClient.Echo(r, 1, out _));
+            Assert.Equal(Errno.EDIED, TestClient.BulkSum(r, new byte[1 << 20], out _, out _));
+            Assert.Equal(Errno.EDIED, TestClient.Notify(r));
+            Assert.Equal(Errno.EDIED, TestClient.Null(r));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ServerKilled_CallsStartedRightAfterTheKillFailWithEDIED()
+    {
+        // No call pending at the kill: the first calls may start before the hang-up is seen, on the still-open
+        // connection; they must end with EDIED too (the 200 ms wait slices check the peer), never a hang.
+        var (peer, r) = await StartServer("dead2");
+        using (peer) using (r)
+        {
+            var data = new byte[256 << 10];
+            Assert.Equal(Errno.OK, TestClient.BulkSum(r, data, out _, out _));
+            peer.Kill();
+            Assert.True(peer.WaitForExit(10_000));
+            var sw = Stopwatch.StartNew();
+            var calls = Task.Run(() => new[]
+            {
+                TestClient.BulkSum(r, data, out _, out _),
+                TestClient.Echo(r, 2, out _),
+                TestClient.Null(r),
+            });
+            var results = await calls.WaitAsync(TimeSpan.FromSeconds(20));
+            output.WriteLine($"calls after the kill failed within {sw.ElapsedMilliseconds} ms");
+            Assert.All(results, e => Assert.Equal(Errno.EDIED, e));
         }
     }
 

@@ -1,11 +1,14 @@
 using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Transport;
 using Hurd.Translators.Hosting;
 
 namespace Hurd.Cli.Commands;
 
 /// <summary>
-/// <c>hurd boot [MOUNTPOINT]</c> and <c>hurd halt [MOUNTPOINT]</c>: bring the system up (the root tmpfs
-/// translator on MOUNTPOINT, hello as a passive translator on /hello, ext2fs on /disk) and take it all down again.
+/// <c>hurd boot [MOUNTPOINT]</c> and <c>hurd halt [MOUNTPOINT]</c>: bring the system up (the auth server first,
+/// published in the runtime directory; the root tmpfs translator on MOUNTPOINT; auth's filesystem as the active
+/// translator of /servers/auth; hello as a passive translator on /hello, ext2fs on /disk) and take it all down again.
 /// </summary>
 public static class Boot
 {
@@ -17,9 +20,10 @@ public static class Boot
 
     public const string BootHelp = """
         Usage: hurd boot [MOUNTPOINT]
-        Boot the system: mount the root tmpfs translator on MOUNTPOINT (default /mnt/hurd, created if
-        missing), set hello as a passive translator on /hello and ext2fs (on a default disk image, made on first boot)
-        on /disk, and show what runs where.
+        Boot the system: start the auth server (published as `auth` in the runtime directory, where every
+        translator finds it), mount the root tmpfs translator on MOUNTPOINT (default /mnt/hurd, created if
+        missing), make auth's filesystem the active translator of /servers/auth, set hello as a passive translator
+        on /hello and ext2fs (on a default disk image, made on first boot) on /disk, and show what runs where.
         Already booted: shows the table.
 
           -t, --timeout=SEC          wait at most SEC seconds for the root translator (default 60)
@@ -68,13 +72,19 @@ public static class Boot
             PrintTable(mnt);
             return 0;
         }
+        string authNode = AuthNodeOf(mnt);
+        Daemons.ClearStale(authNode);
         Daemons.ClearStale(mnt);
         try { Directory.CreateDirectory(mnt); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CommandFailed($"{mnt}: cannot create: {ex.Message}"); }
 
-        Daemons.Start(mnt, RootTranslator, TimeSpan.FromSeconds(timeout));
+        // auth first: every translator started from here on finds it in the runtime directory.
+        CheckNoOtherAuth();
+        var auth = Daemons.Start(authNode, ["auth"], TimeSpan.FromSeconds(timeout), nodeOption: "--node=");
         try
         {
+            Daemons.Start(mnt, RootTranslator, TimeSpan.FromSeconds(timeout));
+            InstallAuth(mnt, auth);
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/hello", Translator = ["hello"] });
             string image = DiskImage();
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/disk", Translator = ["ext2fs", image] });
@@ -86,6 +96,37 @@ public static class Boot
         }
         PrintTable(mnt);
         return 0;
+    }
+
+    /// <summary>Where auth's filesystem sits in the booted tree.</summary>
+    public static string AuthNodeOf(string mnt) => (mnt == "/" ? "" : mnt) + "/servers/auth";
+
+    /// <summary>Fails when a live auth server already holds the name <c>auth</c> in the runtime directory (one
+    /// auth server per runtime directory: the translators of both systems would find the same one).</summary>
+    private static void CheckNoOtherAuth()
+    {
+        if (Bootstrap.Lookup("auth", out var other, 2000) != Errno.OK) return;
+        other!.Dispose();
+        var rec = MountRecord.All().FirstOrDefault(r => r.Argv is ["auth", ..] && Native.IsAlive(r.Pid));
+        throw new CommandFailed(rec is not null
+            ? $"an auth server already runs for the system on {rec.MountPoint[..^"/servers/auth".Length]} (pid {rec.Pid}); halt it first, or set HURD_RUNTIME_DIR"
+            : $"an auth server already runs ({Bootstrap.PathOf("auth")}); stop it first, or set HURD_RUNTIME_DIR");
+    }
+
+    /// <summary>Makes the auth daemon's filesystem (its control port) the active translator of /servers/auth in the
+    /// tree of the root translator on <paramref name="mnt"/> (file_set_translator with the port, as the Hurd's
+    /// settrans -a passes a started translator's control port).</summary>
+    private static void InstallAuth(string mnt, MountRecord auth)
+    {
+        string node = auth.MountPoint;
+        var rootRecord = MountRecord.Load(mnt) ?? throw new CommandFailed($"{mnt}: the root translator has no record");
+        try { Directory.CreateDirectory(node); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CommandFailed($"{node}: cannot create: {ex.Message}"); }
+        using var root = Tree.Root(rootRecord, node);
+        using var port = Tree.Lookup(root, node[mnt.TrimEnd('/').Length..], OpenFlags.NoTrans, 0, node);
+        using var control = Daemons.Control(auth, node);
+        var e = new FsClient(port) { TimeoutMs = Tree.CallTimeoutMs }.file_set_translator(0, TransFlags.Set, 0, Native.Argz(auth.Argv), control.Name);
+        if (e != Errno.OK) throw CommandFailed.On(node, e, "cannot install the auth translator");
     }
 
     /// <summary>The default disk's size when boot creates it.</summary>
@@ -135,11 +176,14 @@ public static class Boot
     {
         static bool Under(string path, string mnt) => path == mnt || path.StartsWith(mnt == "/" ? "/" : mnt + "/", StringComparison.Ordinal);
         int stopped = 0;
-        var records = MountRecord.All().Where(r => Under(r.MountPoint, mnt)).OrderByDescending(r => r.MountPoint.Length).ToList();
+        // The auth server goes last (it was started first; the others may still use it while they go).
+        var records = MountRecord.All().Where(r => Under(r.MountPoint, mnt))
+            .OrderBy(r => r.Argv is ["auth", ..] && r.MountPoint == AuthNodeOf(mnt) ? 1 : 0).ThenByDescending(r => r.MountPoint.Length).ToList();
         var errors = new List<string>();
+        var wasAlive = records.Where(r => Native.IsAlive(r.Pid)).ToHashSet();
         foreach (var r in records)
         {
-            bool alive = Native.IsAlive(r.Pid);
+            bool alive = wasAlive.Contains(r);
             try
             {
                 Daemons.GoAway(r.MountPoint, r, GoAwayFlags.Force | GoAwayFlags.Recurse, force: true);
@@ -154,6 +198,12 @@ public static class Boot
             try { Daemons.ClearStale(m); }
             catch (CommandFailed ex) { errors.Add(ex.Message); }
         }
+        // A killed auth server leaves its published socket behind.
+        if (records.Any(r => r.Argv is ["auth", ..]) && File.Exists(Bootstrap.PathOf("auth")))
+        {
+            if (Bootstrap.Lookup("auth", out var live, 2000) == Errno.OK) live!.Dispose();
+            else try { File.Delete(Bootstrap.PathOf("auth")); } catch (IOException) { }
+        }
         if (errors.Count > 0) throw new CommandFailed(string.Join("\n", errors));
         return stopped;
     }
@@ -166,6 +216,7 @@ public static class Boot
         {
             rows.Add([r.MountPoint, string.Join(' ', r.Argv), r.Pid.ToString(), r.Control]);
             // Translators set inside its tree (passive ones start on first lookup, inside the parent).
+            if (r.MountPoint != mnt) continue;
             foreach (var child in new[] { "hello", "disk" })
             {
                 string node = r.MountPoint + "/" + child;

@@ -16,6 +16,7 @@ public sealed class AuthDaemon : IDisposable
     private readonly HashSet<AuthHandle> _handles = new();
     private readonly Dictionary<PortName, Pending> _pending = new();
     private ReceivePort? _bootstrap;
+    private long _lastNumber = -1;
 
     /// <summary>Creates the daemon and its root handle (euids {0}, auids {0, 0}, likewise gids).</summary>
     public AuthDaemon() { Root = MakeHandle(AuthIds.Root, keep: true); }
@@ -42,7 +43,7 @@ public sealed class AuthDaemon : IDisposable
     /// <summary>A new handle for <paramref name="ids"/>; unless <paramref name="keep"/>, it is destroyed when its last send right goes.</summary>
     public AuthHandle MakeHandle(AuthIds ids, bool keep = false)
     {
-        var h = new AuthHandle(this, ids);
+        var h = new AuthHandle(this, ids, Interlocked.Increment(ref _lastNumber));
         var port = ReceivePort.Create<IAuth>(h, AuthServer.Dispatch);
         h.Port = port;
         if (!keep)

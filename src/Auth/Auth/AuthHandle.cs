@@ -13,10 +13,16 @@ public sealed class AuthHandle : IAuth
 {
     private readonly AuthDaemon _daemon;
 
-    internal AuthHandle(AuthDaemon daemon, AuthIds ids) { _daemon = daemon; Ids = ids; }
+    internal AuthHandle(AuthDaemon daemon, AuthIds ids, long number) { _daemon = daemon; Ids = ids; Number = number; }
 
     /// <summary>The handle's ids (immutable).</summary>
     public AuthIds Ids { get; }
+
+    /// <summary>The handle's number in this server (the root handle is 0; never reused): its name in the filesystem view.</summary>
+    public long Number { get; }
+
+    /// <summary>When the handle was made.</summary>
+    public Hurd.Ipc.Abi.TimeSpec Created { get; } = Hurd.Ipc.Abi.TimeSpec.Now();
 
     /// <summary>The port this handle is served on.</summary>
     public ReceivePort Port { get; internal set; } = null!;

@@ -78,17 +78,22 @@ public static partial class Calls
         return d.Symlink(name, target, Permissions.NewNodeIn(dir.User, st, FileMode.Symlink | (FileMode)0x1ff), out node);
     }
 
-    /// <summary>dir_link: makes <paramref name="name"/> another link to <paramref name="target"/>. EPERM for a directory,
-    /// EEXIST (also for "." and ".."), EXDEV across filesystems, name errors, ENOTDIR, EACCES.</summary>
+    /// <summary>dir_link: makes <paramref name="name"/> another link to <paramref name="target"/>. EPERM for a directory
+    /// and under fs.protected_hardlinks (<see cref="Permissions.CheckLinkSource"/>), EEXIST (also for "." and ".."),
+    /// EXDEV across filesystems, name errors, ENOTDIR, EACCES.</summary>
     public static Errno DirLink(Protid dir, Node target, ReadOnlySpan<byte> name)
     {
         var e = CheckName(name);
         if (e != Errno.OK) return e;
         e = CheckDirSearch(dir, dir.Node, out var d, out var st);
         if (e != Errno.OK) return e;
-        e = CheckCreate(dir, d, st, name);
-        if (e != Errno.OK) return e;
+        // Linux's order: the new name (EEXIST), may_linkat (EPERM), then may_create (EACCES).
+        if (IsDot(name) || IsDotDot(name) || d.Lookup(name, out _) == Errno.OK) return Errno.EEXIST;
         e = Stat(dir, target, out var tst);
+        if (e != Errno.OK) return e;
+        e = Permissions.CheckLinkSource(dir.User, tst);
+        if (e != Errno.OK) return e;
+        e = CheckCreate(dir, d, st, name);
         if (e != Errno.OK) return e;
         if (tst.Mode.IsDirectory()) return Errno.EPERM;
         return d.Link(name, target);

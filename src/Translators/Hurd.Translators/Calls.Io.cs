@@ -71,7 +71,7 @@ public static partial class Calls
         {
             var e = Stat(who, f.Node, out var st);
             if (e != Errno.OK) return e;
-            if ((st.Mode & (FileMode.SetUid | FileMode.SetGid)) != 0) DropSuid(f.Node, st);
+            if ((st.Mode & (FileMode.SetUid | FileMode.SetGid)) != 0) DropSuid(who.User, f.Node, st);
         }
         bool append = (f.Flags & OpenFlags.Append) != 0;
         if (offset == OpenFile.FilePointer)
@@ -180,7 +180,7 @@ public static partial class Calls
         // Always, even at the same size: the node decides what that means (tmpfs, as Linux's shmem_setattr, drops pages
         // fallocated past the end and then stamps the times; KernelTmpfsDifferentialTests checks it against the kernel).
         e = t.Truncate(size);
-        if (e == Errno.OK && !who.User.IsRoot) DropSuid(node, st);
+        if (e == Errno.OK && !who.User.IsRoot) DropSuid(who.User, node, st);
         return e;
     }
 
@@ -212,7 +212,7 @@ public static partial class Calls
         if (offset > long.MaxValue - length) return Errno.EFBIG;
         if (f.Node is not IAllocatable a) return Errno.EOPNOTSUPP;
         e = a.Fallocate(mode, offset, length);
-        if (e == Errno.OK && !who.User.IsRoot) DropSuid(f.Node, st);
+        if (e == Errno.OK && !who.User.IsRoot) DropSuid(who.User, f.Node, st);
         return e;
     }
 
@@ -246,7 +246,7 @@ public static partial class Calls
         length = so >= sst.Size ? 0 : Math.Min(length, sst.Size - so); // shortened to the source's end
         if (sf.Node == df.Node && d0 + length > so && d0 < so + length) return Errno.EINVAL;
         if (length == 0) return Errno.OK;
-        if (!destination.User.IsRoot && (dst.Mode & (FileMode.SetUid | FileMode.SetGid)) != 0) DropSuid(df.Node, dst);
+        if (!destination.User.IsRoot && (dst.Mode & (FileMode.SetUid | FileMode.SetGid)) != 0) DropSuid(destination.User, df.Node, dst);
 
         long n = 0;
         if (df.Node is ICopyRange cr && (e = cr.CopyFileRange(sf.Node, so, d0, length, out n)) != Errno.EXDEV)

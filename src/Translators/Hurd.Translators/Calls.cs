@@ -70,13 +70,18 @@ public static partial class Calls
             // Linux's O_TRUNC sets mtime and ctime even on an empty file, where a node may leave them (truncate(2) to the
             // same size does on tmpfs).
             if (st.Size == 0 && node is IAttributes a) a.SetAttributes(new SetAttr { Valid = AttrMask.Mtime, Mtime = TimeSpec.Now() });
-            if (!user.IsRoot) DropSuid(node, st);
+            if (!user.IsRoot) DropSuid(user, node, st);
         }
         var file = new OpenFile(node, flags);
         protid = new Protid(user, file);
         if (node is IOpenHook h)
         {
             e = h.Open(file);
+            if (e != Errno.OK) { protid.Release(); protid = null; return e; }
+        }
+        if (node is IOpenerHook oh)
+        {
+            e = oh.Opened(protid);
             if (e != Errno.OK) { protid.Release(); protid = null; return e; }
         }
         return Errno.OK;
@@ -109,10 +114,11 @@ public static partial class Calls
     static bool IsDot(ReadOnlySpan<byte> n) => n.Length == 1 && n[0] == (byte)'.';
     static bool IsDotDot(ReadOnlySpan<byte> n) => n.Length == 2 && n[0] == (byte)'.' && n[1] == (byte)'.';
 
-    /// <summary>Drops S_ISUID (and S_ISGID with group-execute) after a write, truncate or chown by a non-root caller.</summary>
-    static void DropSuid(Node node, in Stat st)
+    /// <summary>Drops S_ISUID (and S_ISGID with group-execute, or when the caller is not in the file's group) after a
+    /// write or truncate by a non-root caller (<see cref="Permissions.KillPriv"/>).</summary>
+    static void DropSuid(Identity who, Node node, in Stat st)
     {
-        if (node is IAttributes a && Permissions.KillSuid(st.Mode, out var perm))
+        if (node is IAttributes a && Permissions.KillPriv(who, st, out var perm))
             a.SetAttributes(new SetAttr { Valid = AttrMask.Mode, Mode = perm });
     }
 

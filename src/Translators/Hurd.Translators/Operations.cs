@@ -208,6 +208,16 @@ public interface IOpenHook
     Errno Open(OpenFile file);
 }
 
+/// <summary>Called when an open is made, with the <see cref="Protid"/> it made (after <see cref="IOpenHook"/>): for a file
+/// whose contents depend on who opened it (the Hurd's trivfs_protid_create_hook). The protid's identity is the one the open
+/// was checked against.</summary>
+/// <remarks>If not implemented: nothing happens.</remarks>
+public interface IOpenerHook
+{
+    /// <summary>Accepts or refuses the open, as <see cref="IOpenHook.Open"/> does.</summary>
+    Errno Opened(Protid protid);
+}
+
 /// <summary>Called when the last reference to an <see cref="OpenFile"/> on the node goes (the peropen dies).
 /// <see cref="Node.OpenCount"/> has already been decremented, so a node with no links and no opens can free itself.</summary>
 /// <remarks>If not implemented: nothing happens.</remarks>

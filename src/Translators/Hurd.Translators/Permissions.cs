@@ -70,10 +70,21 @@ public static class Permissions
     /// cannot set S_ISGID (it is silently cleared, as Linux does). Returns the permission bits to store in
     /// <paramref name="result"/>.
     /// </summary>
+    /// <remarks>One exception: a caller who may write the file may also clear its S_ISUID / S_ISGID bits and change
+    /// nothing else. Linux drops those bits itself when a non-owner writes or truncates a set-id file; through FUSE the
+    /// kernel sends that drop as a chmod by the writer (SETATTR with the new mode), and the write must not fail. It
+    /// gives the writer nothing a write would not (a write drops the same bits).</remarks>
     public static Errno Chmod(Identity who, in Stat st, FileMode perm, out FileMode result)
     {
         result = perm & FileMode.PermMask;
-        if (!IsOwner(who, st)) return Errno.EPERM;
+        if (!IsOwner(who, st))
+        {
+            var cur = st.Mode & FileMode.PermMask;
+            const FileMode setId = FileMode.SetUid | FileMode.SetGid;
+            bool dropOnly = (result & ~setId) == (cur & ~setId) && (result & setId & ~cur) == 0 && result != cur;
+            if (dropOnly && Check(who, st, Access.Write) == Errno.OK) return Errno.OK;
+            return Errno.EPERM;
+        }
         if (!who.IsRoot && !who.HasGid(st.Gid)) result &= ~FileMode.SetGid;
         return Errno.OK;
     }
@@ -81,8 +92,10 @@ public static class Permissions
     /// <summary>
     /// The rule for chown (uid or gid <see cref="uint.MaxValue"/> = unchanged): root may change anything; the owner
     /// may only change the group, to one of its own groups; everyone else gets EPERM. For non-directories, S_ISUID is
-    /// cleared, and S_ISGID when group-execute is set (as Linux does, for every caller), so <paramref name="change"/>
-    /// may carry a new mode as well.
+    /// cleared, and S_ISGID when group-execute is set or (non-root) when the caller is not in the file's group, as
+    /// Linux's chown does for every caller, even chown(f, -1, -1); so <paramref name="change"/> may carry a new mode as
+    /// well. A caller who neither owns the file nor is root can only get here with both ids -1: then nothing is
+    /// dropped (Linux answers EPERM there; see the comment inside).
     /// </summary>
     public static Errno Chown(Identity who, in Stat st, uint uid, uint gid, out SetAttr change)
     {
@@ -90,15 +103,59 @@ public static class Permissions
         bool owner = who.HasUid(st.Uid);
         if (uid != uint.MaxValue && !who.IsRoot && !(owner && uid == st.Uid)) return Errno.EPERM;
         if (gid != uint.MaxValue && !who.IsRoot && !(owner && (gid == st.Gid || who.HasGid(gid)))) return Errno.EPERM;
-        if (uid == uint.MaxValue && gid == uint.MaxValue) return Errno.OK;
         if (uid != uint.MaxValue) { change.Valid |= AttrMask.Uid; change.Uid = uid; }
         if (gid != uint.MaxValue) { change.Valid |= AttrMask.Gid; change.Gid = gid; }
-        if (!st.Mode.IsDirectory() && KillSuid(st.Mode, out var m))
+        if (!st.Mode.IsDirectory())
         {
-            change.Valid |= AttrMask.Mode;
-            change.Mode = m;
+            bool kill = KillSuid(st.Mode, out var m);
+            if ((m & FileMode.SetGid) != 0 && !who.IsRoot && !who.HasGid(st.Gid)) { m &= ~FileMode.SetGid; kill = true; }
+            // Linux refuses (EPERM) a non-owner's chown(f, -1, -1) that would drop bits; through FUSE that request
+            // cannot be told from the kernel's own drop before a write (an empty SETATTR), so it is a no-op instead.
+            if (kill && (who.IsRoot || owner))
+            {
+                change.Valid |= AttrMask.Mode;
+                change.Mode = m;
+            }
         }
         return Errno.OK;
+    }
+
+    /// <summary>
+    /// The set-id bits a write or truncate by <paramref name="who"/> drops (Linux's file_remove_privs with
+    /// setattr_should_drop_sgid): S_ISUID always, S_ISGID when group-execute is set or the caller is not in the file's
+    /// group; root drops nothing. <paramref name="perm"/> is the result; false when nothing changes.
+    /// </summary>
+    public static bool KillPriv(Identity who, in Stat st, out FileMode perm)
+    {
+        perm = st.Mode & FileMode.PermMask;
+        if (who.IsRoot) return false;
+        bool kill = KillSuid(st.Mode, out perm);
+        if ((perm & FileMode.SetGid) != 0 && !who.HasGid(st.Gid)) { perm &= ~FileMode.SetGid; kill = true; }
+        return kill;
+    }
+
+    /// <summary>Linux's <c>fs.protected_hardlinks</c> (read once; on when it cannot be read): whether
+    /// <see cref="CheckLinkSource"/> applies.</summary>
+    public static bool ProtectedHardlinks { get; set; } = ReadSysctl("/proc/sys/fs/protected_hardlinks", true);
+
+    /// <summary>
+    /// may_linkat with fs.protected_hardlinks: a caller who neither owns <paramref name="target"/> nor is root may link
+    /// it only if it is a regular file without S_ISUID and without executable S_ISGID that the caller may read and
+    /// write. EPERM otherwise. Checked after the new name's EEXIST and before write permission on the directory.
+    /// </summary>
+    public static Errno CheckLinkSource(Identity who, in Stat target)
+    {
+        if (!ProtectedHardlinks || IsOwner(who, target)) return Errno.OK;
+        var m = target.Mode;
+        if (!m.IsRegular() || (m & FileMode.SetUid) != 0 || (m & (FileMode.SetGid | (FileMode)0x8)) == (FileMode.SetGid | (FileMode)0x8))
+            return Errno.EPERM;
+        return Check(who, target, Access.Read | Access.Write) == Errno.OK ? Errno.OK : Errno.EPERM;
+    }
+
+    static bool ReadSysctl(string path, bool fallback)
+    {
+        try { return File.ReadAllText(path).Trim() != "0"; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return fallback; }
     }
 
     /// <summary>

@@ -25,13 +25,16 @@ public ref struct MessageWriter
     private int _rightCount;
     private bool _overflow;
     private readonly bool _nonTemporal;
+    private readonly bool _discard;
 
     /// <summary>A writer over <paramref name="body"/>, with room for <paramref name="rights"/>.</summary>
     public MessageWriter(Span<byte> body, Span<RightDescriptor> rights) : this(body, rights, false) { }
 
     /// <summary>A writer whose large byte arrays are copied with non-temporal stores (<see cref="BulkCopy"/>):
     /// the transport asks for it when the body is in shared memory that another CPU will read.</summary>
-    internal MessageWriter(Span<byte> body, Span<RightDescriptor> rights, bool nonTemporal)
+    internal MessageWriter(Span<byte> body, Span<RightDescriptor> rights, bool nonTemporal) : this(body, rights, nonTemporal, false) { }
+
+    private MessageWriter(Span<byte> body, Span<RightDescriptor> rights, bool nonTemporal, bool discard)
     {
         _body = body;
         _rights = rights;
@@ -39,7 +42,15 @@ public ref struct MessageWriter
         _rightCount = 0;
         _overflow = false;
         _nonTemporal = nonTemporal;
+        _discard = discard;
     }
+
+    /// <summary>
+    /// A writer that accepts everything and keeps nothing (it never overflows): the request of a call that cannot
+    /// start (a dead port, a disposed right). The stub then writes its arguments as usual and gets the call's real
+    /// error (EDIED, EBADF...) from Invoke/Send, instead of EMSGSIZE from an overflowing empty buffer.
+    /// </summary>
+    internal static MessageWriter Discarding() => new(default, default, false, true);
 
     /// <summary>Bytes written so far (before the final padding to 8).</summary>
     public readonly int Position => _pos;
@@ -50,16 +61,23 @@ public ref struct MessageWriter
     /// <summary>The rights written so far.</summary>
     public readonly ReadOnlySpan<RightDescriptor> Rights => _rights[.._rightCount];
     /// <summary>The body written so far, without padding.</summary>
-    public readonly ReadOnlySpan<byte> Written => _body[.._pos];
+    public readonly ReadOnlySpan<byte> Written => _discard ? default : _body[.._pos];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<byte> Take(int align, int size)
     {
         int p = (_pos + align - 1) & ~(align - 1);
-        if ((uint)(p + size) > (uint)_body.Length) { _overflow = true; return default; }
+        if ((uint)(p + size) > (uint)_body.Length) return TakeFailed(p, size);
         _body[_pos..p].Clear();
         _pos = p + size;
         return _body.Slice(p, size);
+    }
+
+    private Span<byte> TakeFailed(int p, int size)
+    {
+        if (_discard) _pos = (int)Math.Min((long)p + Math.Max(size, 0), int.MaxValue & ~7);
+        else _overflow = true;
+        return default;
     }
 
     public void WriteInt32(int v) { var s = Take(4, 4); if (!s.IsEmpty) BinaryPrimitives.WriteInt32LittleEndian(s, v); }
@@ -87,7 +105,7 @@ public ref struct MessageWriter
     {
         int lenAt = (_pos + 3) & ~3;
         int room = _body.Length - lenAt - 4;
-        if (room < 0) { _overflow = true; return default; }
+        if (room < 0) { if (!_discard) _overflow = true; return default; }
         return _body.Slice(lenAt + 4, Math.Min(Math.Max(max, 0), room & ~3));
     }
 
@@ -98,7 +116,7 @@ public ref struct MessageWriter
         if (l.IsEmpty) return;
         BinaryPrimitives.WriteInt32LittleEndian(l, length);
         int padded = (length + 3) & ~3;
-        if ((uint)(_pos + padded) > (uint)_body.Length) { _overflow = true; return; }
+        if ((uint)(_pos + padded) > (uint)_body.Length) { TakeFailed(_pos, padded); return; }
         _body.Slice(_pos + length, padded - length).Clear();
         _pos += padded;
     }
@@ -113,7 +131,11 @@ public ref struct MessageWriter
     /// <summary>A right: a u32 index into the descriptors, which carry name and disposition.</summary>
     public void WriteRight(PortName name, Disposition disposition)
     {
-        if (_rightCount >= _rights.Length) { _overflow = true; return; }
+        if (_rightCount >= _rights.Length)
+        {
+            if (_discard) WriteInt32(0); else _overflow = true;
+            return;
+        }
         _rights[_rightCount] = new RightDescriptor(name, disposition);
         WriteInt32(_rightCount++);
     }
@@ -167,6 +189,7 @@ public ref struct MessageWriter
     /// </summary>
     public void PatchInt32(int offset, int value)
     {
+        if (_discard) return;
         if (offset < 0 || offset > _pos - 4) { _overflow = true; return; }
         BinaryPrimitives.WriteInt32LittleEndian(_body.Slice(offset, 4), value);
     }

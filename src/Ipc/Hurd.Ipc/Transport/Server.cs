@@ -355,7 +355,8 @@ internal sealed class FailedEngine : ICallEngine
     public static RpcCall Make(uint id, Abi.Errno e) => new()
     {
         Id = id,
-        Request = new MessageWriter(Span<byte>.Empty, Span<RightDescriptor>.Empty),
+        // Arguments are accepted and dropped, so a stub reaches Invoke/Send and returns e (not EMSGSIZE).
+        Request = MessageWriter.Discarding(),
         DeadlineMs = long.MaxValue,
         Engine = s_instance,
         StateId = (long)e,

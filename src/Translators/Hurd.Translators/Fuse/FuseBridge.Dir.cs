@@ -57,7 +57,7 @@ public sealed partial class FuseBridge
         if (e != Errno.OK) return e;
         e = Enter(parent, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) return e;
-        FillEntry(node, in st, out entry);
+        FillEntry(parent, node, in st, out entry);
         return Errno.OK;
     }
 
@@ -215,7 +215,7 @@ public sealed partial class FuseBridge
         opened.TryAcquire(); // one reference for the handle, one that Enter consumes
         e = Enter(parent, name, opened, isNodePort: false, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) { opened.Release(); return e; }
-        FillEntry(node, in st, out entry);
+        FillEntry(parent, node, in st, out entry);
         open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
         open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
         return Errno.OK;
@@ -305,7 +305,7 @@ public sealed partial class FuseBridge
             e = Enter(dirNode, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
             if (e == Errno.OK)
             {
-                FillEntry(node, in st, out var entry);
+                FillEntry(dirNode, node, in st, out var entry);
                 if (writer.TryAddPlus(in entry, cookie, name)) return true;
                 _nodes.Forget(node.NodeId, 1); // the reply cannot take it: no lookup count was given
                 return false;

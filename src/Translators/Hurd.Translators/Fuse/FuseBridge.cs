@@ -71,6 +71,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         _auth = new BridgeAuth(options.Auth, options.CallTimeout, 1024);
         _rootDev = rootStat.Dev;
         _root = _nodes.AddRoot(new NodeKey(rootStat.Dev, rootStat.Ino, rootStat.Generation), root);
+        _root.Mode = (uint)rootStat.Mode;
     }
 
     /// <summary>
@@ -350,15 +351,25 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         nsec = (uint)(t.Ticks % TimeSpan.TicksPerSecond * 100);
     }
 
-    private void FillEntry(BridgeNode n, in Stat st, out EntryOut entry)
+    private void FillEntry(BridgeNode parent, BridgeNode n, in Stat st, out EntryOut entry)
     {
         entry = default;
         entry.NodeId = n.NodeId;
         entry.Generation = 0;
-        Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
+        n.Mode = (uint)st.Mode;
+        if (SearchableByAll(parent)) Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
         Split(_options.AttrTimeout, out entry.AttrValid, out entry.AttrValidNsec);
         FillAttr(in st, out entry.Attr);
     }
+
+    /// <summary>
+    /// Whether the kernel may cache names looked up in directory <paramref name="dir"/> (entry_valid). Without
+    /// default_permissions the kernel walks a cached dentry without asking the filesystem, so the translator's search
+    /// permission check on the directory would be skipped for every later caller: only directories that owner, group
+    /// and others may all search (x in each class) get cached entries; in the others every walk is a LOOKUP for the
+    /// caller, checked by the translator (the kernel's semantics; see "Security and permissions" in architecture.md).
+    /// </summary>
+    private static bool SearchableByAll(BridgeNode dir) => (dir.Mode & 0x49) == 0x49;
 
     private void FillAttrOut(in Stat st, out AttrOut attr)
     {
@@ -379,7 +390,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         if (e != Errno.OK) return e;
         e = Enter(parent, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) return e;
-        FillEntry(node, in st, out entry);
+        FillEntry(parent, node, in st, out entry);
         return Errno.OK;
     }
 
@@ -420,7 +431,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     public override Errno Lookup(in FuseContext ctx, ReadOnlySpan<byte> name, out EntryOut entry)
     {
         var e = LookupEntry(in ctx, ctx.NodeId, name, Who(in ctx), out entry);
-        if (e == Errno.ENOENT && _options.NegativeTimeout > TimeSpan.Zero)
+        if (e == Errno.ENOENT && _options.NegativeTimeout > TimeSpan.Zero && _nodes.Get(ctx.NodeId) is { } dir && SearchableByAll(dir))
         {
             entry = default;
             Split(_options.NegativeTimeout, out entry.EntryValid, out entry.EntryValidNsec);
@@ -434,15 +445,17 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         attr = default;
         PortRef? port = (input.GetattrFlags & 1) != 0 ? LeaseHandle(input.Fh) : null;
+        BridgeNode? node = null;
         if (port is null)
         {
-            var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out port);
+            var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out node, out port);
             if (e0 != Errno.OK) return e0;
         }
         try
         {
             var e = Io(port, ctx.Cancellation).io_stat(out var st);
             if (e != Errno.OK) return Posix(e);
+            if (node is not null) node.Mode = (uint)st.Mode;
             FillAttrOut(in st, out attr);
             return Errno.OK;
         }
@@ -474,11 +487,9 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
                 e = fs.file_chown((v & SetattrValid.Uid) != 0 ? input.Uid : uint.MaxValue, (v & SetattrValid.Gid) != 0 ? input.Gid : uint.MaxValue);
                 if (e != Errno.OK) return Posix(e);
             }
-            if ((v & SetattrValid.Mode) != 0)
-            {
-                e = fs.file_chmod((FileMode)(input.Mode & 0xFFF));
-                if (e != Errno.OK) return Posix(e);
-            }
+            // The size before the mode: a truncate by a non-owner comes with the kernel's drop of the set-id bits (a
+            // mode), which the truncate's own permission check must answer first (EACCES, as Linux), and which the
+            // translator has then done already (Calls drops them on truncate).
             if ((v & SetattrValid.Size) != 0)
             {
                 if (input.Size > long.MaxValue) return Errno.EFBIG;
@@ -499,6 +510,16 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
                 }
                 if (e != Errno.OK) return Posix(e);
             }
+            if ((v & SetattrValid.Mode) != 0)
+            {
+                bool done = (v & SetattrValid.Size) != 0 && Io(port, ctx.Cancellation).io_stat(out var now) == Errno.OK
+                    && ((uint)now.Mode & 0xFFF) == (input.Mode & 0xFFF);
+                if (!done)
+                {
+                    e = fs.file_chmod((FileMode)(input.Mode & 0xFFF));
+                    if (e != Errno.OK) return Posix(e);
+                }
+            }
             if ((v & (SetattrValid.Atime | SetattrValid.Mtime | SetattrValid.AtimeNow | SetattrValid.MtimeNow)) != 0)
             {
                 var at = (v & SetattrValid.AtimeNow) != 0 ? new TimeSpec(0, TimeSpec.UtimeNow)
@@ -512,6 +533,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             }
             e = Io(port, ctx.Cancellation).io_stat(out var st);
             if (e != Errno.OK) return Posix(e);
+            if (_nodes.Get(ctx.NodeId) is { } changed) changed.Mode = (uint)st.Mode;
             FillAttrOut(in st, out attr);
             return Errno.OK;
         }

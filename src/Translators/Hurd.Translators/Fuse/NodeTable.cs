@@ -78,6 +78,9 @@ internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef root, bool f
     public readonly bool Foreign = foreign;
     public long Lookups;
     public bool Dead;
+    /// <summary>The file's type and mode as last seen (entry, getattr, setattr); decides whether names in a directory
+    /// may be cached by the kernel (FuseBridge.SearchableByAll). Written without the lock: a hint, refreshed often.</summary>
+    public volatile uint Mode;
     public readonly Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>> Ports = new();
 }
 

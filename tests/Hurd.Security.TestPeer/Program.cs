@@ -1,0 +1,22 @@
+using Hurd.Security.Testing;
+
+// Modes:
+//   fs ROOT...      run the operations read from stdin on every root; one result line per operation (see FsScript)
+//   ipc ...         unprivileged IPC client checks (see IpcChecks)
+try
+{
+    return args.Length > 0 && args[0] == "fs" ? FsScript.Run(args[1..])
+        : args.Length > 0 && args[0] == "ipc" ? IpcChecks.Run(args[1..])
+        : Usage();
+}
+catch (Exception ex)
+{
+    Console.WriteLine($"fail {ex.GetType().Name} {ex.Message}");
+    return 1;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Hurd.Security.TestPeer fs ROOT... | ipc MODE ARGS...");
+    return 2;
+}

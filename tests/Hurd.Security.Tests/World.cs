@@ -1,0 +1,197 @@
+using System.Diagnostics;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace Hurd.Security.Tests;
+
+/// <summary>The outcome of a child process.</summary>
+public sealed record Run(int ExitCode, string Out, string Err)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout: {Out}\nstderr: {Err}";
+}
+
+/// <summary>Who a child process runs as: root (the test's own user) or a user switched to with setpriv.</summary>
+public sealed record User(string Name, params string[] SetprivArgs)
+{
+    public static readonly User Root = new("root");
+    /// <summary>nobody (65534:65534) with no supplementary groups.</summary>
+    public static readonly User Nobody = new("nobody", "--reuid=65534", "--regid=65534", "--clear-groups");
+    /// <summary>nobody with the supplementary group users (100).</summary>
+    public static readonly User NobodyInUsers = new("nobody+users", "--reuid=65534", "--regid=65534", "--groups=100");
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// A private world for one test: a temporary directory (mode 0755, so nobody can walk into it) for mount points, and a
+/// private HURD_RUNTIME_DIR that every process the test starts inherits. Dispose takes everything down: every
+/// process carrying the runtime directory in its environment is killed, every mount under the directory is lazily
+/// unmounted, both directories are removed.
+/// </summary>
+public sealed class World : IDisposable
+{
+    public readonly string Dir;
+    public readonly string Runtime;
+
+    public World(string what)
+    {
+        Dir = Path.Combine(Path.GetTempPath(), $"hurd-sec-{what}-" + Guid.NewGuid().ToString("N")[..8]);
+        Runtime = Dir + "-run";
+        Directory.CreateDirectory(Dir);
+        Directory.CreateDirectory(Runtime);
+        File.SetUnixFileMode(Dir, (UnixFileMode)0x1ED);
+    }
+
+    /// <summary>Null when these tests can run here, else why not: they need root (mounts, setpriv) and a nobody user.</summary>
+    public static string? Unavailable
+    {
+        get
+        {
+            if (Environment.UserName != "root") return "not root";
+            if (!File.Exists("/dev/fuse")) return "no /dev/fuse";
+            if (!File.Exists("/usr/bin/setpriv") && !File.Exists("/bin/setpriv")) return "no setpriv";
+            if (!File.ReadLines("/etc/passwd").Any(l => l.StartsWith("nobody:", StringComparison.Ordinal))) return "no user nobody";
+            return null;
+        }
+    }
+
+    /// <summary>The repository root (the directory holding Hurd.sln).</summary>
+    public static string Repo { get; } = FindRepo();
+
+    static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Hurd.sln"))) return d.FullName;
+        throw new InvalidOperationException("Hurd.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>A built program of this configuration: artifacts/bin/PROJECT/CONFIG/DLL.</summary>
+    public static string Dll(string project, string dll)
+    {
+        string config = Path.GetFileName(AppContext.BaseDirectory.TrimEnd('/'));
+        return Path.Combine(Repo, "artifacts", "bin", project, config, dll);
+    }
+
+    public static string HurdDll => Dll("Hurd.Cli", "hurd.dll");
+    public static string PeerDll => Dll("Hurd.Security.TestPeer", "Hurd.Security.TestPeer.dll");
+    static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+
+    public string PathOf(string name) => Path.Combine(Dir, name);
+
+    /// <summary>Runs `hurd ARGS` as <paramref name="user"/>.</summary>
+    public Run Hurd(User user, params string[] args) => Exec(user, Dotnet, [HurdDll, .. args]);
+
+    /// <summary>Runs the test peer as <paramref name="user"/> with <paramref name="stdin"/> as its input.</summary>
+    public Run Peer(User user, string stdin, params string[] args) => Exec(user, Dotnet, [PeerDll, .. args], stdin);
+
+    /// <summary>Runs a program as <paramref name="user"/> with this world's runtime directory; killed after
+    /// <paramref name="timeoutMs"/>.</summary>
+    public Run Exec(User user, string program, string[] args, string? stdin = null, int timeoutMs = 120_000)
+    {
+        var psi = new ProcessStartInfo(user.SetprivArgs.Length == 0 ? program : "setpriv")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        if (user.SetprivArgs.Length > 0)
+        {
+            foreach (var a in user.SetprivArgs) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add("--");
+            psi.ArgumentList.Add(program);
+            psi.Environment["HOME"] = "/tmp";
+            psi.Environment["DOTNET_CLI_HOME"] = "/tmp";
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["HURD_RUNTIME_DIR"] = Runtime;
+        psi.Environment["HURD_IPC_WORKERS"] = "4";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        try
+        {
+            if (stdin is not null) p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        catch (IOException) { }
+        if (!p.WaitForExit(timeoutMs))
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            p.WaitForExit(10_000);
+            return new Run(-1, Wait(stdout), "TIMED OUT\n" + Wait(stderr));
+        }
+        p.WaitForExit();
+        return new Run(p.ExitCode, Wait(stdout), Wait(stderr));
+    }
+
+    static string Wait(Task<string> t) => t.Wait(10_000) ? t.Result : "";
+
+    /// <summary>Mounts a fresh kernel tmpfs at <paramref name="dir"/> (created).</summary>
+    public void MountKernelTmpfs(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var r = Exec(User.Root, "mount", ["-t", "tmpfs", "-o", "size=64m,mode=0755", "hurdsec", dir], timeoutMs: 30_000);
+        Assert.True(r.ExitCode == 0, "mount -t tmpfs: " + r);
+    }
+
+    /// <summary>Mounts our tmpfs at <paramref name="dir"/> (created) with `hurd settrans -a DIR tmpfs`, as root.</summary>
+    public void MountOurTmpfs(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var r = Hurd(User.Root, "settrans", "-a", dir, "tmpfs");
+        Assert.True(r.ExitCode == 0, "hurd settrans -a DIR tmpfs: " + r);
+        Assert.Contains(dir, Mounts());
+    }
+
+    /// <summary>Mount points under this world's directory, from /proc/self/mountinfo.</summary>
+    public List<string> Mounts()
+    {
+        var list = new List<string>();
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            var f = line.Split(' ');
+            if (f.Length > 4 && (f[4] == Dir || f[4].StartsWith(Dir + "/", StringComparison.Ordinal))) list.Add(f[4]);
+        }
+        return list;
+    }
+
+    /// <summary>Processes whose environment carries this world's runtime directory (its daemons).</summary>
+    public List<int> Processes()
+    {
+        var list = new List<int>();
+        string marker = "HURD_RUNTIME_DIR=" + Runtime + "\0";
+        foreach (var d in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(d), out int pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(d, "environ")).Contains(marker, StringComparison.Ordinal)) continue;
+                string stat = File.ReadAllText(Path.Combine(d, "stat"));
+                int close = stat.LastIndexOf(')');
+                if (close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X') continue;
+                list.Add(pid);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
+        return list;
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in Mounts().OrderByDescending(m => m.Length))
+            if (Exec(User.Root, "umount", [m], timeoutMs: 30_000).ExitCode != 0) Exec(User.Root, "umount", ["-l", m], timeoutMs: 30_000);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Processes().Count > 0 && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        foreach (var pid in Processes())
+            try { Process.GetProcessById(pid).Kill(); } catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        foreach (var m in Mounts().OrderByDescending(m => m.Length)) Exec(User.Root, "umount", ["-l", m], timeoutMs: 30_000);
+        for (int i = 0; i < 20; i++)
+        {
+            try
+            {
+                if (Directory.Exists(Dir)) Directory.Delete(Dir, recursive: true);
+                if (Directory.Exists(Runtime)) Directory.Delete(Runtime, recursive: true);
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Thread.Sleep(100); }
+        }
+    }
+}
