@@ -25,6 +25,7 @@ public static class TestIds
     public const uint BulkEcho = 1012;     // bytes -> bytes
     public const uint ConnCount = 1013;
     public const uint SenderVia = 1014;    // right -> i32 pid the right's server attests for us (GetSender through it)    // -> i32 open connections of the server's process
+    public const uint MakeSendOnce = 1015; // -> send-once right to a new port served by this service
 }
 
 /// <summary>The test service: the server side.</summary>
@@ -113,6 +114,14 @@ public sealed class TestService
                 p.NoSenders += port => s.MadePortNoSenders?.Invoke(port);
                 lock (s._made) s._made.Add(p);
                 w.WriteInt32(0); w.WriteRight(p.Name, Disposition.MakeSend);
+                return Errno.OK;
+            }
+            case TestIds.MakeSendOnce:
+            {
+                var p = s.CreatePort();
+                p.NoSenders += port => s.MadePortNoSenders?.Invoke(port);
+                lock (s._made) s._made.Add(p);
+                w.WriteInt32(0); w.WriteRight(p.Name, Disposition.MakeSendOnce);
                 return Errno.OK;
             }
             case TestIds.CallBack:
@@ -269,6 +278,22 @@ public static class TestClient
             if (e != Errno.OK) return e;
             var n = call.Reply.ReadRight();
             if (call.Reply.Error) return Errno.EBADMSG;
+            right = SendRight.FromName(n);
+            return right is null ? Errno.EBADMSG : Errno.OK;
+        }
+        finally { call.Dispose(); }
+    }
+
+    public static Errno MakeSendOnce(IRpcTarget t, out SendRight? right)
+    {
+        right = null;
+        var call = t.BeginCall(TestIds.MakeSendOnce);
+        try
+        {
+            var e = call.Invoke();
+            if (e != Errno.OK) return e;
+            var n = call.Reply.ReadRight(out var d);
+            if (call.Reply.Error || d != Disposition.MoveSendOnce) return Errno.EBADMSG;
             right = SendRight.FromName(n);
             return right is null ? Errno.EBADMSG : Errno.OK;
         }

@@ -120,6 +120,47 @@ public class CrossProcessTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task SendOnceRight_AcrossProcesses_CarriesExactlyOneCall_AndIsCounted()
+    {
+        var (peer, r) = await StartServer("sendonce");
+        using (peer) using (r)
+        {
+            // Server to client: a send-once right to a new port in the server.
+            Assert.Equal(Errno.OK, TestClient.MakeSendOnce(r, out var once));
+            Assert.True(once!.IsSendOnce);
+            Assert.Equal(RightKind.SendOnce, IpcSpace.Current.KindOf(once.Name));
+            Assert.Equal(Errno.OK, TestClient.Echo(once, 71, out long y));
+            Assert.Equal(71, y);
+            Assert.Equal(Errno.EBADF, TestClient.Echo(once, 72, out _));
+            Assert.Equal(Errno.EBADF, TestClient.BulkSum(once, new byte[100_000], out _, out _));
+            Assert.Equal(RightKind.None, IpcSpace.Current.KindOf(once.Name));
+            once.Dispose();
+            // The grant travelled with the call: the server's port lost its only sender.
+            Assert.StartsWith("nosenders", await peer.WaitForAsync("nosenders"));
+
+            // Unused and moved back to its owner: the owner gets a send-once right to its own port, used once there.
+            Assert.Equal(Errno.OK, TestClient.MakeSendOnce(r, out var back));
+            Assert.Equal(Errno.EINVAL, TestClient.CallBack(r, back!.Name, Disposition.CopySend, 1, out _));
+            Assert.Equal(Errno.OK, TestClient.CallBack(r, back.Name, Disposition.MoveSendOnce, 73, out y));
+            Assert.Equal(73, y);
+            Assert.Equal(Errno.EBADF, TestClient.Echo(back, 74, out _));
+            back.Dispose();
+            Assert.StartsWith("nosenders", await peer.WaitForAsync("nosenders"));
+
+            // Client to server: a send-once right to a port of ours; the server calls back through it once.
+            var mine = new TestService();
+            using var myPort = mine.CreatePort();
+            var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            myPort.NoSenders += _ => gone.TrySetResult();
+            Assert.Equal(Errno.OK, TestClient.CallBack(r, myPort.Name, Disposition.MakeSendOnce, 75, out y));
+            Assert.Equal(75, y);
+            Assert.Equal(1, mine.Calls);
+            await gone.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(0, myPort.SendRightCount);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task SecondLookup_OfTheSameServer_MergesIntoTheOpenConnection()
     {
         var name = TestRuntime.UniqueName("merge");

@@ -71,6 +71,48 @@ public class InProcessTests
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task SendOnceRight_InProcess_CarriesExactlyOneCall()
+    {
+        await Task.Yield();
+        var (_, port, r) = Make();
+        using (port) using (r)
+        {
+            var noSenders = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            port.NoSenders += _ => noSenders.TrySetResult();
+            var once = port.MakeSendOnce();
+            Assert.True(once.IsSendOnce);
+            Assert.Equal(RightKind.SendOnce, IpcSpace.Current.KindOf(once.Name));
+            Assert.Equal(2, port.SendRightCount);
+            Assert.Throws<InvalidOperationException>(() => once.Copy());
+            Assert.Equal(Errno.OK, TestClient.Echo(once, 5, out long y));
+            Assert.Equal(5, y);
+            // Used up: the name is gone, a second use fails, the port lost that sender.
+            Assert.Equal(RightKind.None, IpcSpace.Current.KindOf(once.Name));
+            Assert.Equal(Errno.EBADF, TestClient.Echo(once, 6, out _));
+            Assert.Equal(Errno.EBADF, TestClient.Notify(once));
+            Assert.Equal(1, port.SendRightCount);
+            once.Dispose();
+            Assert.Equal(1, port.SendRightCount);
+
+            // In a message: never copied; moved, it carries one call of the receiver, then it is gone.
+            var moved = port.MakeSendOnce();
+            Assert.Equal(Errno.EINVAL, TestClient.CallBack(r, moved.Name, Disposition.CopySend, 1, out _));
+            Assert.Equal(Errno.EINVAL, TestClient.CallBack(r, moved.Name, Disposition.MoveSend, 1, out _));
+            Assert.Equal(Errno.OK, TestClient.CallBack(r, moved.Name, Disposition.MoveSendOnce, 8, out y));
+            Assert.Equal(8, y);
+            Assert.Equal(RightKind.None, IpcSpace.Current.KindOf(moved.Name));
+            Assert.Equal(Errno.EBADF, TestClient.Echo(moved, 9, out _));
+            // A fresh one made in a message (MakeSendOnce) works the same way.
+            Assert.Equal(Errno.OK, TestClient.CallBack(r, port.Name, Disposition.MakeSendOnce, 10, out y));
+            Assert.Equal(10, y);
+            Assert.Equal(1, port.SendRightCount);
+            r.Dispose();
+            await noSenders.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(0, port.SendRightCount);
+        }
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task DeferredReply_InProcess_ArrivesFromAnotherThread()
     {
         await Task.Yield();

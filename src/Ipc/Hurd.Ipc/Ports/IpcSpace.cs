@@ -23,7 +23,9 @@ internal sealed class ReceiveEntry(ReceivePort port) : Entry
 /// A send right held in this space: to a local port (<see cref="Local"/>) or to a port of the
 /// peer of <see cref="Conn"/>, where the peer granted it under <see cref="Handle"/>. One entry per
 /// distinct port (Mach merges send rights to one port under one name); <see cref="URefs"/> counts them.
-/// All mutable fields are guarded by <see cref="IpcSpace.Lock"/>.
+/// A send-once right (<see cref="SendOnce"/>) is never merged: it has its own name, exactly one user
+/// reference, and the first call or message sent through it consumes it (<see cref="Used"/>).
+/// All mutable fields are guarded by <see cref="IpcSpace.Lock"/>, except <see cref="Used"/> (atomic).
 /// </summary>
 internal sealed class SendEntry : Entry
 {
@@ -31,6 +33,10 @@ internal sealed class SendEntry : Entry
     public Connection? Conn;
     public uint Handle;
     public int URefs;
+    /// <summary>A send-once right (Mach MACH_PORT_RIGHT_SEND_ONCE).</summary>
+    public bool SendOnce;
+    /// <summary>1 once a send-once right was used as a destination (or moved away): it cannot be used again.</summary>
+    public int Used;
     /// <summary>How many grants of <see cref="Handle"/> came over <see cref="Conn"/> (returned in one release).</summary>
     public int Received;
     public volatile bool Dead;
@@ -86,7 +92,7 @@ public sealed class IpcSpace
             return e switch
             {
                 ReceiveEntry => RightKind.Receive,
-                SendEntry s => s.Dead ? RightKind.DeadName : RightKind.Send,
+                SendEntry s => s.Dead ? RightKind.DeadName : s.SendOnce ? RightKind.SendOnce : RightKind.Send,
                 PortSetEntry => RightKind.PortSet,
                 _ => RightKind.None,
             };
@@ -141,12 +147,13 @@ public sealed class IpcSpace
         }
     }
 
-    /// <summary>Adds a user reference to <paramref name="name"/> and returns it as an object.</summary>
+    /// <summary>Adds a user reference to <paramref name="name"/> and returns it as an object (null if it is not a send
+    /// right, or is a send-once right, which cannot be copied).</summary>
     public SendRight? CopySendRight(PortName name)
     {
         lock (Lock)
         {
-            if (!_names.TryGetValue(name.Value, out var e) || e is not SendEntry s) return null;
+            if (!_names.TryGetValue(name.Value, out var e) || e is not SendEntry s || s.SendOnce) return null;
             s.URefs++;
             if (s.Local is not null && !s.Dead) s.Local.AddSend(1);
             return new SendRight(s);
@@ -186,6 +193,28 @@ public sealed class IpcSpace
         return s;
     }
 
+    /// <summary>A new send-once right to <paramref name="port"/> (its own name, one uref, counted as a sender until it
+    /// is used or deallocated). Caller holds Lock.</summary>
+    internal SendEntry MakeLocalSendOnce(ReceivePort port)
+    {
+        var s = new SendEntry { Local = port, SendOnce = true, URefs = 1 };
+        if (port.IsDestroyed) s.Dead = true;
+        AddName(s);
+        if (!s.Dead) { port.AddSend(1); port.LocalSendOnce.Add(s); }
+        return s;
+    }
+
+    /// <summary>A new send-once right to the port the peer of <paramref name="conn"/> granted under
+    /// <paramref name="handle"/> (never merged with a send right to the same port). Caller holds Lock.</summary>
+    internal SendEntry ReceiveRemoteSendOnce(Connection conn, uint handle)
+    {
+        var s = new SendEntry { Conn = conn, Handle = handle, SendOnce = true, URefs = 1, Received = 1 };
+        if (conn.IsClosed) s.Dead = true;
+        AddName(s);
+        if (!s.Dead) conn.RemoteOnce.Add(s);
+        return s;
+    }
+
     /// <summary>A send entry for handle <paramref name="handle"/> granted by the peer of <paramref name="conn"/>, one more uref. Caller holds Lock.</summary>
     internal SendEntry ReceiveRemoteSend(Connection conn, uint handle)
     {
@@ -222,9 +251,11 @@ public sealed class IpcSpace
             {
                 RemoveName(s);
                 if (s.Local is not null && ReferenceEquals(s.Local.LocalSend, s)) s.Local.LocalSend = null;
+                if (s.SendOnce && s.Local is not null) s.Local.LocalSendOnce.Remove(s);
                 if (s.Conn is not null && !s.Dead)
                 {
-                    if (s.Conn.Remote.TryGetValue(s.Handle, out var cur) && ReferenceEquals(cur, s)) s.Conn.Remote.Remove(s.Handle);
+                    if (s.SendOnce) s.Conn.RemoteOnce.Remove(s);
+                    else if (s.Conn.Remote.TryGetValue(s.Handle, out var cur) && ReferenceEquals(cur, s)) s.Conn.Remote.Remove(s.Handle);
                     conn = s.Conn; handle = s.Handle; received = s.Received;
                 }
             }
@@ -270,6 +301,8 @@ public sealed class ReceivePort : IDisposable
     internal object? HandlerTarget;
     internal RpcDispatcher? Dispatcher;
     internal SendEntry? LocalSend;
+    /// <summary>Send-once rights to this port held in this process (guarded by IpcSpace.Lock): dead names when it dies.</summary>
+    internal readonly HashSet<SendEntry> LocalSendOnce = new();
     /// <summary>Grants of this port per connection (guarded by IpcSpace.Lock).</summary>
     internal readonly Dictionary<Connection, Grant> Grants = new();
     internal PortSet? Set;
@@ -323,6 +356,15 @@ public sealed class ReceivePort : IDisposable
         }
     }
 
+    /// <summary>Makes a new send-once right to this port (MAKE_SEND_ONCE): a right with its own name that carries
+    /// exactly one call or message; the first use consumes it and a second use fails with <see cref="Errno.EBADF"/>.
+    /// It cannot be copied (only moved, with <see cref="Disposition.MoveSendOnce"/>). Until it is used or disposed it
+    /// counts as a sender of this port.</summary>
+    public SendRight MakeSendOnce()
+    {
+        lock (_space.Lock) return new SendRight(_space.MakeLocalSendOnce(this));
+    }
+
     internal void AddSend(int n) => Interlocked.Add(ref _sendCount, n);
 
     internal void DropSend(int n)
@@ -353,6 +395,8 @@ public sealed class ReceivePort : IDisposable
             }
             Grants.Clear();
             if (LocalSend is not null) kill.Add(LocalSend);
+            kill.AddRange(LocalSendOnce);
+            LocalSendOnce.Clear();
             Set?.RemoveUnlocked(this);
         }
         _space.KillEntries(kill);
@@ -391,6 +435,9 @@ public sealed class SendRight : IRpcTarget, IDisposable
     public PortName Name => Entry.Name;
     /// <summary>True once the port is known to be gone (a dead name).</summary>
     public bool IsDead => Entry.Dead;
+    /// <summary>True for a send-once right: the first call or message through it consumes it; later ones fail with
+    /// <see cref="Errno.EBADF"/>.</summary>
+    public bool IsSendOnce => Entry.SendOnce;
     /// <summary>True when the port lives in this process (calls use the in-process transport).</summary>
     public bool IsLocal => Entry.Local is not null;
     /// <summary>A timeout applied to every call begun on this right (sets <see cref="RpcCall.DeadlineMs"/>); infinite by default.</summary>
@@ -411,18 +458,24 @@ public sealed class SendRight : IRpcTarget, IDisposable
         IpcSpace.RunNotification(() => callback(n));
     }
 
-    /// <summary>Another reference to the same right (COPY_SEND in the local space).</summary>
-    public SendRight Copy() => IpcSpace.Current.CopySendRight(Name) ?? throw new ObjectDisposedException(nameof(SendRight));
+    /// <summary>Another reference to the same right (COPY_SEND in the local space). A send-once right cannot be copied
+    /// (InvalidOperationException).</summary>
+    public SendRight Copy() => IpcSpace.Current.CopySendRight(Name) ?? throw (Entry.SendOnce
+        ? new InvalidOperationException("a send-once right cannot be copied")
+        : new ObjectDisposedException(nameof(SendRight)));
 
     /// <inheritdoc/>
+    /// <remarks>On a send-once right this consumes it: the call (or one-way message) is the one use, sent or not;
+    /// the right is deallocated once the message is published (or the call disposed). A second call gets EBADF.</remarks>
     public RpcCall BeginCall(uint id)
     {
         RpcCall call;
         var e = Entry;
         if (Volatile.Read(ref _disposed) != 0) call = FailedEngine.Make(id, Errno.EBADF);
         else if (e.Dead) call = FailedEngine.Make(id, Errno.EDIED);
-        else if (e.Local is { } port) call = Loopback.BeginCall(port, id);
-        else call = e.Conn!.BeginCall(e.Handle, id);
+        else if (e.SendOnce && Interlocked.Exchange(ref e.Used, 1) != 0) call = FailedEngine.Make(id, Errno.EBADF);
+        else if (e.Local is { } port) call = Loopback.BeginCall(port, id, e.SendOnce ? e : null);
+        else call = e.Conn!.BeginCall(e.Handle, id, e.SendOnce ? e : null);
         var t = Timeout;
         if (t != System.Threading.Timeout.InfiniteTimeSpan) call.DeadlineMs = Environment.TickCount64 + (long)t.TotalMilliseconds;
         return call;

@@ -16,6 +16,9 @@ public enum MessageFlags : uint
     Reply = 4,
     /// <summary>An interrupt_operation for the call with the same <see cref="MessageHeader.Seq"/>.</summary>
     Interrupt = 8,
+    /// <summary>The message goes through a send-once right to <see cref="MessageHeader.Dest"/>: it consumes that right
+    /// (the receiver drops the grant the right stood for).</summary>
+    SendOnce = 16,
 }
 
 /// <summary>

@@ -38,6 +38,8 @@ internal sealed unsafe class Connection : ICallEngine
     public readonly ConcurrentDictionary<uint, byte> DeadHandles = new();
     /// <summary>Send rights the peer granted to us, by the peer's handle (guarded by IpcSpace.Lock).</summary>
     public readonly Dictionary<uint, SendEntry> Remote = new();
+    /// <summary>Send-once rights the peer granted to us (never merged into <see cref="Remote"/>; guarded by IpcSpace.Lock).</summary>
+    public readonly HashSet<SendEntry> RemoteOnce = new();
 
     // Outgoing ring (we produce).
     private readonly object _prodLock = new();
@@ -232,7 +234,9 @@ internal sealed unsafe class Connection : ICallEngine
             }
             Grants.Clear();
             kill = new List<SendEntry>(Remote.Values);
+            kill.AddRange(RemoteOnce);
             Remote.Clear();
+            RemoteOnce.Clear();
         }
         foreach (var (p, n) in drops) p.DropSend(n);
         _space.KillEntries(kill);
@@ -791,12 +795,30 @@ internal sealed unsafe class Connection : ICallEngine
 
     private void OnDead(uint handle)
     {
-        SendEntry? s;
+        var kill = new List<SendEntry>();
         lock (_space.Lock)
         {
-            if (!Remote.Remove(handle, out s)) return;
+            if (Remote.Remove(handle, out var s)) kill.Add(s);
+            foreach (var o in RemoteOnce) if (o.Handle == handle) kill.Add(o);
+            foreach (var o in kill) if (o.SendOnce) RemoteOnce.Remove(o);
         }
-        _space.KillEntries([s]);
+        if (kill.Count > 0) _space.KillEntries(kill);
+    }
+
+    /// <summary>A message came through a send-once right to our port <paramref name="handle"/> (header flag
+    /// <see cref="MessageFlags.SendOnce"/>): it carries that right's grant, which the message consumes. Carried in
+    /// the message rather than as a Release record, which could overtake a call taken from the ring but not yet
+    /// resolved by its worker. A peer setting the flag falsely only gives up its own rights.</summary>
+    private void ConsumeGrant(uint handle)
+    {
+        ReceivePort? port = null;
+        lock (_space.Lock)
+        {
+            if (!Grants.TryGetValue(handle, out var g) || g.Count <= 0) return;
+            if (--g.Count == 0) { Grants.TryRemove(handle, out _); g.Port.Grants.Remove(this); }
+            port = g.Port;
+        }
+        port.DropSend(1);
     }
 
     /// <summary>The grant most recently used as a destination (one reference: read and written atomically; its
@@ -831,6 +853,7 @@ internal sealed unsafe class Connection : ICallEngine
         int body = h.BodyLength, nr = h.RightCount;
         if (body < 0 || nr > Layout.MaxRights || MessageHeader.Length + body + nr * 8 > len) return;
         if (!ResolveDest(h.Dest, out var port, out _)) return;
+        if ((h.Flags & MessageFlags.SendOnce) != 0) ConsumeGrant(h.Dest);
         fixed (byte* b = w.Buffer)
         {
             if (DecodeRights((RightDescriptor*)(b + MessageHeader.Length + body), nr, w.Rights) != Errno.OK) return;
@@ -865,7 +888,11 @@ internal sealed unsafe class Connection : ICallEngine
         ReceivePort? port = null;
         if (h.Seq != seq || body < 0 || body > Layout.MaxBody || nr > Layout.MaxRights) err = Errno.EBADMSG;
         else if (!ResolveDest(h.Dest, out port, out err)) { }
-        else err = DecodeRights((RightDescriptor*)(ss.Request + MessageHeader.Length + body), nr, ss.InRights);
+        else
+        {
+            if ((h.Flags & MessageFlags.SendOnce) != 0) ConsumeGrant(h.Dest);
+            err = DecodeRights((RightDescriptor*)(ss.Request + MessageHeader.Length + body), nr, ss.InRights);
+        }
         var writer = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights, PeerCpuDiffers);
         if (err != Errno.OK) { bool own = RetakeRing(); CompleteCall(ss, seq, err, ref writer); return own; }
         ss.DestPort = port;
@@ -1032,16 +1059,24 @@ internal sealed unsafe class Connection : ICallEngine
                     case Disposition.MoveSend:
                     case Disposition.MoveSendOnce:
                         if (e is not SendEntry s || s.URefs <= 0) return Errno.EINVAL;
+                        // A send-once right moves only as MoveSendOnce (never copied), and only while unused.
+                        if (s.SendOnce != (local[i].Disposition == Disposition.MoveSendOnce) || (s.SendOnce && Volatile.Read(ref s.Used) != 0)) return Errno.EINVAL;
                         if (!s.Dead && s.Local is null && !ReferenceEquals(s.Conn, this) && tags[i] == 0) return Errno.EXDEV;
                         break;
                     default:
                         return Errno.EINVAL;
                 }
             }
+            // Moving a send-once right uses it up (a racing call through it then fails, and so would this).
+            for (int i = 0; i < local.Length; i++)
+                if (local[i].Disposition == Disposition.MoveSendOnce
+                    && Interlocked.Exchange(ref ((SendEntry)_space.Lookup(new PortName(local[i].Name))!).Used, 1) != 0)
+                    return Errno.EINVAL;
             for (int i = 0; i < local.Length; i++)
             {
                 var e = _space.Lookup(new PortName(local[i].Name))!;
                 RightDescriptor d = default;
+                bool once = local[i].Disposition is Disposition.MakeSendOnce or Disposition.MoveSendOnce;
                 if (e is ReceiveEntry r) { d.Name = GrantUnlocked(r.Port).Handle; d.Reserved0 = (byte)WireKind.SendersPort; }
                 else
                 {
@@ -1058,13 +1093,14 @@ internal sealed unsafe class Connection : ICallEngine
                         // a call slot (a reply, or a call served after the ring was let go), so the owner would
                         // no longer know the handle. Possible when nothing keeps the handle alive on our side:
                         // this is the last reference, or other grants remain. Otherwise wire COPY_SEND.
+                        // A send-once right always carries its one grant (wire MOVE_SEND_ONCE).
                         bool carries = local[i].Disposition != Disposition.CopySend && s.Received > 0 && (s.URefs == 1 || s.Received > 1);
                         if (carries) s.Received--;
-                        d.Disposition = carries ? Disposition.MoveSend : Disposition.CopySend;
+                        d.Disposition = once ? Disposition.MoveSendOnce : carries ? Disposition.MoveSend : Disposition.CopySend;
                     }
                     if (local[i].Disposition != Disposition.CopySend) (moves ??= new()).Add(s);
                 }
-                if (d.Disposition == 0) d.Disposition = Disposition.MoveSend;
+                if (d.Disposition == 0) d.Disposition = once ? Disposition.MoveSendOnce : Disposition.MoveSend;
                 wire[i] = d;
             }
         }
@@ -1112,14 +1148,19 @@ internal sealed unsafe class Connection : ICallEngine
             for (int i = 0; i < n; i++)
             {
                 SendEntry s;
+                // Wire MOVE_SEND_ONCE: a send-once right (kept apart from send rights to the same port); one of our
+                // own ports comes back with its grant, like MOVE_SEND.
+                bool once = wire[i].Disposition == Disposition.MoveSendOnce;
                 switch ((WireKind)wire[i].Reserved0)
                 {
-                    case WireKind.SendersPort: s = _space.ReceiveRemoteSend(this, wire[i].Name); break;
+                    case WireKind.SendersPort:
+                        s = once ? _space.ReceiveRemoteSendOnce(this, wire[i].Name) : _space.ReceiveRemoteSend(this, wire[i].Name);
+                        break;
                     case WireKind.ReceiversPort:
                         if (Grants.TryGetValue(wire[i].Name, out var g) && !g.Port.IsDestroyed)
                         {
-                            s = _space.MakeLocalSend(g.Port);
-                            if (wire[i].Disposition == Disposition.MoveSend && g.Count > 0)
+                            s = once ? _space.MakeLocalSendOnce(g.Port) : _space.MakeLocalSend(g.Port);
+                            if (wire[i].Disposition is Disposition.MoveSend or Disposition.MoveSendOnce && g.Count > 0)
                             {
                                 // The message carries one of the peer's grants back (see EncodeRights).
                                 if (--g.Count == 0) { Grants.TryRemove(wire[i].Name, out _); g.Port.Grants.Remove(this); }
@@ -1129,11 +1170,12 @@ internal sealed unsafe class Connection : ICallEngine
                         else s = _space.MakeDeadName();
                         break;
                     case WireKind.ThirdParty:
-                        s = thirdConn![i] is { } tc && !tc.IsClosed ? _space.ReceiveRemoteSend(tc, thirdHandle[i]) : _space.MakeDeadName();
+                        s = thirdConn![i] is not { } tc || tc.IsClosed ? _space.MakeDeadName()
+                            : once ? _space.ReceiveRemoteSendOnce(tc, thirdHandle[i]) : _space.ReceiveRemoteSend(tc, thirdHandle[i]);
                         break;
                     default: s = _space.MakeDeadName(); break;
                 }
-                local[i] = new RightDescriptor(s.Name, Disposition.MoveSend);
+                local[i] = new RightDescriptor(s.Name, once ? Disposition.MoveSendOnce : Disposition.MoveSend);
             }
         }
         // Outside the lock, as OnRelease does; never the last count (the new local send right holds one).
@@ -1184,12 +1226,15 @@ internal sealed unsafe class Connection : ICallEngine
     }
 
     /// <summary>Starts a call to the peer's port <paramref name="handle"/>: the request is written straight into
-    /// a call slot in shared memory (no copy).</summary>
-    public RpcCall BeginCall(uint handle, uint id)
+    /// a call slot in shared memory (no copy). <paramref name="once"/>: the send-once right the call goes through;
+    /// the request carries its grant (<see cref="MessageFlags.SendOnce"/>) and the right is deallocated here once
+    /// the request is published (or when the call is disposed unsent).</summary>
+    public RpcCall BeginCall(uint handle, uint id, SendEntry? once = null)
     {
         if (_closed || !TryAddRef()) return FailedEngine.Make(id, Errno.EDIED);
         var slot = AcquireSlot();
         if (slot is null) { Release(); return FailedEngine.Make(id, _closed ? Errno.EDIED : Errno.EAGAIN); }
+        slot.Once = once;
         return new RpcCall
         {
             Id = id,
@@ -1221,7 +1266,8 @@ internal sealed unsafe class Connection : ICallEngine
         {
             Size = (uint)total,
             Id = call.Id,
-            Flags = (rights.Length > 0 ? MessageFlags.Complex : MessageFlags.None) | (total > Layout.InlineMax ? MessageFlags.Bulk : 0),
+            Flags = (rights.Length > 0 ? MessageFlags.Complex : MessageFlags.None) | (total > Layout.InlineMax ? MessageFlags.Bulk : 0)
+                | (slot.Once is not null ? MessageFlags.SendOnce : 0),
             Dest = (uint)call.StateId,
             ReplyPort = oneWay ? 0u : (uint)slot.Index + 1,
             RightCount = (ushort)rights.Length,
@@ -1243,6 +1289,7 @@ internal sealed unsafe class Connection : ICallEngine
         err = PostSlotRecord(Layout.RecCall, slot.Index, seq, call.DeadlineMs);
         if (err != Errno.OK) { Volatile.Write(ref *slot.Word, 1); return err; }
         if (moves is not null) foreach (var m in moves) _space.ReleaseRef(m);
+        ConsumeOnce(slot, sent: true);
         err = WaitReply(slot, call.DeadlineMs, call.Cancellation);
         if (err != Errno.OK)
         {
@@ -1330,13 +1377,25 @@ internal sealed unsafe class Connection : ICallEngine
             slot.AwaitAck = true;
         }
         if (moves is not null) foreach (var m in moves) _space.ReleaseRef(m);
+        ConsumeOnce(slot, sent: true);
         return Errno.OK;
+    }
+
+    /// <summary>Deallocates the send-once right the call went through. Sent: its grant travelled in the request
+    /// (the peer drops it), so no Release record follows; unsent: the grant is given back with a Release record.</summary>
+    private void ConsumeOnce(ClientSlot slot, bool sent)
+    {
+        if (slot.Once is not { } once) return;
+        slot.Once = null;
+        if (sent) lock (_space.Lock) once.Received = 0;
+        _space.ReleaseRef(once);
     }
 
     public void Release(ref RpcCall call)
     {
         if (call.State is not ClientSlot slot) return;
         call.State = null;
+        ConsumeOnce(slot, sent: false);
         if (slot.Abandoned || slot.AwaitAck) { lock (_slotLock) _quarantine |= 1UL << slot.Index; }
         else Interlocked.Or(ref _freeSlots, 1UL << slot.Index);
         Release();
@@ -1355,6 +1414,8 @@ internal sealed unsafe class ClientSlot(int index, byte* request, byte* reply, i
     public volatile int Cancelled;
     public bool Abandoned;
     public bool AwaitAck;
+    /// <summary>The send-once right the current call goes through (consumed when the request is published).</summary>
+    public SendEntry? Once;
     /// <summary>Calls made through this slot (only its current holder touches it).</summary>
     public ulong Calls;
 }

@@ -28,10 +28,12 @@ internal sealed class Loopback : ICallEngine
         public readonly RightDescriptor[] ReplyRights = new RightDescriptor[Layout.MaxRights];
         public readonly LoopbackContext Context = new();
         public ReceivePort? Port;
+        /// <summary>The send-once right the call goes through, deallocated when the call is disposed.</summary>
+        public SendEntry? Once;
         public bool InUse;
     }
 
-    public static RpcCall BeginCall(ReceivePort port, uint id)
+    public static RpcCall BeginCall(ReceivePort port, uint id, SendEntry? once = null)
     {
         var frames = t_frames ??= new List<Frame>();
         Frame? f = null;
@@ -39,6 +41,7 @@ internal sealed class Loopback : ICallEngine
         if (f is null) { f = new Frame(); frames.Add(f); }
         f.InUse = true;
         f.Port = port;
+        f.Once = once;
         return new RpcCall
         {
             Id = id,
@@ -51,7 +54,11 @@ internal sealed class Loopback : ICallEngine
 
     public void Release(ref RpcCall call)
     {
-        if (call.State is Frame f) { f.Port = null; f.InUse = false; }
+        if (call.State is Frame f)
+        {
+            f.Port = null; f.InUse = false;
+            if (f.Once is { } once) { f.Once = null; IpcSpace.Current.ReleaseRef(once); }
+        }
         call.State = null;
     }
 
@@ -75,6 +82,8 @@ internal sealed class Loopback : ICallEngine
                     case Disposition.MoveSend:
                     case Disposition.MoveSendOnce:
                         if (e is not SendEntry s || s.URefs <= 0) return Errno.EINVAL;
+                        // A send-once right moves only as MoveSendOnce (never copied), and only while unused.
+                        if (s.SendOnce != (rights[i].Disposition == Disposition.MoveSendOnce) || (s.SendOnce && Volatile.Read(ref s.Used) != 0)) return Errno.EINVAL;
                         break;
                     default: return Errno.EINVAL;
                 }
@@ -83,7 +92,8 @@ internal sealed class Loopback : ICallEngine
             {
                 var e = space.Lookup(new PortName(rights[i].Name))!;
                 PortName n;
-                if (e is ReceiveEntry r) n = space.MakeLocalSend(r.Port).Name;
+                if (rights[i].Disposition == Disposition.MakeSendOnce) n = space.MakeLocalSendOnce(((ReceiveEntry)e).Port).Name;
+                else if (e is ReceiveEntry r) n = space.MakeLocalSend(r.Port).Name;
                 else
                 {
                     var s = (SendEntry)e;
@@ -94,7 +104,8 @@ internal sealed class Loopback : ICallEngine
                     }
                     n = s.Name;
                 }
-                outRights[i] = new RightDescriptor(n, Disposition.MoveSend);
+                bool once = rights[i].Disposition is Disposition.MakeSendOnce or Disposition.MoveSendOnce;
+                outRights[i] = new RightDescriptor(n, once ? Disposition.MoveSendOnce : Disposition.MoveSend);
             }
         }
         return Errno.OK;
