@@ -43,6 +43,7 @@ public static class Program
     {
         ["settrans"] = Cli.Commands.Settrans.Run,
         ["showtrans"] = Cli.Commands.Showtrans.Run,
+        ["stat"] = Cli.Commands.StatCommand.Run,
         ["fsysopts"] = Cli.Commands.Fsysopts.Run,
         ["boot"] = Cli.Commands.Boot.RunBoot,
         ["halt"] = Cli.Commands.Boot.RunHalt,
@@ -59,6 +60,7 @@ public static class Program
           halt [MNT]      take the system on MNT down (no mount, process or record left)
           settrans        set or remove a translator on a node (mount a translator on Linux)
           showtrans       show a node's translator
+          stat            show a node's Hurd status (translated or not, the passive record)
           fsysopts        show or change a running translator's options
           --help, -h      show this help
           --version, -V   show the version

@@ -16,14 +16,14 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         if (dir is not IDirectory dd || !st.Mode.IsDirectory()) return Errno.ENOTDIR;
         d = dd;
-        return Permissions.Check(who.User, st, Access.Exec);
+        return CheckAccess(who.User, dir, st, Access.Exec);
     }
 
     /// <summary>may_create: the name must be new (EEXIST) and the directory writable (EACCES).</summary>
     static Errno CheckCreate(Protid who, IDirectory d, in Stat st, ReadOnlySpan<byte> name)
     {
         if (IsDot(name) || IsDotDot(name) || d.Lookup(name, out _) == Errno.OK) return Errno.EEXIST;
-        return Permissions.Check(who.User, st, Access.Write | Access.Exec);
+        return CheckAccess(who.User, (Node)d, st, Access.Write | Access.Exec);
     }
 
     /// <summary>dir_mkdir: creates directory <paramref name="name"/> in the protid's directory with <paramref name="mode"/>
@@ -38,7 +38,11 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = CheckCreate(dir, d, st, name);
         if (e != Errno.OK) return e;
-        return d.Mkdir(name, Permissions.NewNodeIn(dir.User, st, FileMode.Directory | (mode & FileMode.PermMask)), out node);
+        var attrs = Permissions.NewNodeIn(dir.User, st, FileMode.Directory | (mode & FileMode.PermMask));
+        var acl = InheritAcl(dir.Node, ref attrs);
+        e = d.Mkdir(name, attrs, out node);
+        if (e == Errno.OK) acl.Apply(node);
+        return e;
     }
 
     /// <summary>mknod (and creat without open): creates a regular file, FIFO, socket, character or block device named by
@@ -59,7 +63,11 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         if (type is FileMode.CharDevice or FileMode.BlockDevice && !dir.User.IsRoot) return Errno.EPERM;
         if (type is not (FileMode.CharDevice or FileMode.BlockDevice)) rdev = 0;
-        return d.Create(name, Permissions.NewNodeIn(dir.User, st, type | (mode & FileMode.PermMask), rdev), out node);
+        var attrs = Permissions.NewNodeIn(dir.User, st, type | (mode & FileMode.PermMask), rdev);
+        var acl = InheritAcl(dir.Node, ref attrs);
+        e = d.Create(name, attrs, out node);
+        if (e == Errno.OK) acl.Apply(node);
+        return e;
     }
 
     /// <summary>symlink: creates <paramref name="name"/> pointing at <paramref name="target"/> (mode 0777, owned by the
@@ -112,7 +120,7 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = Stat(dir, victim!, out var vst);
         if (e != Errno.OK) return e;
-        e = Permissions.Check(dir.User, st, Access.Write | Access.Exec);
+        e = CheckAccess(dir.User, dir.Node, st, Access.Write | Access.Exec);
         if (e != Errno.OK) return e;
         e = Permissions.CheckSticky(dir.User, st, vst);
         if (e != Errno.OK) return e;
@@ -134,7 +142,7 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = Stat(dir, victim!, out var vst);
         if (e != Errno.OK) return e;
-        e = Permissions.Check(dir.User, st, Access.Write | Access.Exec);
+        e = CheckAccess(dir.User, dir.Node, st, Access.Write | Access.Exec);
         if (e != Errno.OK) return e;
         e = Permissions.CheckSticky(dir.User, st, vst);
         if (e != Errno.OK) return e;
@@ -182,12 +190,12 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         bool srcDir = srcSt.Mode.IsDirectory();
         // may_delete on the source
-        e = Permissions.Check(fromDir.User, sst, Access.Write | Access.Exec);
+        e = CheckAccess(fromDir.User, fromDir.Node, sst, Access.Write | Access.Exec);
         if (e != Errno.OK) return e;
         e = Permissions.CheckSticky(fromDir.User, sst, srcSt);
         if (e != Errno.OK) return e;
         // may_create, or may_delete on the target
-        e = Permissions.Check(toDir.User, tst, Access.Write | Access.Exec);
+        e = CheckAccess(toDir.User, toDir.Node, tst, Access.Write | Access.Exec);
         if (e != Errno.OK) return e;
         Stat vSt = default;
         if (victim is not null)
@@ -205,9 +213,9 @@ public static partial class Calls
         // a directory that changes parent must be writable: its ".." changes
         if (fromDir.Node != toDir.Node)
         {
-            if (srcDir && (e = Permissions.Check(fromDir.User, srcSt, Access.Write)) != Errno.OK) return e;
+            if (srcDir && (e = CheckAccess(fromDir.User, src!, srcSt, Access.Write)) != Errno.OK) return e;
             if (exchange && victim is not null && vSt.Mode.IsDirectory()
-                && (e = Permissions.Check(toDir.User, vSt, Access.Write)) != Errno.OK) return e;
+                && (e = CheckAccess(toDir.User, victim, vSt, Access.Write)) != Errno.OK) return e;
         }
         return sd.Rename(oldName, toDir.Node, newName, flags);
     }

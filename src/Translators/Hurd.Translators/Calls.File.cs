@@ -13,7 +13,8 @@ public static partial class Calls
         e = Permissions.Chmod(who.User, st, mode, out var perm);
         if (e != Errno.OK) return e;
         if (node is not IAttributes a) return Errno.EOPNOTSUPP;
-        return a.SetAttributes(new SetAttr { Valid = AttrMask.Mode, Mode = perm });
+        e = a.SetAttributes(new SetAttr { Valid = AttrMask.Mode, Mode = perm });
+        return e != Errno.OK ? e : ChmodAcl(node, perm);
     }
 
     /// <summary>file_chown (<see cref="uint.MaxValue"/> = unchanged): the rules of <see cref="Permissions.Chown"/>; set-id
@@ -65,7 +66,9 @@ public static partial class Calls
         switch (ns)
         {
             case XattrNs.System:
-                return Errno.EOPNOTSUPP; // POSIX ACLs are not supported
+                // Only the POSIX ACLs (Calls.Acl.cs): anyone may read them, the owner and root set them.
+                if (!Acl.IsAclName(name, out _)) return Errno.EOPNOTSUPP;
+                return write && !Permissions.IsOwner(who.User, st) ? Errno.EPERM : Errno.OK;
             case XattrNs.Security:
                 return write && !who.User.IsRoot ? Errno.EPERM : Errno.OK;
             case XattrNs.Trusted:
@@ -74,12 +77,12 @@ public static partial class Calls
                 if (!st.Mode.IsRegular() && !st.Mode.IsDirectory()) return write ? Errno.EPERM : Errno.ENODATA;
                 if (write && st.Mode.IsDirectory() && (st.Mode & FileMode.Sticky) != 0 && !Permissions.IsOwner(who.User, st))
                     return Errno.EPERM;
-                return Permissions.Check(who.User, st, write ? Access.Write : Access.Read);
+                return CheckAccess(who.User, node, st, write ? Access.Write : Access.Read);
         }
     }
 
     /// <summary>getxattr: namespace rules (<c>user.</c> needs read permission and a regular file or directory;
-    /// <c>trusted.</c> is root only, others get ENODATA; <c>security.</c> anyone; <c>system.</c> EOPNOTSUPP; other
+    /// <c>trusted.</c> is root only, others get ENODATA; <c>security.</c> anyone; <c>system.</c> only the POSIX ACLs, anyone (else EOPNOTSUPP); other
     /// prefixes EOPNOTSUPP), then <see cref="IXattrs.Getxattr"/>. An empty <paramref name="value"/> asks for the size.
     /// ERANGE for a name over 255 bytes or a small buffer; EOPNOTSUPP when the node is not <see cref="IXattrs"/>.</summary>
     public static Errno Getxattr(Protid who, Node node, ReadOnlySpan<byte> name, Span<byte> value, out int size)
@@ -91,7 +94,8 @@ public static partial class Calls
     }
 
     /// <summary>setxattr: namespace rules (<c>user.</c> needs write permission, a regular file or directory, and in a
-    /// sticky directory ownership; <c>trusted.</c> and <c>security.</c> need root, else EPERM), E2BIG for a value over
+    /// sticky directory ownership; <c>trusted.</c> and <c>security.</c> need root, else EPERM; the POSIX ACLs need ownership and
+    /// have the meaning of Calls.Acl.cs), E2BIG for a value over
     /// 64 KiB, EINVAL for both CREATE and REPLACE or unknown flags, then <see cref="IXattrs.Setxattr"/>.</summary>
     public static Errno Setxattr(Protid who, Node node, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, XattrFlags flags)
     {
@@ -100,7 +104,8 @@ public static partial class Calls
         if (value.Length > Limits.XattrSizeMax) return Errno.E2BIG;
         var e = XattrAccess(who, node, name, write: true);
         if (e != Errno.OK) return e;
-        return node is IXattrs x ? x.Setxattr(name, value, flags) : Errno.EOPNOTSUPP;
+        if (node is not IXattrs x) return Errno.EOPNOTSUPP;
+        return Acl.IsAclName(name, out bool dflt) ? SetAcl(who, node, x, dflt, value, remove: false) : x.Setxattr(name, value, flags);
     }
 
     /// <summary>removexattr: the rules of <see cref="Setxattr"/>, then <see cref="IXattrs.Removexattr"/>.</summary>
@@ -108,7 +113,8 @@ public static partial class Calls
     {
         var e = XattrAccess(who, node, name, write: true);
         if (e != Errno.OK) return e;
-        return node is IXattrs x ? x.Removexattr(name) : Errno.EOPNOTSUPP;
+        if (node is not IXattrs x) return Errno.EOPNOTSUPP;
+        return Acl.IsAclName(name, out bool dflt) ? SetAcl(who, node, x, dflt, default, remove: true) : x.Removexattr(name);
     }
 
     /// <summary>listxattr: the NUL-terminated names, without <c>trusted.</c> ones for a non-root caller. An empty

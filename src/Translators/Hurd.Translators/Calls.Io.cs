@@ -164,7 +164,7 @@ public static partial class Calls
         var e = Stat(who, node, out var st);
         if (e != Errno.OK) return e;
         if (st.Mode.IsDirectory()) return Errno.EISDIR;
-        e = Permissions.Check(who.User, st, Access.Write);
+        e = CheckAccess(who.User, node, st, Access.Write);
         if (e != Errno.OK) return e;
         return SetSize(who, node, size, out _);
     }
@@ -291,6 +291,6 @@ public static partial class Calls
     public static Errno FileCheckAccess(Protid who, Node node, Access want)
     {
         var e = Stat(who, node, out var st);
-        return e != Errno.OK ? e : Permissions.Check(who.User, st, want);
+        return e != Errno.OK ? e : CheckAccess(who.User, node, st, want);
     }
 }

@@ -59,7 +59,7 @@ public static partial class Calls
                 if (!st.Mode.IsRegular()) return Errno.EACCES;
                 want |= Access.Exec;
             }
-            e = Permissions.Check(user, st, want);
+            e = CheckAccess(user, node, st, want);
             if (e != Errno.OK) return e;
         }
         if ((flags & OpenFlags.Truncate) != 0 && st.Mode.IsRegular() && !created)

@@ -72,7 +72,7 @@ public static partial class Calls
                 if (cur is not IDirectory d) return Errno.ENOTDIR;
                 var e = Stat(dir, cur, out var dst);
                 if (e != Errno.OK) return e;
-                e = Permissions.Check(who, dst, Access.Exec);
+                e = CheckAccess(who, cur, dst, Access.Exec);
                 if (e != Errno.OK) return e;
 
                 Node? np;
@@ -89,12 +89,14 @@ public static partial class Calls
                     if (e == Errno.ENOENT && last && (flags & OpenFlags.Create) != 0)
                     {
                         if (trailingSlash) return Errno.EISDIR;
-                        e = Permissions.Check(who, dst, Access.Write | Access.Exec);
+                        e = CheckAccess(who, cur, dst, Access.Write | Access.Exec);
                         if (e != Errno.OK) return e;
                         var attrs = Permissions.NewNodeIn(who, dst, FileMode.Regular | (mode & FileMode.PermMask));
+                        var acl = InheritAcl(cur, ref attrs);
                         e = d.Create(comp, attrs, out np);
                         if (e == Errno.EEXIST && (flags & OpenFlags.Exclusive) == 0) continue; // lost a race: look it up again
                         if (e != Errno.OK) return e;
+                        acl.Apply(np);
                         created = true;
                         node = np!;
                         break;

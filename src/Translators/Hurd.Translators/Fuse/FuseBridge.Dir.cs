@@ -27,7 +27,7 @@ public sealed partial class FuseBridge
         entry = default;
         if (_options.ReadOnly) return Errno.EROFS;
         var type = (FileMode)(input.Mode & 0xF000);
-        var perm = (FileMode)(input.Mode & 0xFFF);
+        var perm = CreationMode(in ctx, input.Mode, input.Umask);
         if (type is FileMode.None or FileMode.Regular)
             return CreateRegular(in ctx, name, perm, out entry);
         string? argz = type switch
@@ -99,7 +99,7 @@ public sealed partial class FuseBridge
         if (e != Errno.OK) return e;
         try
         {
-            e = Fs(pport, ctx.Cancellation).dir_mkdir(name, (FileMode)(input.Mode & 0xFFF));
+            e = Fs(pport, ctx.Cancellation).dir_mkdir(name, CreationMode(in ctx, input.Mode, input.Umask));
             if (e != Errno.OK) return Posix(e);
         }
         finally { pport.Release(); }
@@ -209,7 +209,7 @@ public sealed partial class FuseBridge
         var flags = OpenModes(input.Flags) | OpenFlags.Create | OpenFlags.NoLink;
         if ((input.Flags & OpenFlagsLinux.O_EXCL) != 0) flags |= OpenFlags.Exclusive;
         PortRef opened;
-        try { e = Walk(pport, name, flags, (FileMode)(input.Mode & 0xFFF), id, ctx.Cancellation, out opened); }
+        try { e = Walk(pport, name, flags, CreationMode(in ctx, input.Mode, input.Umask), id, ctx.Cancellation, out opened); }
         finally { pport.Release(); }
         if (e != Errno.OK) return e;
         opened.TryAcquire(); // one reference for the handle, one that Enter consumes

@@ -323,6 +323,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             if (isNodePort && !id.IsRoot) _nodes.Offer(n, id, keep)?.Release();
             else keep.Release();
         }
+        NoteCrossing(parent, name, n);
         node = n;
         return Errno.OK;
     }
@@ -401,6 +402,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         // The kernel must not own sizes and times: other clients change files through IPC.
         connection.Want &= ~InitFlags.WritebackCache;
+        // The umask is the bridge's to apply (CreationMode): not when the directory has a default ACL.
+        connection.Want |= InitFlags.DontMask;
     }
 
     /// <inheritdoc/>
