@@ -715,16 +715,48 @@ public sealed partial class Ext2Fs : IDisposable
 
     // ───────────────────────────── orphans ─────────────────────────────
 
+    /// <summary>
+    /// Each orphan this mount put on (or kept on) the on-disk chain → the inode whose i_dtime points at it, 0 for the
+    /// superblock's s_last_orphan: removing an arbitrary orphan (the last close of an unlinked file) is then O(1)
+    /// instead of a walk of the whole chain (quadratic when many unlinked files are closed out of order, as the FUSE
+    /// bridge's node ports are). Only a hint: every use is checked against the disk, and a mismatch walks the chain.
+    /// </summary>
+    readonly Dictionary<uint, uint> _orphanPrev = new();
+
     void OrphanAdd(Inode inode)
     {
-        inode.Dtime = _sb.LastOrphan;
+        uint old = _sb.LastOrphan;
+        inode.Dtime = old;
         _sb.LastOrphan = inode.Number;
         _sbDirty = true;
+        _orphanPrev[inode.Number] = 0;
+        if (old != 0) _orphanPrev[old] = inode.Number;
     }
 
-    /// <summary>Unlinks <paramref name="ino"/> from the on-disk orphan chain (bounded walk).</summary>
+    /// <summary>Unlinks <paramref name="ino"/> from the on-disk orphan chain (O(1) by <see cref="_orphanPrev"/>, else a bounded walk).</summary>
     Errno OrphanRemove(uint ino)
     {
+        if (_orphanPrev.Remove(ino, out uint hint))
+        {
+            if (ReadInode(ino, out var self) != Errno.OK) return Errno.EIO;
+            uint next = self.Dtime;
+            if (hint == 0 && _sb.LastOrphan == ino)
+            {
+                _sb.LastOrphan = next; _sbDirty = true;
+                if (next != 0 && _orphanPrev.ContainsKey(next)) _orphanPrev[next] = 0;
+                self.Dtime = 0; return WriteInode(self);
+            }
+            if (hint != 0 && ReadInode(hint, out var prev) == Errno.OK && prev.Dtime == ino)
+            {
+                prev.Dtime = next;
+                if (next != 0 && _orphanPrev.ContainsKey(next)) _orphanPrev[next] = hint;
+                self.Dtime = 0;
+                var werr = WriteInode(prev);
+                return werr != Errno.OK ? werr : WriteInode(self);
+            }
+            // The hint disagrees with the disk: forget all hints and walk.
+            _orphanPrev.Clear();
+        }
         if (_sb.LastOrphan == ino)
         {
             if (ReadInode(ino, out var self) != Errno.OK) return Errno.EIO;
@@ -775,11 +807,14 @@ public sealed partial class Ext2Fs : IDisposable
         }
         // Relink what stays (a corrupt tail is dropped: e2fsck -fy handles what it leaves).
         uint head = 0;
+        _orphanPrev.Clear();
         for (int i = kept.Count - 1; i >= 0; i--)
         {
             if (ReadInode(kept[i], out var k) != Errno.OK) continue;
             k.Dtime = head;
             WriteInode(k);
+            if (head != 0) _orphanPrev[head] = kept[i];
+            _orphanPrev[kept[i]] = 0;
             head = kept[i];
         }
         _sb.LastOrphan = head;
