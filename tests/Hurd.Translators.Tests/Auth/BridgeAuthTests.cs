@@ -83,3 +83,30 @@ public sealed class BridgeAuthTests(AuthServerFixture auth)
         });
     });
 }
+
+/// <summary>Through a real FUSE mount: processes running as nobody reach the translator with ports made through
+/// auth (the auth daemon a child process, the bridge and the served filesystem in this process).</summary>
+[Collection("sdk-auth")]
+public sealed class MountedBridgeAuthTests(AuthServerFixture auth)
+{
+    [Fact(Timeout = 120_000)]
+    public async Task Nobody_ThroughTheMount_IsNobody_ByWayOfAuth()
+    {
+        if (!Bridge.BridgeMount.CanMount) return;
+        var tmp = new TmpfsFileSystem(TmpfsOptions.Default);
+        using var fs = new ServedFilesystem(tmp.Root, "tmpfs") { Auth = auth.RootHandle() };
+        using var handle = auth.RootHandle();
+        var options = new FuseBridgeOptions { Auth = () => handle, EntryTimeout = TimeSpan.Zero, AttrTimeout = TimeSpan.Zero };
+        using var m = Bridge.BridgeMount.Start(fs.Control.MakeSend(), options);
+        await m.Sh("echo secret > s && chmod 600 s && echo open > o && chmod 644 o");
+        var denied = await m.Run("cat s", asNobody: true);
+        Assert.NotEqual(0, denied.ExitCode);
+        Assert.Contains("Permission denied", denied.Stderr);
+        Assert.Equal("open\n", await m.Sh("cat o", asNobody: true));
+        await m.Sh("echo mine > n && mkdir nd", asNobody: true);
+        Assert.Equal("65534 65534\n65534 65534\n", await m.Sh("stat -c '%u %g' n nd"));
+        Assert.True(m.Bridge.Auth.Reauthenticated > 0);
+        Assert.Equal(0, m.Bridge.Auth.Restricted);
+        Assert.True(fs.ReauthenticatedPorts > 0);
+    }
+}
