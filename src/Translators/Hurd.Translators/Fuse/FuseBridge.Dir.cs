@@ -217,7 +217,9 @@ public sealed partial class FuseBridge
         if (e != Errno.OK) { opened.Release(); return e; }
         FillEntry(parent, node, in st, out entry);
         open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
-        open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
+        // A new (or, without O_EXCL, existing) file: the cache stamp starts at what Enter saw.
+        bool keep = _options.KeepCache || (_options.AutoCache && node.CacheStillValid(in st));
+        open.OpenFlags = OpenReplyFlags.NoFlush | (keep ? OpenReplyFlags.KeepCache : OpenReplyFlags.None);
         return Errno.OK;
     }
 
@@ -270,6 +272,9 @@ public sealed partial class FuseBridge
             int nentries = plus ? Math.Max(1, (int)input.Size / 160 + 1) : -1;
             var id = plus ? Who(in ctx) : BridgeIdentity.Root;
             bool dirForeign = h.Node.Foreign;
+            // Entries whose files the bridge already knows skip the per-entry dir_lookup, for a caller who may search
+            // the directory (the lookup would check exactly that).
+            bool known = plus && MaySearch(in ctx, h.Node, id);
             while (true)
             {
                 var e = Fs(dir, ctx.Cancellation).dir_readdir(buf, out int len, entry, nentries, bufsiz, out int amount);
@@ -285,7 +290,7 @@ public sealed partial class FuseBridge
                     if (!plus || FuseDirentWriter.IsDotOrDotDot(d.Name))
                         ok = writer.TryAdd(ino, cookie, (FuseDirentType)(uint)d.Type, d.Name);
                     else
-                        ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id);
+                        ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id, known);
                     if (!ok) return Errno.OK;
                     i++;
                 }
@@ -297,8 +302,15 @@ public sealed partial class FuseBridge
     }
 
     private bool AddPlus(in FuseContext ctx, ref FuseDirentWriter writer, BridgeNode dirNode, PortRef dir, ReadOnlySpan<byte> name,
-        ulong ino, FuseDirentType type, ulong cookie, BridgeIdentity id)
+        ulong ino, FuseDirentType type, ulong cookie, BridgeIdentity id, bool known)
     {
+        if (known && KnownEntry(dirNode.Key.Dev, ino, ctx.Cancellation, out var kn, out var kst))
+        {
+            FillEntry(dirNode, kn, in kst, out var ke);
+            if (writer.TryAddPlus(in ke, cookie, name)) return true;
+            _nodes.Forget(kn.NodeId, 1);
+            return false;
+        }
         var e = Walk(dir, name, OpenFlags.NoLink, 0, id, ctx.Cancellation, out var child);
         if (e == Errno.OK)
         {
@@ -312,6 +324,39 @@ public sealed partial class FuseBridge
             }
         }
         return writer.TryAdd(dirNode.Foreign ? MapIno(dirNode.Key.Dev, ino) : ino, cookie, type, name);
+    }
+
+    /// <summary>Whether <paramref name="id"/> may search directory <paramref name="dir"/>: root always; others as the
+    /// translator says (file_check_access on the caller's port: exec on a directory is search).</summary>
+    private bool MaySearch(in FuseContext ctx, BridgeNode dir, BridgeIdentity id)
+    {
+        if (id.IsRoot) return true;
+        if (PortFor(dir, id, ctx.Cancellation, out var port) != Errno.OK) return false;
+        try { return Fs(port, ctx.Cancellation).file_check_access(out var allowed) == Errno.OK && (allowed & OpenFlags.Exec) != 0; }
+        finally { port.Release(); }
+    }
+
+    /// <summary>
+    /// A READDIRPLUS entry (inode <paramref name="ino"/> of the directory's device) whose file the table already holds:
+    /// its attributes by io_stat on the node's own port, +1 lookup, no dir_lookup (which would make and destroy a port on
+    /// the server). Sound because the node still has links (nlink &gt; 0) and the bridge holds it, so no other file can
+    /// have its inode number on that device: the entry names it. A translated node never matches (its dirent shows the
+    /// node underneath, the table holds the translator's root), nor does a file whose link count fell to 0.
+    /// </summary>
+    private bool KnownEntry(ulong dev, ulong ino, CancellationToken ct, out BridgeNode node, out Stat st)
+    {
+        st = default;
+        node = _nodes.FindByIno(dev, ino)!;
+        if (node is null) return false;
+        var port = _nodes.LeaseRoot(node);
+        if (port is null) return false;
+        Errno e;
+        try { e = Io(port, ct).io_stat(out st); }
+        finally { port.Release(); }
+        if (e != Errno.OK || st.Nlink == 0 || st.Dev != dev || st.Ino != ino
+            || (st.Mode & (FileMode.PassiveTranslator | FileMode.ActiveTranslator)) != 0
+            || new NodeKey(st.Dev, st.Ino, st.Generation) != node.Key) return false;
+        return _nodes.TryCount(node);
     }
 
     /// <summary>Linux open flags to the open modes sent to a server (creation and lookup flags removed).</summary>

@@ -23,9 +23,20 @@ public sealed partial class FuseBridge
         try { e = Walk(port, default, flags, 0, id, ctx.Cancellation, out opened); }
         finally { port.Release(); }
         if (e != Errno.OK) return e;
+        open.OpenFlags = OpenReplyFlags.NoFlush | CacheFlag(node, opened, ctx.Cancellation);
         open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
-        open.OpenFlags = _options.KeepCache ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
         return Errno.OK;
+    }
+
+    /// <summary>KEEP_CACHE when <see cref="FuseBridgeOptions.KeepCache"/>; with <see cref="FuseBridgeOptions.AutoCache"/>,
+    /// when the file's mtime and size (io_stat on the new peropen) equal those seen at its previous open; otherwise none, and
+    /// the kernel drops the file's page cache.</summary>
+    private OpenReplyFlags CacheFlag(BridgeNode node, PortRef opened, CancellationToken ct)
+    {
+        if (_options.KeepCache) return OpenReplyFlags.KeepCache;
+        if (!_options.AutoCache) return OpenReplyFlags.None;
+        if (Io(opened, ct).io_stat(out var st) != Errno.OK) return OpenReplyFlags.None;
+        return node.CacheStillValid(in st) ? OpenReplyFlags.KeepCache : OpenReplyFlags.None;
     }
 
     /// <inheritdoc/>
@@ -36,7 +47,8 @@ public sealed partial class FuseBridge
     }
 
     /// <inheritdoc/>
-    /// <remarks>Nothing to do: writes reach the server before WRITE is answered.</remarks>
+    /// <remarks>Nothing to do: writes reach the server before WRITE is answered. OPEN and CREATE replies carry
+    /// FOPEN_NOFLUSH, so close(2) does not wait for a FLUSH round trip; this answers kernels that send one anyway.</remarks>
     public override Errno Flush(in FuseContext ctx, in FlushIn input) => Errno.OK;
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
 using Hurd.Ipc.Ports;
 using Hurd.Ipc.Rpc;
 
@@ -82,6 +83,27 @@ internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef root, bool f
     /// may be cached by the kernel (FuseBridge.SearchableByAll). Written without the lock: a hint, refreshed often.</summary>
     public volatile uint Mode;
     public readonly Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>> Ports = new();
+
+    // auto_cache (libfuse's): the file's mtime and size seen at the last open, guarded by lock(CacheLock). An open that
+    // sees the same again lets the kernel keep the page cache filled since then (FOPEN_KEEP_CACHE); any difference drops it.
+    public readonly Lock CacheLock = new();
+    private TimeSpec _cacheMtime;
+    private long _cacheSize;
+    private bool _cacheValid;
+
+    /// <summary>Records the file's (mtime, size) at an open; true when they equal those of the previous open, so
+    /// the pages the kernel cached since then still hold the file's data.</summary>
+    public bool CacheStillValid(in Stat st)
+    {
+        lock (CacheLock)
+        {
+            bool same = _cacheValid && _cacheSize == st.Size && _cacheMtime.Sec == st.Mtime.Sec && _cacheMtime.Nsec == st.Mtime.Nsec;
+            _cacheMtime = st.Mtime;
+            _cacheSize = st.Size;
+            _cacheValid = true;
+            return same;
+        }
+    }
 }
 
 /// <summary>An entry of the per-identity port cache (least recently used first out).</summary>
@@ -102,6 +124,8 @@ internal sealed class NodeTable(int maxIdentityPorts)
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, BridgeNode> _byId = new();
     private readonly Dictionary<NodeKey, BridgeNode> _byKey = new();
+    // (st_dev, st_ino) of each live node: lets READDIRPLUS recognise an entry's file from its dirent alone.
+    private readonly Dictionary<(ulong Dev, ulong Ino), BridgeNode> _byIno = new();
     private readonly LinkedList<IdentityPort> _lru = new();
     private ulong _next = 1;
 
@@ -119,6 +143,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
             var n = new BridgeNode(_next++, key, root, foreign: false) { Lookups = 1 };
             _byId.Add(n.NodeId, n);
             _byKey[key] = n;
+            _byIno[(key.Dev, key.Ino)] = n;
             return n;
         }
     }
@@ -140,6 +165,24 @@ internal sealed class NodeTable(int maxIdentityPorts)
         }
     }
 
+    /// <summary>The live node of inode <paramref name="ino"/> on device <paramref name="dev"/> (any generation), or null.
+    /// Counts nothing: the caller checks it is the file it wants, then <see cref="TryCount"/>.</summary>
+    public BridgeNode? FindByIno(ulong dev, ulong ino)
+    {
+        lock (_lock) return _byIno.TryGetValue((dev, ino), out var n) ? n : null;
+    }
+
+    /// <summary>One more lookup count on <paramref name="n"/>; false if it has been forgotten meanwhile.</summary>
+    public bool TryCount(BridgeNode n)
+    {
+        lock (_lock)
+        {
+            if (n.Dead) return false;
+            n.Lookups++;
+            return true;
+        }
+    }
+
     /// <summary>The node with <paramref name="key"/> with one more lookup count: an existing one (and
     /// <paramref name="root"/> is released), or a new one holding <paramref name="root"/>.</summary>
     public BridgeNode Enter(NodeKey key, PortRef root, bool foreign)
@@ -157,6 +200,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
                 n = new BridgeNode(_next++, key, root, foreign) { Lookups = 1 };
                 _byId.Add(n.NodeId, n);
                 _byKey[key] = n;
+                _byIno[(key.Dev, key.Ino)] = n;
                 return n;
             }
         }
@@ -177,6 +221,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
             n.Dead = true;
             _byId.Remove(nodeId);
             if (_byKey.TryGetValue(n.Key, out var k) && k == n) _byKey.Remove(n.Key);
+            if (_byIno.TryGetValue((n.Key.Dev, n.Key.Ino), out k) && k == n) _byIno.Remove((n.Key.Dev, n.Key.Ino));
             drop = [n.Root];
             foreach (var lln in n.Ports.Values)
             {
@@ -264,10 +309,12 @@ internal sealed class NodeTable(int maxIdentityPorts)
             foreach (var n in _byId.Values) n.Ports.Clear();
             _byId.Clear();
             _byKey.Clear();
+            _byIno.Clear();
             if (keepRoot && root is not null)
             {
                 _byId.Add(root.NodeId, root);
                 _byKey[root.Key] = root;
+                _byIno[(root.Key.Dev, root.Key.Ino)] = root;
             }
         }
         foreach (var p in drop) p.Release();
