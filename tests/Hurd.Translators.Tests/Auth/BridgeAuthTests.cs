@@ -84,6 +84,41 @@ public sealed class BridgeAuthTests(AuthServerFixture auth)
     });
 }
 
+[Collection("sdk-auth")]
+public sealed class BridgeAuthNonRootTests(AuthServerFixture auth)
+{
+    private sealed class Header { public FuseInHeader H; }
+
+    private static FuseContext Ctx(ulong node, uint uid = 0, uint gid = 0)
+    {
+        var box = new Header { H = new FuseInHeader { NodeId = node, Uid = uid, Gid = gid, Pid = 0, Unique = 2 } };
+        return new FuseContext(in box.H, default, false, default);
+    }
+
+    /// <summary>A bridge whose handle is not root's (a daemon run by uid 1000): its own ids go through auth, others'
+    /// cannot be made (EPERM) and fall back to io_restrict_auth.</summary>
+    [Fact(Timeout = 120_000)]
+    public Task ABridgeWithAUsersHandle_MakesOnlyThatUsersPortsThroughAuth() => Task.Run(() =>
+    {
+        var tmp = new TmpfsFileSystem(TmpfsOptions.Default);
+        using var fs = new ServedFilesystem(tmp.Root, "tmpfs") { Auth = auth.RootHandle() };
+        using var control = fs.Control.MakeSend();
+        using var handle = auth.Handle(new Identity([1000], [1000], [1000], [1000]));
+        Assert.Equal(Errno.OK, FuseBridge.Connect(control, new FuseBridgeOptions { Auth = () => handle }, out var bridge));
+        using (bridge)
+        {
+            Assert.Equal(Errno.OK, bridge!.Getattr(Ctx(1, 1000, 1000), default, out _));
+            Assert.Equal(1, bridge.Auth.Reauthenticated);
+            Assert.Equal(Errno.OK, bridge.Getattr(Ctx(1, 2000, 2000), default, out _));
+            Assert.Equal(Errno.OK, bridge.Mkdir(Ctx(1, 2000, 2000), "d"u8, new MkdirIn { Mode = 0x1ED }, out var d));
+            Assert.Equal(2000u, d.Attr.Uid);
+            Assert.Equal(Errno.OK, bridge.Getattr(Ctx(d.NodeId, 1000, 1000), default, out _));
+            Assert.Equal(2, bridge.Auth.Reauthenticated);
+            Assert.True(bridge.Auth.Restricted >= 1);
+        }
+    });
+}
+
 /// <summary>Through a real FUSE mount: processes running as nobody reach the translator with ports made through
 /// auth (the auth daemon a child process, the bridge and the served filesystem in this process).</summary>
 [Collection("sdk-auth")]

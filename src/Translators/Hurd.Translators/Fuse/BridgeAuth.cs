@@ -18,6 +18,10 @@ namespace Hurd.Translators.Fuse;
 internal sealed class BridgeAuth(Func<SendRight?>? source, TimeSpan timeout, int maxHandles) : IDisposable
 {
     private readonly ConcurrentDictionary<BridgeIdentity, SendRight> _handles = new();
+    // Identities the handle may not make (EPERM: a daemon not run by root), so each miss does not ask auth again;
+    // forgotten when the handle changes.
+    private readonly ConcurrentDictionary<BridgeIdentity, byte> _denied = new();
+    private SendRight? _deniedBy;
     private long _reauthenticated, _restricted;
 
     /// <summary>Ports made through auth (io_reauthenticate).</summary>
@@ -58,8 +62,11 @@ internal sealed class BridgeAuth(Func<SendRight?>? source, TimeSpan timeout, int
     {
         if (_handles.TryGetValue(id, out handle) && !handle.IsDead) return Errno.OK;
         if (handle is not null) Drop(id, handle);
+        if (!ReferenceEquals(Volatile.Read(ref _deniedBy), auth)) { _denied.Clear(); Volatile.Write(ref _deniedBy, auth); }
+        else if (_denied.ContainsKey(id)) return Errno.EPERM;
         var ids = new Identity(id.Uids, id.Gids, id.Uids, id.Gids[..1]);
         var e = AuthPorts.MakeAuth(auth, ids, out handle, (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue));
+        if (e == Errno.EPERM && _denied.Count < maxHandles) _denied.TryAdd(id, 0);
         if (e != Errno.OK) return e;
         if (_handles.Count >= maxHandles) Clear();
         if (!_handles.TryAdd(id, handle!))

@@ -190,6 +190,7 @@ public sealed class ServedFilesystem : IDisposable
 
     private void ServerAuthenticate(SendRight auth, SendRight rendezvous, ReceivePort port, ProtidPort target)
     {
+        bool refused = false;
         try
         {
             Span<uint> eu = stackalloc uint[HurdLimits.IdsMax], au = stackalloc uint[HurdLimits.IdsMax];
@@ -203,8 +204,11 @@ public sealed class ServedFilesystem : IDisposable
                 Interlocked.Increment(ref _reauthenticated);
                 return;
             }
-            // No client got the port (or we cannot know whose it is): destroy it.
+            // No client got the port (or we cannot know whose it is): destroy it, and tell a client still waiting (our
+            // auth server may be gone while the client's is not).
             Destroy(port, target);
+            refused = true;
+            AuthPorts.Refuse(rendezvous, e);
         }
         catch (Exception ex)
         {
@@ -214,7 +218,7 @@ public sealed class ServedFilesystem : IDisposable
         }
         finally
         {
-            rendezvous.Dispose();
+            if (!refused) rendezvous.Dispose();
             Interlocked.Decrement(ref _pendingReauth);
         }
     }
