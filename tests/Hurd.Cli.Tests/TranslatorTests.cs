@@ -223,14 +223,24 @@ public class TranslatorTests
             Assert.Equal("Hello, world!\n", s.Cat(mnt + "/hello").Out);
             Assert.Equal("hello", s.Hurd("showtrans", mnt + "/hello").Out.Trim());
 
+            // auth runs first, published in the runtime directory, and its filesystem is /servers/auth.
+            Assert.Matches($@"(?m)^{System.Text.RegularExpressions.Regex.Escape(mnt)}/servers/auth +auth +\d+ ", r.Out);
+            Assert.True(File.Exists(Path.Combine(s.Runtime, "servers", "auth")));
+            Assert.Matches(@"^euids: 0\nauids:( 0)+\negids: 0\nagids:( 0)+\n$", s.Cat(mnt + "/servers/auth/self").Out);
+            var nobody = s.Exec("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "cat", mnt + "/servers/auth/self"], 60_000);
+            Assert.Matches(@"^euids: 65534\nauids:( 65534)+\negids: 65534\nagids:( 65534)+\n$", nobody.Out);
+            Assert.Equal("euids: 0\nauids: 0 0\negids: 0\nagids: 0 0\n", s.Cat(mnt + "/servers/auth/handles/0").Out);
+
             r = s.Hurd("boot", mnt);
             Ok(r);
             Assert.Contains("already running", r.Out);
+            Assert.Contains(mnt + "/servers/auth", r.Out);
 
             r = s.Hurd("halt", mnt);
             Ok(r);
-            Assert.Contains("1 translator stopped", r.Out);
+            Assert.Contains("2 translators stopped", r.Out);
             NothingLeft(s);
+            Assert.False(File.Exists(Path.Combine(s.Runtime, "servers", "auth")));
             r = s.Hurd("halt", mnt);
             Ok(r);
             Assert.Contains("nothing was running", r.Out);

@@ -120,12 +120,19 @@ public static class Boot
     {
         string node = auth.MountPoint;
         var rootRecord = MountRecord.Load(mnt) ?? throw new CommandFailed($"{mnt}: the root translator has no record");
-        try { Directory.CreateDirectory(node); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CommandFailed($"{node}: cannot create: {ex.Message}"); }
         using var root = Tree.Root(rootRecord, node);
+        // Made over IPC, not through the mount: a directory the kernel looked up would stay cached as the plain
+        // tmpfs directory for the bridge's entry timeout after the translator is set on it.
+        var e = new FsClient(root) { TimeoutMs = Tree.CallTimeoutMs }.dir_mkdir("servers"u8, (FileMode)0x1ed);
+        if (e is not (Errno.OK or Errno.EEXIST)) throw CommandFailed.On(mnt + "/servers", e, "cannot create");
+        using (var servers = Tree.Lookup(root, "servers", OpenFlags.None, 0, mnt + "/servers"))
+        {
+            e = new FsClient(servers) { TimeoutMs = Tree.CallTimeoutMs }.dir_mkdir("auth"u8, (FileMode)0x1ed);
+            if (e is not (Errno.OK or Errno.EEXIST)) throw CommandFailed.On(node, e, "cannot create");
+        }
         using var port = Tree.Lookup(root, node[mnt.TrimEnd('/').Length..], OpenFlags.NoTrans, 0, node);
         using var control = Daemons.Control(auth, node);
-        var e = new FsClient(port) { TimeoutMs = Tree.CallTimeoutMs }.file_set_translator(0, TransFlags.Set, 0, Native.Argz(auth.Argv), control.Name);
+        e = new FsClient(port) { TimeoutMs = Tree.CallTimeoutMs }.file_set_translator(0, TransFlags.Set, 0, Native.Argz(auth.Argv), control.Name);
         if (e != Errno.OK) throw CommandFailed.On(node, e, "cannot install the auth translator");
     }
 

@@ -38,6 +38,10 @@ public sealed class AuthFs
 
     internal const ulong RootIno = 1, SelfIno = 2, HandlesIno = 3, FirstHandleIno = 16;
 
+    /// <summary>st_dev of every node: "auth" and the pid. A FUSE bridge tells the filesystems of one tree apart by
+    /// st_dev (the same inode number in two translators must be two files).</summary>
+    internal static readonly ulong Dev = 0x6175_7468_0000_0000UL | (uint)Environment.ProcessId;
+
     /// <summary>The text of an id set, as every file of this filesystem shows it.</summary>
     public static byte[] Format(ReadOnlySpan<uint> euids, ReadOnlySpan<uint> auids, ReadOnlySpan<uint> egids, ReadOnlySpan<uint> agids)
     {
@@ -96,6 +100,7 @@ public sealed class AuthFs
         public Errno Stat(Protid who, ref Stat st)
         {
             st.Mode = FileMode.Directory | (FileMode)0x16d; // 0555
+            st.Dev = Dev;
             st.Nlink = 2;
             st.Atime = st.Mtime = st.Ctime = Time;
             return Errno.OK;
@@ -136,6 +141,7 @@ public sealed class AuthFs
         Errno IStatable.Stat(Protid who, ref Stat st)
         {
             st.Mode = FileMode.Directory | (FileMode)0x145; // 0505
+            st.Dev = Dev;
             st.Uid = who.User.Uid;
             st.Gid = who.User.Gid;
             st.Nlink = 3;
@@ -172,6 +178,7 @@ public sealed class AuthFs
         public Errno Stat(Protid who, ref Stat st)
         {
             st.Mode = FileMode.Regular | (FileMode)0x124; // 0444
+            st.Dev = Dev;
             st.Size = (_texts.TryGetValue(who.File, out var t) ? t : Format(who.User)).Length;
             st.Atime = st.Mtime = st.Ctime = fs.Born;
             return Errno.OK;
@@ -229,6 +236,7 @@ public sealed class AuthFs
         public Errno Stat(Protid who, ref Stat st)
         {
             st.Mode = FileMode.Regular | (FileMode)0x100; // 0400
+            st.Dev = Dev;
             st.Uid = h.Ids.EUids.Length > 0 ? h.Ids.EUids[0] : 0;
             st.Gid = h.Ids.EGids.Length > 0 ? h.Ids.EGids[0] : 0;
             st.Size = _text.Length;
