@@ -8,7 +8,10 @@ namespace Hurd.Translators.Serving;
 /// <summary>
 /// The fsys protocol on a filesystem's control port. Holding a send right to it is the
 /// authority (it goes to root, the owner of the root node, and the parent that started the
-/// translator), so fsys_getroot trusts the ids its caller vouches for, as on the Hurd.
+/// translator), so fsys_getroot trusts the ids its caller vouches for, as on the Hurd, when the
+/// caller's process (kernel-attested) is root's or the translator's own user's. A process of any
+/// other user that holds it (handed on by mistake) gets no more than its own uid and gid:
+/// see <see cref="Vouched"/>.
 /// </summary>
 internal sealed class ControlPort(ServedFilesystem fs) : IFsys
 {
@@ -47,7 +50,7 @@ internal sealed class ControlPort(ServedFilesystem fs) : IFsys
             else IpcSpace.Current.Deallocate(dotdotNode);
         }
         if (fs.IsGoingAway) return Errno.EBUSY;
-        var user = new Identity(genUids, genGids, genUids, genGids);
+        var user = Vouched(genUids, genGids);
         var e = Calls.Open(user, fs.Root, flags & ~(OpenFlags.Create | OpenFlags.Exclusive), false, out var protid);
         if (e != Errno.OK) return e;
         file = PortRight.MakeSend(fs.MakePort(protid!));
@@ -60,11 +63,25 @@ internal sealed class ControlPort(ServedFilesystem fs) : IFsys
         if (!FileHandle.TryRead(filehandle, out ulong ino, out uint gen)) return Errno.EINVAL;
         var node = fs.FindNode(ino, gen);
         if (node is null) return Errno.ESTALE;
-        var user = new Identity(genUids, genGids, genUids, genGids);
+        var user = Vouched(genUids, genGids);
         var e = Calls.Open(user, node, OpenFlags.None, false, out var protid);
         if (e != Errno.OK) return e;
         file = fs.MakePort(protid!);
         return Errno.OK;
+    }
+
+    /// <summary>
+    /// The identity fsys_getroot / fsys_getfile give for the ids the request names. Trusted as given when the caller's
+    /// process is root's or runs as this translator's own user (it could do anything to this process anyway: the parent
+    /// filesystem, the bridge in this process, `hurd` run by the owner). From a process of another user, the ids are
+    /// clamped to what the kernel attests for it (its uid and gid): asking for uid 0 gives no uid at all (the others'
+    /// permissions), never root.
+    /// </summary>
+    static Identity Vouched(ReadOnlySpan<uint> uids, ReadOnlySpan<uint> gids)
+    {
+        var sender = CallContext.Current?.Sender ?? PeerCredentials.Self;
+        if (sender.Uid == 0 || sender.Uid == Hurd.Ipc.Interop.Self.Uid) return new Identity(uids, gids, uids, gids);
+        return Identity.Of(sender.Uid, sender.Gid).Restrict(uids, gids);
     }
 
     public Errno fsys_syncfs(bool wait, bool doChildren) => fs.Root is ISyncable s ? s.Sync(false) : Errno.OK;

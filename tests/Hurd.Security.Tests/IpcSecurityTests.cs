@@ -1,0 +1,77 @@
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using Hurd.Ipc.Rpc;
+using Hurd.Ipc.Transport;
+
+namespace Hurd.Security.Tests;
+
+/// <summary>
+/// Identity across real processes over IPC: a client switched to nobody cannot reach a translator's control socket
+/// (owner-only), and when a control port is handed to it anyway, claiming uid 0 in fsys_getroot or io_restrict_auth
+/// gives it no more than its own kernel-attested ids: root's 0600 file stays closed, a 0644 file opens. Root, doing
+/// the same, opens both. (The auth server's own rules, makeauth and the rendezvous, are tested with real processes in
+/// tests/Hurd.Auth.Tests; io_reauthenticate in tests/Hurd.Translators.Tests/Auth.)
+/// </summary>
+public sealed class IpcSecurityTests
+{
+    const int T = 240_000;
+
+    [Fact(Timeout = T)]
+    public async Task ClaimedIds_AreClampedToTheCallersOwn_RootGetsWhatItAsks()
+    {
+        await Task.Yield();
+        if (World.Unavailable is { } why) { Console.WriteLine("skipped: " + why); return; }
+        using var w = new World("ipc");
+        string ours = w.PathOf("ours");
+        w.MountOurTmpfs(ours);
+        File.WriteAllText(Path.Combine(ours, "secret"), "secret\n");
+        File.SetUnixFileMode(Path.Combine(ours, "secret"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(Path.Combine(ours, "public"), "public\n");
+        File.SetUnixFileMode(Path.Combine(ours, "public"), (UnixFileMode)0x1A4);
+
+        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
+        Assert.Equal(Errno.OK, Bootstrap.Connect(control, out var ctl));
+        using var _ctl = ctl;
+        // A port whose routine 1 hands out a send right to the control port: how the peer comes to hold it.
+        using var giver = ReceivePort.Create(ctl!, static (SendRight c, ref RpcRequest req) =>
+        {
+            if (req.Id != 1) return Errno.MIG_BAD_ID;
+            req.ReplyBody.WriteInt32(0);
+            req.ReplyBody.WriteOptionalRight(c.Name, Disposition.CopySend);
+            return Errno.OK;
+        });
+        // Published in the world's runtime directory (names are relative to it); no other test of this assembly uses
+        // the variable in this process.
+        var saved = Environment.GetEnvironmentVariable("HURD_RUNTIME_DIR");
+        Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", w.Runtime);
+        Errno pe;
+        Publication? pub;
+        try { pe = Bootstrap.Publish("test-giver", giver, out pub); }
+        finally { Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", saved); }
+        Assert.Equal(Errno.OK, pe);
+        using var _pub = pub;
+        string giverPath = pub!.Path;
+
+        var nobody = Checks(w.Peer(User.Nobody, "", "ipc", control, giverPath));
+        Assert.Equal("EACCES", nobody["connect-control"]);
+        Assert.Equal("OK", nobody["getroot-0"]);
+        Assert.Equal("EACCES", nobody["getroot-0-secret"]);
+        Assert.Equal("OK public", nobody["getroot-0-public"]);
+        Assert.Equal("EACCES", nobody["restrict-0-secret"]);
+        Assert.Equal("EACCES", nobody["getroot-self-secret"]);
+        Assert.Equal("OK public", nobody["getroot-self-public"]);
+
+        var root = Checks(w.Peer(User.Root, "", "ipc", control, giverPath));
+        Assert.Equal("OK", root["connect-control"]);
+        Assert.Equal("OK secret", root["getroot-0-secret"]);
+        Assert.Equal("OK secret", root["restrict-0-secret"]);
+        Assert.Equal("OK secret", root["getroot-self-secret"]);
+    }
+
+    static Dictionary<string, string> Checks(Run r)
+    {
+        Assert.True(r.ExitCode == 0 && r.Out.Contains("done"), "peer: " + r);
+        return r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
+    }
+}
