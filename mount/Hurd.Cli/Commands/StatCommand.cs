@@ -104,7 +104,7 @@ public static partial class StatCommand
         {
             uint mode = (uint)st.Mode;
             sb.Append($"  File: {where.Path}\n");
-            sb.Append($"  Type: {TypeName(st.Mode)}  Mode: {mode & 0xFFF:o4} ({ModeString(st.Mode)})  Hurd mode: 0x{mode:x8}\n");
+            sb.Append($"  Type: {TypeName(st.Mode)}  Mode: {Convert.ToString(mode & 0xFFF, 8).PadLeft(4, '0')} ({ModeString(st.Mode)})  Hurd mode: 0x{mode:x8}\n");
             sb.Append($"  Size: {st.Size}  Blocks: {st.Blocks}  IO Block: {st.Blksize}\n");
             sb.Append($"Device: {st.Dev:x}  Inode: {st.Ino}  Generation: {st.Generation}  Links: {st.Nlink}\n");
             sb.Append($"   Uid: {st.Uid}  Gid: {st.Gid}  Author: {st.Author}\n");
