@@ -20,7 +20,7 @@ namespace Hurd.Security.Testing;
 /// <c>truncate PATH SIZE</c>, <c>readdir PATH</c> ("OK n" entries), <c>access PATH r|w|x|rw...</c>,
 /// <c>utime-null PATH</c> (utimensat with NULL times), <c>utime-now PATH</c> (both UTIME_NOW),
 /// <c>utime-set PATH</c> (explicit times), <c>utime-omit PATH</c> (both UTIME_OMIT),
-/// <c>utime-mixed PATH</c> (atime UTIME_NOW, mtime explicit), <c>tree</c> (every entry under the root:
+/// <c>utime-mixed PATH</c> (atime UTIME_NOW, mtime explicit), <c>tree [PATH]</c> (every entry under PATH, default the root:
 /// "path type+mode uid gid size nlink;..." sorted; size only for regular files), <c>umask MODE</c>.
 /// </remarks>
 internal static unsafe partial class FsScript
@@ -122,7 +122,7 @@ internal static unsafe partial class FsScript
             case "utime-set": return Utime(P(1), new TimeSpec(1_000_000_000, 5), new TimeSpec(1_000_000_000, 7));
             case "utime-omit": return Utime(P(1), new TimeSpec(0, TimeSpec.UtimeOmit), new TimeSpec(0, TimeSpec.UtimeOmit));
             case "utime-mixed": return Utime(P(1), new TimeSpec(0, TimeSpec.UtimeNow), new TimeSpec(1_000_000_000, 7));
-            case "tree": return Tree(root);
+            case "tree": return Tree(a.Length > 1 ? P(1) : root);
             default: throw new ArgumentException("unknown operation " + a[0]);
         }
     }

@@ -4,8 +4,8 @@ namespace Hurd.Security.Tests;
 
 /// <summary>
 /// Permission semantics for a non-root user through FUSE against the kernel's: the same operations, run by a real
-/// process switched to nobody (setpriv), on our tmpfs (mounted with `hurd settrans -a DIR tmpfs`, as root) and on a
-/// kernel tmpfs, and every result compared (return value and errno of each call, then the owner, group, mode, size and
+/// process switched to nobody (setpriv), on our tmpfs (mounted with `hurd settrans -a DIR tmpfs`, as root) or ext2fs
+/// (on a fresh image) and on a kernel tmpfs, and every result compared (return value and errno of each call, then the owner, group, mode, size and
 /// link count of every file). Scripts/setup.ops builds the same tree of root's and nobody's files on both sides (as
 /// root); Scripts/user.ops is the user's script: open modes on 0600/0644/0666 files of either owner, O_CREAT/O_TRUNC,
 /// search and write permission on directories, chmod and chown with the set-id rules, writes and truncation dropping
@@ -17,11 +17,15 @@ public sealed class PermissionDifferentialTests
 {
     const int T = 300_000;
 
-    public static TheoryData<string> Users => new() { "nobody", "nobody+users" };
+    /// <summary>Our filesystem (tmpfs, or ext2fs on a fresh image made by mkfs.ext2) and the user.</summary>
+    public static TheoryData<string, string> Cases => new()
+    {
+        { "tmpfs", "nobody" }, { "tmpfs", "nobody+users" }, { "ext2fs", "nobody" },
+    };
 
     [Theory(Timeout = T)]
-    [MemberData(nameof(Users))]
-    public async Task NonRootUser_ThroughFuse_GetsTheKernelTmpfsResults(string userName)
+    [MemberData(nameof(Cases))]
+    public async Task NonRootUser_ThroughFuse_GetsTheKernelTmpfsResults(string fs, string userName)
     {
         await Task.Yield();
         if (World.Unavailable is { } why) { Console.WriteLine("skipped: " + why); return; }
@@ -29,7 +33,18 @@ public sealed class PermissionDifferentialTests
         using var w = new World("perm");
         string kernel = w.PathOf("kernel"), ours = w.PathOf("ours");
         w.MountKernelTmpfs(kernel);
-        w.MountOurTmpfs(ours);
+        if (fs == "tmpfs") w.MountOurTmpfs(ours);
+        else
+        {
+            if (!File.Exists("/sbin/mkfs.ext2") && !File.Exists("/usr/sbin/mkfs.ext2")) { Console.WriteLine("skipped ext2fs: no mkfs.ext2"); return; }
+            string image = w.PathOf("ext2.img");
+            using (var f = File.Create(image)) f.SetLength(64 << 20);
+            var mk = w.Exec(User.Root, "mkfs.ext2", ["-q", "-F", image], timeoutMs: 60_000);
+            Assert.True(mk.ExitCode == 0, "mkfs.ext2: " + mk);
+            Directory.CreateDirectory(ours);
+            var r = w.Hurd(User.Root, "settrans", "-a", ours, "ext2fs", image);
+            Assert.True(r.ExitCode == 0, "hurd settrans -a DIR ext2fs IMAGE: " + r);
+        }
 
         string scripts = Path.Combine(AppContext.BaseDirectory, "Scripts");
         var setup = w.Peer(User.Root, File.ReadAllText(Path.Combine(scripts, "setup.ops")), "fs", kernel, ours);
@@ -41,7 +56,7 @@ public sealed class PermissionDifferentialTests
         Assert.True(run.ExitCode == 0, $"{user}: " + run);
         var diffs = Differences(script, run.Out);
 
-        var tree = w.Peer(User.Root, "tree\n", "fs", kernel, ours);
+        var tree = w.Peer(User.Root, "tree t\n", "fs", kernel, ours);
         Assert.True(tree.ExitCode == 0, "tree: " + tree);
         var cols = tree.Out.TrimEnd('\n').Split('\t');
         Assert.Equal(3, cols.Length);
@@ -49,7 +64,7 @@ public sealed class PermissionDifferentialTests
         var o = cols[2].Split(';').ToHashSet();
         foreach (var line in k.Except(o).Order(StringComparer.Ordinal)) diffs.Add("after: kernel has " + line);
         foreach (var line in o.Except(k).Order(StringComparer.Ordinal)) diffs.Add("after: ours has   " + line);
-        Assert.True(diffs.Count == 0, $"{user}: {diffs.Count} differences from the kernel:\n" + string.Join('\n', diffs));
+        Assert.True(diffs.Count == 0, $"{fs}, {user}: {diffs.Count} differences from the kernel:\n" + string.Join('\n', diffs));
     }
 
     /// <summary>The operations whose two results differ, as "op: kernel X, ours Y".</summary>
