@@ -27,6 +27,9 @@ internal sealed class BridgeAuth(Func<SendRight?>? source, TimeSpan timeout, int
     /// <summary>Ports made through auth (io_reauthenticate).</summary>
     public long Reauthenticated => Interlocked.Read(ref _reauthenticated);
 
+    /// <summary>Why the last fallback to io_restrict_auth happened while the bridge had a handle (diagnostics).</summary>
+    public Errno LastFallback { get; private set; }
+
     /// <summary>Ports made by the fallback (io_restrict_auth).</summary>
     public long Restricted => Interlocked.Read(ref _restricted);
 
@@ -48,6 +51,7 @@ internal sealed class BridgeAuth(Func<SendRight?>? source, TimeSpan timeout, int
                 if (handle!.IsDead) Drop(id, handle);
             }
             if (e is Errno.EINTR or Errno.ETIMEDOUT) return e;
+            LastFallback = e;
         }
         PortRef.Cancellation = ct;
         e = root.Io.io_restrict_auth(out var np, id.Uids, id.Gids);

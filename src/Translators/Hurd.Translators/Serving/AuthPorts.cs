@@ -106,6 +106,17 @@ public static class AuthPorts
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(authHandle);
+        // EBUSY: the two halves reached auth at the same moment and it took them for two of one kind (either side may
+        // see it); a fresh rendezvous port starts over.
+        Errno e = Errno.EBUSY;
+        newPort = null;
+        for (int attempt = 0; attempt < 4 && e == Errno.EBUSY; attempt++)
+            e = ReauthenticateOnce(file, authHandle, timeout, cancellation, out newPort);
+        return e;
+    }
+
+    private static Errno ReauthenticateOnce(IRpcTarget file, IRpcTarget authHandle, TimeSpan timeout, CancellationToken cancellation, out SendRight? newPort)
+    {
         newPort = null;
         int ms = (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

@@ -184,8 +184,7 @@ public sealed class ServedFilesystem : IDisposable
         from.File.AddRef();
         var target = new ProtidPort(this, new Protid(Identity.Unauthenticated, from.File)) { Gate = new ManualResetEventSlim() };
         var port = MakeProtidPort(target);
-        var t = new Thread(() => ServerAuthenticate(auth, r, port, target)) { IsBackground = true, Name = "io_reauthenticate" };
-        t.Start();
+        RendezvousThreads.Run(() => ServerAuthenticate(auth, r, port, target));
     }
 
     private void ServerAuthenticate(SendRight auth, SendRight rendezvous, ReceivePort port, ProtidPort target)
@@ -241,6 +240,48 @@ internal sealed class DirSnapshot
 {
     public readonly Lock Lock = new();
     public List<(byte[] Name, ulong Ino, FileMode Type)>? Entries;
+}
+
+/// <summary>
+/// The threads the servers' halves of rendezvous wait on: one per rendezvous in progress (each blocks until the client's
+/// half comes or the deadline; <see cref="ServedFilesystem.MaxPendingReauth"/> bounds them per filesystem), kept for
+/// two idle seconds and reused, so a burst of reauthentications does not start a thread each.
+/// </summary>
+internal static class RendezvousThreads
+{
+    private static readonly ConcurrentQueue<Action> s_work = new();
+    private static readonly SemaphoreSlim s_signal = new(0);
+    // Idle threads not yet claimed. Run claims one (and signals it) or starts a thread, so every item has a thread of
+    // its own: a rendezvous that waits long never holds up another one.
+    private static int s_idle;
+
+    public static void Run(Action work)
+    {
+        s_work.Enqueue(work);
+        while (true)
+        {
+            int v = Volatile.Read(ref s_idle);
+            if (v == 0) { new Thread(Loop) { IsBackground = true, Name = "rendezvous" }.Start(); return; }
+            if (Interlocked.CompareExchange(ref s_idle, v - 1, v) == v) { s_signal.Release(); return; }
+        }
+    }
+
+    private static void Loop()
+    {
+        while (true)
+        {
+            while (s_work.TryDequeue(out var w)) w();
+            Interlocked.Increment(ref s_idle);
+            if (s_signal.Wait(2000)) continue;
+            // Idle too long: leave, unless a Run claimed this thread meanwhile (its signal is then on its way).
+            while (true)
+            {
+                int v = Volatile.Read(ref s_idle);
+                if (v == 0) { s_signal.Wait(); break; }
+                if (Interlocked.CompareExchange(ref s_idle, v - 1, v) == v) return;
+            }
+        }
+    }
 }
 
 /// <summary>The dispatch functions registered on the ports (one port serves several subsystems).</summary>
