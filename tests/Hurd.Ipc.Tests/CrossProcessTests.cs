@@ -160,6 +160,33 @@ public class CrossProcessTests(ITestOutputHelper output)
         }
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task OneWayStream_WrapsTheRingManyTimes_EveryMessageArrivesInOrderWithCalls()
+    {
+        // 300,000 one-way messages (~30 MB through a 4 MiB ring): a burst (wraps, a producer waiting for room),
+        // then a call every 1000 (early rewinds, as the server keeps up): the counts match at each call.
+        var (peer, r) = await StartServer("stream");
+        using (peer) using (r)
+        {
+            await Task.Run(() =>
+            {
+                // A burst with no call: the producer runs ahead (natural wraps, waits for room when the ring is full).
+                for (int i = 0; i < 200_000; i++) Assert.Equal(Errno.OK, TestClient.Notify(r));
+                Assert.Equal(Errno.OK, TestClient.GetCount(r, out long first));
+                Assert.Equal(200_000, first);
+                for (int i = 200_001; i <= 300_000; i++)
+                {
+                    Assert.Equal(Errno.OK, TestClient.Notify(r));
+                    if (i % 1000 == 0)
+                    {
+                        Assert.Equal(Errno.OK, TestClient.GetCount(r, out long n));
+                        Assert.Equal(i, n);
+                    }
+                }
+            }).WaitAsync(TimeSpan.FromSeconds(80));
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task SecondLookup_OfTheSameServer_MergesIntoTheOpenConnection()
     {

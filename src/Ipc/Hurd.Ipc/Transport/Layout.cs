@@ -20,10 +20,15 @@ namespace Hurd.Ipc.Transport;
 internal static class Layout
 {
     public const ulong Magic = 0x31_43_50_49_44_52_55_48; // "HURDIPC1"
-    public const int Version = 2; // 2: the connecting side speaks first (Attach: new or merge)
+    public const int Version = 3; // 2: the connecting side speaks first (Attach: new or merge); 3: 4 MiB rings
     public const int Page = 4096;
-    public const int RingBytes = 1 << 20;
+    /// <summary>Ring data per direction. Large enough that a producer can run on for a few milliseconds while the
+    /// consumer is off its CPU (a time slice on a loaded machine), so the two need not run at the same time.</summary>
+    public const int RingBytes = 4 << 20;
     public const int RingMask = RingBytes - 1;
+    /// <summary>A producer that finds the ring empty after this many bytes starts again at its start (see
+    /// Connection.Reserve): calls and short bursts stay within the first RewindStep bytes.</summary>
+    public const int RewindStep = 64 << 10;
     public const int PosMask = 0x7FFF_FFFF;
     public const int WaitBit = unchecked((int)0x8000_0000);
     public const int SlotCount = 64;
