@@ -10,6 +10,9 @@ using Hurd.Ipc.Transport;
 //   server NAME    gets the rendezvous port from the giver published as NAME, answers auth_server_authenticate with a new port
 //   user-own NAME  makes a rendezvous port, publishes a giver for it as NAME, prints ready, calls auth_user_authenticate
 //   hold NAME      makes a rendezvous port and publishes a giver for it as NAME (the tests kill this process)
+//   user-gated NAME AUTH
+//                  with the auth server published as AUTH: as user-own, but calls auth_user_authenticate only after
+//                  reading a line from stdin (the test decides the order)
 //   wait-user AUTH / wait-server AUTH
 //                  with the auth server published as AUTH: makes a rendezvous port, prints "waiting" and calls
 //                  that half of the rendezvous, which waits (the tests kill this process)
@@ -40,7 +43,8 @@ static Errno GetRendezvous(string name, out SendRight? r)
 
 try
 {
-    var ee = args[0].StartsWith("wait-", StringComparison.Ordinal) ? AuthBootstrapProtocol.Connect(args[1], out var handle) : AuthBootstrapProtocol.Connect(out handle);
+    var ee = args[0].StartsWith("wait-", StringComparison.Ordinal) ? AuthBootstrapProtocol.Connect(args[1], out var handle)
+        : args[0] == "user-gated" ? AuthBootstrapProtocol.Connect(args[2], out handle) : AuthBootstrapProtocol.Connect(out handle);
     if (ee != Errno.OK) { Console.WriteLine($"fail connect {ee}"); return 1; }
     var auth = new AuthClient(handle!);
     switch (args[0])
@@ -84,6 +88,20 @@ try
             if (e != Errno.OK) { Console.WriteLine($"fail publish {e}"); return 1; }
             Console.WriteLine("ready");
             Console.Out.Flush();
+            e = auth.auth_user_authenticate(r.Name, out var np);
+            Console.WriteLine($"user {e} {(e == Errno.OK ? SendRight.FromName(np)?.Peer?.Pid.ToString() : "")}");
+            pub!.Dispose();
+            break;
+        }
+        case "user-gated":
+        {
+            var r = new ReceivePort();
+            var g = Giver.Create(r);
+            var e = Bootstrap.Publish(args[1], g, out var pub);
+            if (e != Errno.OK) { Console.WriteLine($"fail publish {e}"); return 1; }
+            Console.WriteLine("ready");
+            Console.Out.Flush();
+            if (Console.In.ReadLine() is null) return 1;
             e = auth.auth_user_authenticate(r.Name, out var np);
             Console.WriteLine($"user {e} {(e == Errno.OK ? SendRight.FromName(np)?.Peer?.Pid.ToString() : "")}");
             pub!.Dispose();

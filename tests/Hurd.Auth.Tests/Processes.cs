@@ -102,6 +102,9 @@ public sealed class Child : IDisposable
         catch (OperationCanceledException) { return null; }
     }
 
+    /// <summary>Writes a line to the child's stdin.</summary>
+    public void Send(string line) { _p.StandardInput.WriteLine(line); _p.StandardInput.Flush(); }
+
     public void Kill() { try { if (!_p.HasExited) _p.Kill(entireProcessTree: true); } catch { } }
 
     public void Dispose()

@@ -150,6 +150,52 @@ public class RendezvousTests(AuthFixture fx)
     }
 
     [Theory(Timeout = 120_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AcrossProcesses_Rendezvous_CompletesInEitherOrder(bool serverFirst)
+    {
+        // The auth daemon in this process (so the order can be forced), the user half in a child running as nobody,
+        // the server half here.
+        using var daemon = new AuthDaemon();
+        var authName = fx.UniqueName("inproc-auth");
+        Assert.Equal(Errno.OK, Bootstrap.Publish(authName, daemon.BootstrapPort, out var pub));
+        using var _pub = pub;
+        using var root = daemon.Root.Port.MakeSend();
+        var giverName = fx.UniqueName("gated");
+        using var user = Child.Peer(fx.Dir, asNobody: true, "user-gated", giverName, authName);
+        Assert.Equal("ready", await user.WaitForAsync("ready"));
+        Assert.Equal(Errno.OK, Bootstrap.Lookup(giverName, out var giver));
+        SendRight rv;
+        using (giver)
+        {
+            var call = giver!.BeginCall(Giver.Id);
+            Assert.Equal(Errno.OK, call.Invoke());
+            rv = SendRight.FromName(call.Reply.ReadOptionalRight(out _))!;
+            call.Dispose();
+        }
+        using var _rv = rv;
+        using var mine = new ReceivePort();
+        string ids = "";
+        Task<Errno> server;
+        if (serverFirst)
+        {
+            server = Task.Run(() => Server(root, rv.Name, mine, out ids));
+            Assert.True(await Until(() => daemon.PendingCount == 1));
+            user.Send("go");
+        }
+        else
+        {
+            user.Send("go");
+            Assert.True(await Until(() => daemon.PendingCount == 1));
+            server = Task.Run(() => Server(root, rv.Name, mine, out ids));
+        }
+        Assert.Equal(Errno.OK, await server);
+        Assert.Equal("euids=[65534] auids=[65534,65534] egids=[65534] agids=[65534,65534]", ids);
+        Assert.Equal($"user OK {Environment.ProcessId}", await user.WaitForAsync("user"));
+        Assert.Equal(0, daemon.PendingCount);
+    }
+
+    [Theory(Timeout = 120_000)]
     [InlineData("wait-user")]
     [InlineData("wait-server")]
     public async Task AWaitingHalf_IsDropped_WhenItsProcessDies(string mode)
