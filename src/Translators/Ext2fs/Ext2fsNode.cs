@@ -85,10 +85,23 @@ public abstract class Ext2fsNode : Node, IStatable, IAttributes, IXattrs, ITrans
     /// own routines (file_get_translator), and copying it as an xattr (cp -a) must not set translators.</summary>
     static bool Hidden(string name) => name.StartsWith("gnu.", StringComparison.Ordinal);
 
+    /// <summary>A name in a namespace ext2 stores (the core answers EOPNOTSUPP for the others).</summary>
+    static bool KnownNamespace(ReadOnlySpan<byte> name) =>
+        (name.StartsWith("user."u8) && name.Length > 5) || (name.StartsWith("system."u8) && name.Length > 7) ||
+        (name.StartsWith("trusted."u8) && name.Length > 8) || (name.StartsWith("security."u8) && name.Length > 9) ||
+        (name.StartsWith("gnu."u8) && name.Length > 4);
+
     /// <inheritdoc/>
     public Errno Getxattr(ReadOnlySpan<byte> name, Span<byte> value, out int size)
     {
         size = 0;
+        // Most inodes have no xattr at all, and the SDK asks a directory for its default ACL on every create.
+        if (KnownNamespace(name))
+        {
+            var m = Core.MayHaveXattrs(Inode, out bool maybe);
+            if (m != Errno.OK) return Gone(m);
+            if (!maybe) return Errno.ENODATA;
+        }
         var n = Name(name);
         if (Hidden(n)) return Errno.ENODATA;
         var e = Core.Getxattr(Inode, n, out var v);
@@ -146,6 +159,12 @@ public abstract class Ext2fsNode : Node, IStatable, IAttributes, IXattrs, ITrans
         {
             int s = Volatile.Read(ref translatorState);
             if (s != TransUnknown) return s == TransSet;
+            // A new node (asked once per create) has no xattr and no legacy record: no need to look for one.
+            if (Core.MayHaveXattrs(Inode, out bool maybe) == Errno.OK && !maybe)
+            {
+                Interlocked.CompareExchange(ref translatorState, TransNone, TransUnknown);
+                return Volatile.Read(ref translatorState) == TransSet;
+            }
             var e = Core.GetPassiveTranslator(Inode, out var rec);
             if (e == Errno.OK && rec.Length > 0) s = TransSet;
             else if (e is Errno.OK or Errno.ENODATA) s = TransNone;

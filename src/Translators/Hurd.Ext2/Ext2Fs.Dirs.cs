@@ -236,7 +236,7 @@ public sealed partial class Ext2Fs
         if (err != Errno.OK) return err;
         try
         {
-            err = ReadLiveInode(dir.Value, out var d);
+            err = ReadLiveInodeScratch(dir.Value, out var d);
             if (err != Errno.OK) return err;
             if (!d.IsDirectory) return Errno.ENOTDIR;
             err = DirFind(d, name, out var slot);

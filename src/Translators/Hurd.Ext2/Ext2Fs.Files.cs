@@ -247,7 +247,7 @@ public sealed partial class Ext2Fs
         if (err != Errno.OK) return err;
         try
         {
-            err = ReadLiveInode(ino.Value, out var inode);
+            err = ReadLiveInodeScratch(ino.Value, out var inode);
             if (err != Errno.OK) return err;
             FillStat(inode, ref st);
             return Errno.OK;
@@ -360,7 +360,7 @@ public sealed partial class Ext2Fs
         if (err != Errno.OK) return err;
         try
         {
-            err = ReadLiveInode(ino.Value, out var inode);
+            err = ReadLiveInodeScratch(ino.Value, out var inode);
             if (err != Errno.OK) return err;
             if (inode.IsDirectory) return Errno.EISDIR;
             if (!inode.IsRegular) return Errno.EINVAL;

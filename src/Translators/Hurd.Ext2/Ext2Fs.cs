@@ -456,6 +456,52 @@ public sealed partial class Ext2Fs : IDisposable
         return Errno.OK;
     }
 
+    [ThreadStatic] static Inode? t_scratch;
+
+    /// <summary>
+    /// <see cref="ReadLiveInode"/> into this thread's scratch copy instead of a new one (no allocation: stat, lookup and
+    /// read run it thousands of times a second). Only for a read-only operation that reads one inode this way, keeps it
+    /// no longer than the call, and runs no callback meanwhile (a callback could reuse the scratch copy).
+    /// </summary>
+    Errno ReadLiveInodeScratch(uint ino, out Inode inode)
+    {
+        inode = null!;
+        if (ino < FirstIno && ino != 2) return Errno.EIO;
+        var err = InodeLocation(ino, out uint block, out int off);
+        if (err != Errno.OK) return err;
+        err = Cache.Get(block, out var data);
+        if (err != Errno.OK) return err;
+        var s = t_scratch;
+        if (s is null || s.Raw.Length != InodeSize) t_scratch = s = new Inode(0, new byte[InodeSize]);
+        data.AsSpan(off, InodeSize).CopyTo(s.Raw);
+        s.Rebind(ino);
+        if (InodeSize > 128 && (s.ExtraIsize > InodeSize - 128 || (s.ExtraIsize & 3) != 0)) s.ExtraIsize = 0;
+        inode = s;
+        if (s.Mode == 0 || (s.LinksCount == 0 && !_refs.ContainsKey(ino))) return Errno.ESTALE;
+        return Errno.OK;
+    }
+
+    /// <summary>
+    /// False when inode <paramref name="ino"/> certainly has no xattr (none in the inode, no xattr block) and no legacy
+    /// Hurd translator block: getxattr can answer ENODATA without parsing anything. The SDK asks a directory for its
+    /// default ACL on every create and each new node for its passive translator, so this is hot.
+    /// </summary>
+    public Errno MayHaveXattrs(InodeNumber ino, out bool maybe)
+    {
+        maybe = true;
+        var err = BeginRead();
+        if (err != Errno.OK) return err;
+        try
+        {
+            err = ReadLiveInodeScratch(ino.Value, out var inode);
+            if (err != Errno.OK) return err;
+            maybe = inode.FileAcl != 0 || (IsHurdImage && inode.Osd1 != 0) ||
+                (InInodeXattrUsable(inode) && Le.U32(inode.Raw, InInodeXattrStart(inode)) == XattrMagic);
+            return Errno.OK;
+        }
+        finally { EndRead(); }
+    }
+
     /// <summary>Writes <paramref name="inode"/> back into the cached inode table.</summary>
     internal Errno WriteInode(Inode inode)
     {

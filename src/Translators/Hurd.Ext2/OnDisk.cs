@@ -145,12 +145,15 @@ public sealed class Inode
     public const int NBlocks = 15, NDirect = 12, IndBlock = 12, DindBlock = 13, TindBlock = 14;
 
     /// <summary>The inode number.</summary>
-    public uint Number { get; }
+    public uint Number { get; private set; }
     /// <summary>The raw record.</summary>
     public byte[] Raw { get; }
 
     /// <summary>Wraps a record (not copied).</summary>
     public Inode(uint number, byte[] raw) { Number = number; Raw = raw; }
+
+    /// <summary>Re-points a scratch copy at another inode (the caller has copied its record into <see cref="Raw"/>).</summary>
+    internal void Rebind(uint number) => Number = number;
 
     public ushort Mode { get => Le.U16(Raw, 0x00); set => Le.U16(Raw, 0x00, value); }
     public uint SizeLow { get => Le.U32(Raw, 0x04); set => Le.U32(Raw, 0x04, value); }
