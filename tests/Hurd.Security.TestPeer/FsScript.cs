@@ -25,7 +25,18 @@ namespace Hurd.Security.Testing;
 /// </remarks>
 internal static unsafe partial class FsScript
 {
-    public static int Run(string[] roots)
+    public static int Run(string[] roots) => Run(roots.Select(r => (Func<string[], string>)(a => Do(r, a))).ToArray());
+
+    /// <summary>The <c>fs-ipc ROOT GIVER_SOCKET MOUNT</c> mode: libc on ROOT against IPC on the translator the giver
+    /// names (<see cref="IpcSide"/>); the operations IPC does not carry here (symlink, mkfifo) go through libc on the
+    /// translator's MOUNT.</summary>
+    public static int RunIpc(string root, string giverSocket, string mount)
+    {
+        var ipc = IpcSide.Connect(giverSocket);
+        return Run([a => Do(root, a), a => ipc.Do(a) is var r && r == "SKIP" ? Do(mount, a) : r]);
+    }
+
+    static int Run(Func<string[], string>[] sides)
     {
         Libc.umask(0x12); // 022, whatever the parent had
         int i = 0;
@@ -38,11 +49,11 @@ internal static unsafe partial class FsScript
             var args = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             sb.Clear();
             sb.Append(i++);
-            foreach (var root in roots)
+            foreach (var side in sides)
             {
                 sb.Append('\t');
                 string r;
-                try { r = Do(root, args); }
+                try { r = side(args); }
                 catch (Exception ex) { r = "EXC " + ex.GetType().Name + " " + ex.Message.Replace('\t', ' ').Replace('\n', ' '); }
                 sb.Append(r);
             }

@@ -30,27 +30,8 @@ public sealed class IpcSecurityTests
         File.SetUnixFileMode(Path.Combine(ours, "public"), (UnixFileMode)0x1A4);
 
         string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
-        Assert.Equal(Errno.OK, Bootstrap.Connect(control, out var ctl));
-        using var _ctl = ctl;
-        // A port whose routine 1 hands out a send right to the control port: how the peer comes to hold it.
-        using var giver = ReceivePort.Create(ctl!, static (SendRight c, ref RpcRequest req) =>
-        {
-            if (req.Id != 1) return Errno.MIG_BAD_ID;
-            req.ReplyBody.WriteInt32(0);
-            req.ReplyBody.WriteOptionalRight(c.Name, Disposition.CopySend);
-            return Errno.OK;
-        });
-        // Published in the world's runtime directory (names are relative to it); no other test of this assembly uses
-        // the variable in this process.
-        var saved = Environment.GetEnvironmentVariable("HURD_RUNTIME_DIR");
-        Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", w.Runtime);
-        Errno pe;
-        Publication? pub;
-        try { pe = Bootstrap.Publish("test-giver", giver, out pub); }
-        finally { Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", saved); }
-        Assert.Equal(Errno.OK, pe);
-        using var _pub = pub;
-        string giverPath = pub!.Path;
+        using var giver = ControlGiver.Publish(w, control);
+        string giverPath = giver.Path;
 
         var nobody = Checks(w.Peer(User.Nobody, "", "ipc", control, giverPath));
         Assert.Equal("EACCES", nobody["connect-control"]);
@@ -73,5 +54,55 @@ public sealed class IpcSecurityTests
         Assert.True(r.ExitCode == 0 && r.Out.Contains("done"), "peer: " + r);
         return r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "");
+    }
+}
+
+/// <summary>
+/// A port, published in a world's runtime directory for everyone (mode 0666), whose routine 1 hands out a send right
+/// to a translator's control port: how an unprivileged test peer comes to hold one.
+/// </summary>
+public sealed class ControlGiver : IDisposable
+{
+    readonly SendRight control;
+    readonly ReceivePort port;
+    readonly Publication publication;
+
+    ControlGiver(SendRight control, ReceivePort port, Publication publication)
+    {
+        this.control = control; this.port = port; this.publication = publication;
+    }
+
+    /// <summary>The socket to connect to.</summary>
+    public string Path => publication.Path;
+
+    /// <summary>Connects (as this process, root) to the control socket <paramref name="controlSocket"/> and publishes
+    /// a giver for it.</summary>
+    public static ControlGiver Publish(World w, string controlSocket)
+    {
+        Assert.Equal(Errno.OK, Bootstrap.Connect(controlSocket, out var ctl));
+        var giver = ReceivePort.Create(ctl!, static (SendRight c, ref RpcRequest req) =>
+        {
+            if (req.Id != 1) return Errno.MIG_BAD_ID;
+            req.ReplyBody.WriteInt32(0);
+            req.ReplyBody.WriteOptionalRight(c.Name, Disposition.CopySend);
+            return Errno.OK;
+        });
+        // Names are relative to the runtime directory: the world's, for this call only (no other test of this assembly
+        // uses the variable in this process).
+        var saved = Environment.GetEnvironmentVariable("HURD_RUNTIME_DIR");
+        Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", w.Runtime);
+        Errno e;
+        Publication? pub;
+        try { e = Bootstrap.Publish("test-giver-" + Guid.NewGuid().ToString("N")[..8], giver, out pub); }
+        finally { Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", saved); }
+        if (e != Errno.OK) { giver.Dispose(); ctl!.Dispose(); Assert.Fail("publish: " + e); }
+        return new ControlGiver(ctl!, giver, pub!);
+    }
+
+    public void Dispose()
+    {
+        publication.Dispose();
+        port.Dispose();
+        control.Dispose();
     }
 }

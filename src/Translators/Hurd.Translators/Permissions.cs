@@ -94,8 +94,7 @@ public static class Permissions
     /// may only change the group, to one of its own groups; everyone else gets EPERM. For non-directories, S_ISUID is
     /// cleared, and S_ISGID when group-execute is set or (non-root) when the caller is not in the file's group, as
     /// Linux's chown does for every caller, even chown(f, -1, -1); so <paramref name="change"/> may carry a new mode as
-    /// well. A caller who neither owns the file nor is root can only get here with both ids -1: then nothing is
-    /// dropped (Linux answers EPERM there; see the comment inside).
+    /// well; a caller who neither owns the file nor is root gets EPERM for that drop, even with both ids -1.
     /// </summary>
     public static Errno Chown(Identity who, in Stat st, uint uid, uint gid, out SetAttr change)
     {
@@ -109,10 +108,11 @@ public static class Permissions
         {
             bool kill = KillSuid(st.Mode, out var m);
             if ((m & FileMode.SetGid) != 0 && !who.IsRoot && !who.HasGid(st.Gid)) { m &= ~FileMode.SetGid; kill = true; }
-            // Linux refuses (EPERM) a non-owner's chown(f, -1, -1) that would drop bits; through FUSE that request
-            // cannot be told from the kernel's own drop before a write (an empty SETATTR), so it is a no-op instead.
-            if (kill && (who.IsRoot || owner))
+            if (kill)
             {
+                // The drop is a mode change (Linux's notify_change makes it ATTR_MODE before checking): EPERM for a
+                // caller who neither owns the file nor is root, which can only be chown(f, -1, -1) here.
+                if (!who.IsRoot && !owner) return Errno.EPERM;
                 change.Valid |= AttrMask.Mode;
                 change.Mode = m;
             }
