@@ -21,6 +21,9 @@ public static partial class Calls
     public static Errno CheckAccess(Identity who, Node node, in Stat st, Access want)
     {
         if (who.IsRoot || who.HasUid(st.Uid) || node is not IXattrs x) return Permissions.Check(who, st, want);
+        // The common case, no ACL, costs one size query.
+        if (x.Getxattr(Acl.AccessName, default, out int size) != Errno.OK || size <= Acl.HeaderSize)
+            return Permissions.Check(who, st, want);
         Span<byte> buf = stackalloc byte[Acl.HeaderSize + AclStackEntries * Acl.EntrySize];
         var e = ReadAcl(x, Acl.AccessName, ref buf);
         if (e != Errno.OK || Acl.Count(buf) == 0 || Acl.Validate(buf) != Errno.OK) return Permissions.Check(who, st, want);
@@ -28,15 +31,20 @@ public static partial class Calls
     }
 
     /// <summary>Reads an ACL xattr into <paramref name="buf"/> (replaced by a larger array when it does not fit) and
-    /// narrows it to the value. ENODATA when absent.</summary>
+    /// narrows it to the value. ENODATA when absent. An empty buffer asks the size first.</summary>
     static Errno ReadAcl(IXattrs x, ReadOnlySpan<byte> name, ref Span<byte> buf)
     {
-        var e = x.Getxattr(name, buf, out int n);
-        if (e == Errno.ERANGE)
+        Errno e = Errno.ERANGE;
+        int n = 0;
+        for (int attempt = 0; attempt < 3 && e == Errno.ERANGE; attempt++)
         {
-            e = x.Getxattr(name, default, out n);
-            if (e != Errno.OK) return e;
-            buf = new byte[n];
+            if (attempt > 0)
+            {
+                // Grown meanwhile (or the first try did not fit): ask the size, then read into a buffer that size.
+                e = x.Getxattr(name, default, out n);
+                if (e != Errno.OK) return e;
+                if (n > buf.Length) buf = new byte[n];
+            }
             e = x.Getxattr(name, buf, out n);
         }
         if (e != Errno.OK) return e;
@@ -97,6 +105,7 @@ public static partial class Calls
     static AclInheritance InheritAcl(Node dir, ref NewNode attrs)
     {
         if (dir is not IXattrs x || attrs.Mode.IsSymlink()) return default;
+        if (x.Getxattr(Acl.DefaultName, default, out int size) != Errno.OK || size <= Acl.HeaderSize) return default;
         Span<byte> buf = stackalloc byte[Acl.HeaderSize + AclStackEntries * Acl.EntrySize];
         if (ReadAcl(x, Acl.DefaultName, ref buf) != Errno.OK || Acl.Count(buf) == 0 || Acl.Validate(buf) != Errno.OK)
             return default;
