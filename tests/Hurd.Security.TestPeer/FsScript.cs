@@ -20,7 +20,9 @@ namespace Hurd.Security.Testing;
 /// <c>truncate PATH SIZE</c>, <c>readdir PATH</c> ("OK n" entries), <c>access PATH r|w|x|rw...</c>,
 /// <c>utime-null PATH</c> (utimensat with NULL times), <c>utime-now PATH</c> (both UTIME_NOW),
 /// <c>utime-set PATH</c> (explicit times), <c>utime-omit PATH</c> (both UTIME_OMIT),
-/// <c>utime-mixed PATH</c> (atime UTIME_NOW, mtime explicit), <c>tree [PATH]</c> (every entry under PATH, default the root:
+/// <c>utime-mixed PATH</c> (atime UTIME_NOW, mtime explicit), <c>fchmod PATH FLAGS MODE</c>,
+/// <c>fchown PATH FLAGS UID GID</c>, <c>ftruncate PATH FLAGS SIZE</c>, <c>futime-now PATH FLAGS</c>,
+/// <c>futime-set PATH FLAGS</c> (open with FLAGS, then the call on the descriptor), <c>tree [PATH]</c> (every entry under PATH, default the root:
 /// "path type+mode uid gid size nlink;..." sorted; size only for regular files), <c>umask MODE</c>.
 /// </remarks>
 internal static unsafe partial class FsScript
@@ -75,18 +77,32 @@ internal static unsafe partial class FsScript
             case "umask": Libc.umask(Oct(1)); return "OK";
             case "open":
             {
-                int flags = 0;
-                foreach (var f in a[2].Split('|'))
-                    flags |= f switch
-                    {
-                        "RDONLY" => 0, "WRONLY" => 1, "RDWR" => 2, "CREAT" => 0x40, "EXCL" => 0x80, "TRUNC" => 0x200,
-                        "APPEND" => 0x400, "DIRECTORY" => 0x10000, "NOFOLLOW" => 0x20000,
-                        _ => throw new ArgumentException("flag " + f),
-                    };
-                int fd = Libc.open(P(1), flags | 0x80000 /* O_CLOEXEC */, a.Length > 3 ? Oct(3) : 0);
+                int fd = Libc.open(P(1), Flags(a[2]) | 0x80000 /* O_CLOEXEC */, a.Length > 3 ? Oct(3) : 0);
                 if (fd < 0) return Err();
                 Libc.close(fd);
                 return "OK";
+            }
+            case "fchmod":
+            case "fchown":
+            case "ftruncate":
+            case "futime-now":
+            case "futime-set":
+            {
+                int fd = Libc.open(P(1), Flags(a[2]) | 0x80000, 0);
+                if (fd < 0) return "open " + Err();
+                TimeSpec* t = stackalloc TimeSpec[2];
+                t[0] = new TimeSpec(1_000_000_000, 5); t[1] = new TimeSpec(1_000_000_000, 7);
+                int rc = a[0] switch
+                {
+                    "fchmod" => Libc.fchmod(fd, Oct(3)),
+                    "fchown" => Libc.fchown(fd, (uint)int.Parse(a[3]), (uint)int.Parse(a[4])),
+                    "ftruncate" => Libc.ftruncate(fd, long.Parse(a[3])),
+                    "futime-now" => Libc.futimens(fd, null),
+                    _ => Libc.futimens(fd, t),
+                };
+                string r = Res(rc);
+                Libc.close(fd);
+                return r;
             }
             case "write":
             {
@@ -138,6 +154,20 @@ internal static unsafe partial class FsScript
         }
     }
 
+    /// <summary>Linux open flags from "RDONLY|CREAT|...".</summary>
+    internal static int Flags(string names)
+    {
+        int flags = 0;
+        foreach (var f in names.Split('|'))
+            flags |= f switch
+            {
+                "RDONLY" => 0, "WRONLY" => 1, "RDWR" => 2, "CREAT" => 0x40, "EXCL" => 0x80, "TRUNC" => 0x200,
+                "APPEND" => 0x400, "DIRECTORY" => 0x10000, "NOFOLLOW" => 0x20000,
+                _ => throw new ArgumentException("flag " + f),
+            };
+        return flags;
+    }
+
     static string Utime(string path, TimeSpec a, TimeSpec m)
     {
         TimeSpec* t = stackalloc TimeSpec[2];
@@ -187,6 +217,10 @@ internal static unsafe partial class FsScript
         [LibraryImport(L, SetLastError = true)] public static partial int close(int fd);
         [LibraryImport(L, SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);
         [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int chmod(string path, uint mode);
+        [LibraryImport(L, SetLastError = true)] public static partial int fchmod(int fd, uint mode);
+        [LibraryImport(L, SetLastError = true)] public static partial int fchown(int fd, uint uid, uint gid);
+        [LibraryImport(L, SetLastError = true)] public static partial int ftruncate(int fd, long size);
+        [LibraryImport(L, SetLastError = true)] public static partial int futimens(int fd, TimeSpec* times);
         [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int lchown(string path, uint uid, uint gid);
         [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int mkdir(string path, uint mode);
         [LibraryImport(L, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)] public static partial int rmdir(string path);

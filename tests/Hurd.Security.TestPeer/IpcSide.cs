@@ -77,18 +77,30 @@ internal sealed class IpcSide
         {
             case "umask": return "OK";
             case "open":
-            {
-                int flags = 0;
-                foreach (var f in a[2].Split('|'))
-                    flags |= f switch
-                    {
-                        "RDONLY" => 0, "WRONLY" => 1, "RDWR" => 2, "CREAT" => 0x40, "EXCL" => 0x80, "TRUNC" => 0x200,
-                        "APPEND" => 0x400, "DIRECTORY" => 0x10000, "NOFOLLOW" => 0x20000,
-                        _ => throw new ArgumentException("flag " + f),
-                    };
-                e = Lookup(a[1], OpenFlagsLinux.FromLinux(flags), a.Length > 3 ? Oct(3) & ~Umask : 0, out p);
+                e = Lookup(a[1], OpenFlagsLinux.FromLinux(FsScript.Flags(a[2])), a.Length > 3 ? Oct(3) & ~Umask : 0, out p);
                 p?.Dispose();
                 return Res(e);
+            case "fchmod":
+            case "fchown":
+            case "ftruncate":
+            case "futime-now":
+            case "futime-set":
+            {
+                e = Lookup(a[1], OpenFlagsLinux.FromLinux(FsScript.Flags(a[2])), 0, out p);
+                if (e != Errno.OK) return "open " + Res(e);
+                using (p)
+                {
+                    var fs = Fs(p!);
+                    TimeSpec now = new(0, TimeSpec.UtimeNow), at = new(1_000_000_000, 5), mt = new(1_000_000_000, 7);
+                    return Res(a[0] switch
+                    {
+                        "fchmod" => fs.file_chmod((FileMode)Oct(3)),
+                        "fchown" => fs.file_chown((uint)int.Parse(a[3]), (uint)int.Parse(a[4])),
+                        "ftruncate" => fs.file_set_size(long.Parse(a[3])),
+                        "futime-now" => fs.file_utimens(in now, in now),
+                        _ => fs.file_utimens(in at, in mt),
+                    });
+                }
             }
             case "write":
             {

@@ -75,6 +75,9 @@ public sealed class ControlGiver : IDisposable
     /// <summary>The socket to connect to.</summary>
     public string Path => publication.Path;
 
+    /// <summary>Tests of this assembly run in parallel: one runtime-directory switch at a time.</summary>
+    static readonly Lock EnvLock = new();
+
     /// <summary>Connects (as this process, root) to the control socket <paramref name="controlSocket"/> and publishes
     /// a giver for it.</summary>
     public static ControlGiver Publish(World w, string controlSocket)
@@ -89,12 +92,15 @@ public sealed class ControlGiver : IDisposable
         });
         // Names are relative to the runtime directory: the world's, for this call only (no other test of this assembly
         // uses the variable in this process).
-        var saved = Environment.GetEnvironmentVariable("HURD_RUNTIME_DIR");
-        Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", w.Runtime);
         Errno e;
         Publication? pub;
-        try { e = Bootstrap.Publish("test-giver-" + Guid.NewGuid().ToString("N")[..8], giver, out pub); }
-        finally { Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", saved); }
+        lock (EnvLock)
+        {
+            var saved = Environment.GetEnvironmentVariable("HURD_RUNTIME_DIR");
+            Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", w.Runtime);
+            try { e = Bootstrap.Publish("test-giver-" + Guid.NewGuid().ToString("N")[..8], giver, out pub); }
+            finally { Environment.SetEnvironmentVariable("HURD_RUNTIME_DIR", saved); }
+        }
         if (e != Errno.OK) { giver.Dispose(); ctl!.Dispose(); Assert.Fail("publish: " + e); }
         return new ControlGiver(ctl!, giver, pub!);
     }
