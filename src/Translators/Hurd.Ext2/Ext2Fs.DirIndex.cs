@@ -113,23 +113,14 @@ public sealed partial class Ext2Fs
         if (!found) return Errno.ENOENT;
         err = DirBlock(dir, pos.Lblk, out uint pb, out var data);
         if (err != Errno.OK) return err;
-        int prev = -1;
-        for (int off = 0; off < BlockSize;)
+        // Offsets in the index are entry boundaries (every change to the block goes through this core and keeps the
+        // index exact), so the entry is checked where it is, without walking the block; the previous entry's offset,
+        // needed only to remove it, is left for DirRemove to find.
+        if (EntryAt(data, pos.Off, out _, out uint eino, out int elen) == Errno.OK && eino != 0 &&
+            data.AsSpan(pos.Off + 8, elen).SequenceEqual(name))
         {
-            err = EntryAt(data, off, out int recLen, out uint ino, out int nameLen);
-            if (err != Errno.OK) return err;
-            if (off == pos.Off)
-            {
-                if (ino != 0 && data.AsSpan(off + 8, nameLen).SequenceEqual(name))
-                {
-                    slot = new DirSlot { Lblk = pos.Lblk, Pblk = pb, Off = off, PrevOff = prev, Ino = ino, Type = data[off + 7] };
-                    return Errno.OK;
-                }
-                break;
-            }
-            if (off > pos.Off) break;
-            prev = off;
-            off += recLen;
+            slot = new DirSlot { Lblk = pos.Lblk, Pblk = pb, Off = pos.Off, PrevOff = PrevUnknown, Ino = eino, Type = data[pos.Off + 7] };
+            return Errno.OK;
         }
         // The index disagrees with the disk: forget it and let the caller scan.
         DropDirIndex(dir.Number);

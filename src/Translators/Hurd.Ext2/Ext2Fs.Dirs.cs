@@ -22,16 +22,22 @@ public sealed partial class Ext2Fs
     /// <summary>Most links an inode may have (EXT2_LINK_MAX).</summary>
     public const int LinkMax = 32000;
 
+    const int PrevUnknown = -2;
+
     struct DirSlot
     {
         public long Lblk;
         public uint Pblk;
+        /// <summary>The entry's offset in its block; PrevOff is the previous entry's, -1 if it is the first,
+        /// <see cref="PrevUnknown"/> if the finder did not compute it (<see cref="DirRemove"/> then does).</summary>
         public int Off, PrevOff;
         public uint Ino;
         public byte Type;
     }
 
-    bool HasFiletype => (_sb.FeatureIncompat & Ext2Features.IncompatFiletype) != 0;
+    // INCOMPAT bits never change while mounted: read once (EntryAt asks for every entry it decodes).
+    bool HasFiletype => _hasFiletype ??= (_sb.FeatureIncompat & Ext2Features.IncompatFiletype) != 0;
+    bool? _hasFiletype;
 
     static int RecLenFor(int nameLen) => (8 + nameLen + 3) & ~3;
 
@@ -163,14 +169,29 @@ public sealed partial class Ext2Fs
     {
         var err = Cache.Get(slot.Pblk, out var data);
         if (err != Errno.OK) return err;
+        int prevOff = slot.PrevOff;
+        if (prevOff == PrevUnknown)
+        {
+            // Found through the index, which gives the entry's offset only: walk the block to the entry before it.
+            prevOff = -1;
+            int off = 0;
+            while (off < slot.Off)
+            {
+                err = EntryAt(data, off, out int recLen, out _, out _);
+                if (err != Errno.OK) return err;
+                prevOff = off;
+                off += recLen;
+            }
+            if (off != slot.Off) return Errno.EIO;
+        }
         dir.Flags &= ~Inode.FlagIndex;
         Span<byte> name = stackalloc byte[255];
         int nameLen = data[slot.Off + 6];
         data.AsSpan(slot.Off + 8, nameLen).CopyTo(name);
-        if (slot.PrevOff >= 0)
+        if (prevOff >= 0)
         {
-            int prevLen = Le.U16(data, slot.PrevOff + 4), len = Le.U16(data, slot.Off + 4);
-            Le.U16(data, slot.PrevOff + 4, (ushort)(prevLen + len));
+            int prevLen = Le.U16(data, prevOff + 4), len = Le.U16(data, slot.Off + 4);
+            Le.U16(data, prevOff + 4, (ushort)(prevLen + len));
         }
         else Le.U32(data, slot.Off, 0);
         Cache.MarkDirty(slot.Pblk, data);
