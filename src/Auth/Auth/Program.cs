@@ -61,7 +61,9 @@ using (pub)
         done.Wait();
         return 0;
     }
-    using var served = new ServedFilesystem(fs.Root, "auth") { Source = "auth" };
+    // Its own root handle (in-process) is the filesystem's auth handle: io_reauthenticate on auth's files meets
+    // this very server, with no connection to itself.
+    using var served = new ServedFilesystem(fs.Root, "auth") { Source = "auth", Auth = daemon.Root.Port.MakeSend() };
     served.GoAway = _ => { done.Set(); return Errno.OK; };
     string control = MountRecord.ControlNameOf(node);
     e = Bootstrap.Publish(control, served.Control, out var controlPub, UnixFileMode.UserRead | UnixFileMode.UserWrite);
