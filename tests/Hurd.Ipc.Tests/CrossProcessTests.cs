@@ -188,6 +188,33 @@ public class CrossProcessTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task LargestInlineMessage_AtTheRewindPoint_IsSent()
+    {
+        // On a fresh connection: 1636 empty one-way messages (40-byte records) and 4 calls (24-byte records) put the
+        // ring's head at exactly 64 KiB with the server caught up, where the producer may rewind to the start; the
+        // largest inline message (64 KiB with its header) must still fit (pad + record would not).
+        var (peer, r) = await StartServer("rewind");
+        using (peer) using (r)
+        {
+            await Task.Run(() =>
+            {
+                for (int i = 0; i < 1636; i++) Assert.Equal(Errno.OK, TestClient.Notify(r));
+                for (int i = 0; i < 4; i++) Assert.Equal(Errno.OK, TestClient.GetCount(r, out _));
+                var call = r.BeginCall(TestIds.Notify);
+                try
+                {
+                    call.Request.WriteBytes(new byte[64 * 1024 - 32 - 4]);
+                    call.DeadlineMs = Environment.TickCount64 + 10_000;
+                    Assert.Equal(Errno.OK, call.Send());
+                }
+                finally { call.Dispose(); }
+                Assert.Equal(Errno.OK, TestClient.GetCount(r, out long n));
+                Assert.Equal(1637, n);
+            }).WaitAsync(TimeSpan.FromSeconds(50));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task SecondLookup_OfTheSameServer_MergesIntoTheOpenConnection()
     {
         var name = TestRuntime.UniqueName("merge");

@@ -574,7 +574,8 @@ internal sealed unsafe class Connection : ICallEngine
         if (idx >= _rewindCheck)
         {
             _cachedTail = (uint)(Volatile.Read(ref *_outTail) & Layout.PosMask);
-            if (_cachedTail == _head) rewind = true;
+            // (Only when the pad and the record fit together: idx >= len, else need would exceed the ring.)
+            if (_cachedTail == _head && idx >= len) rewind = true;
             else _rewindCheck = idx + Layout.RewindStep;
         }
         int toEnd = Layout.RingBytes - idx;
@@ -1384,7 +1385,8 @@ internal sealed unsafe class Connection : ICallEngine
     public Errno Send(ref RpcCall call)
     {
         if (call.State is not ClientSlot slot) return Errno.EBADF;
-        SetRunning(true);
+        // A streaming sender is already marked running: skip sched_getcpu (~10 ns of a ~56 ns message).
+        if (Volatile.Read(ref *_myRunning) <= 0) SetRunning(true);
         List<SendEntry>? moves = null;
         var err = PrepareRequest(ref call, slot, true, out int total, out ulong seq, ref moves);
         if (err != Errno.OK) return err;
