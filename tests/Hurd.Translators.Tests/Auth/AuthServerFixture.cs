@@ -7,7 +7,7 @@ using Hurd.Translators.Serving;
 namespace Hurd.Translators.Tests.Auth;
 
 /// <summary>
-/// The real auth daemon as a child process, publishing in a runtime directory of its own (this process's
+/// The real auth daemon as a child process, publishing in a runtime directory of its own (mode 0755; this process's
 /// HURD_RUNTIME_DIR is left alone: other tests run beside these), and the root handle it gives this process (root).
 /// Killed and removed at the end.
 /// </summary>
@@ -21,6 +21,8 @@ public sealed class AuthServerFixture : IDisposable
     public AuthServerFixture()
     {
         Dir = Directory.CreateTempSubdirectory("hurd-sdk-auth-").FullName;
+        // Searchable by all, as /run/hurd is: translators started as another user reach their bootstrap port in it.
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(Dir, (UnixFileMode)0x1ED);
         Socket = Path.Combine(Dir, "servers", "auth");
         var psi = new ProcessStartInfo(TranslatorLauncher.DotnetHost) { RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Dll("Auth", "auth"));

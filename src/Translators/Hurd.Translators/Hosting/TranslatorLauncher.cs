@@ -107,4 +107,21 @@ public static partial class TranslatorLauncher
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int chown(string path, uint owner, uint group);
+
+    /// <summary>The owner, group and permission bits of <paramref name="path"/> (following symlinks); the errno on failure.</summary>
+    internal static unsafe int StatOwner(string path, out uint uid, out uint gid, out uint mode)
+    {
+        uid = gid = mode = 0;
+        // struct statx: stx_uid at offset 20, stx_gid at 24, stx_mode (u16) at 28.
+        byte* buf = stackalloc byte[256];
+        if (statx(-100 /* AT_FDCWD */, path, 0, 0x2 | 0x8 | 0x10 /* STATX_MODE | STATX_UID | STATX_GID */, buf) != 0)
+            return Marshal.GetLastPInvokeError();
+        uid = *(uint*)(buf + 20);
+        gid = *(uint*)(buf + 24);
+        mode = *(ushort*)(buf + 28) & 0xFFFu;
+        return 0;
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
 }

@@ -184,11 +184,19 @@ public sealed class PassiveTranslators : IDisposable
         if (e != Errno.OK) return e;
         using (publication)
         {
-            // Owner-only, and the owner is the child: nobody else may pose as the translator.
-            if (runAs is { } who && TranslatorLauncher.Chown(publication!.Path, who.Uid, who.Gid) is int ce and not 0)
+            if (runAs is { } who)
             {
-                Console.Error.WriteLine($"{_fs.FsName}: cannot hand the bootstrap port to uid {who.Uid}: {((Errno)ce).Message()}");
-                return (Errno)ce;
+                // Owner-only, and the owner is the child: nobody else may pose as the translator.
+                if (TranslatorLauncher.Chown(publication!.Path, who.Uid, who.Gid) is int ce and not 0)
+                {
+                    Console.Error.WriteLine($"{_fs.FsName}: cannot hand the bootstrap port to uid {who.Uid}: {((Errno)ce).Message()}");
+                    return (Errno)ce;
+                }
+                if (UnsearchableAncestor(publication.Path, who.Uid, who.Gid) is { } dir)
+                {
+                    Console.Error.WriteLine($"{_fs.FsName}: cannot start {argv[0]} as uid {who.Uid}: it cannot reach its bootstrap port ({dir} is not searchable by it; the runtime directory must be, as /run/hurd is)");
+                    return Errno.EACCES;
+                }
             }
             var env = new Dictionary<string, string> { ["HURD_BOOTSTRAP"] = publication!.Path };
             var proc = TranslatorLauncher.Start(argv, env, runAs, out var err);
@@ -211,6 +219,19 @@ public sealed class PassiveTranslators : IDisposable
             Install(node, box);
             return Errno.OK;
         }
+    }
+
+    /// <summary>The first directory above <paramref name="path"/> that <paramref name="uid"/>/<paramref name="gid"/> (no
+    /// supplementary groups) may not search, or null.</summary>
+    private static string? UnsearchableAncestor(string path, uint uid, uint gid)
+    {
+        for (var d = Path.GetDirectoryName(path); !string.IsNullOrEmpty(d); d = Path.GetDirectoryName(d))
+        {
+            if (TranslatorLauncher.StatOwner(d, out uint du, out uint dg, out uint mode) != 0) return d;
+            bool x = du == uid ? (mode & 0x40) != 0 : dg == gid ? (mode & 0x8) != 0 : (mode & 0x1) != 0;
+            if (!x) return d;
+        }
+        return null;
     }
 
     /// <summary>
