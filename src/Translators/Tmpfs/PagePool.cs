@@ -17,8 +17,10 @@ internal sealed class PagePool
     readonly Stack<int> free = new();
     readonly Lock gate = new();
 
-    /// <summary>A zeroed page; its number is ≥ 1 (0 means "no page").</summary>
-    public int Allocate()
+    /// <summary>A page, zeroed unless <paramref name="zero"/> is false; its number is ≥ 1 (0 means "no page").</summary>
+    /// <param name="zero">False only when the caller overwrites the whole page at once, under the lock that makes the
+    /// page reachable: a page recycled from another file holds that file's bytes until then.</param>
+    public int Allocate(bool zero = true)
     {
         int id;
         lock (gate)
@@ -26,7 +28,7 @@ internal sealed class PagePool
             if (free.Count == 0) Grow();
             id = free.Pop();
         }
-        Page(id).Clear();
+        if (zero) Page(id).Clear();
         return id;
     }
 

@@ -93,7 +93,7 @@ public sealed class TmpfsFile : TmpfsNode, IReadable, IWritable, ITruncatable, I
                 if (page == 0)
                 {
                     if (!Fs.TryReserve(P)) break;
-                    page = Pool.Allocate();
+                    page = Pool.Allocate(zero: chunk != P); // a whole-page write needs no zeroing first
                     pages.Set(idx, page);
                 }
                 else if (page < 0) pages.Set(idx, page = -page); // fallocated page: now it holds data

@@ -12,7 +12,8 @@ using FuseDirentWriter = Hurd.Fuse.DirentWriter;
 
 /// <summary>
 /// What the bridge does to spare the kernel and the servers work: auto_cache (FOPEN_KEEP_CACHE only while the file's
-/// mtime and size are those of its previous open), FOPEN_NOFLUSH, READDIRPLUS entries of known files without a dir_lookup.
+/// mtime and size are those of its previous open), FOPEN_NOFLUSH, READDIRPLUS entries of known files without a dir_lookup,
+/// HANDLE_KILLPRIV_V2 (no GETXATTR before each write).
 /// </summary>
 public sealed class BridgeCacheTests
 {
@@ -167,5 +168,29 @@ public sealed class BridgeCacheTests
         var recs = ReadAllPlus(f.Bridge, d, uid: 1000);
         Assert.Equal(0ul, recs.Single(r => r.Name == "x").Node);
         Assert.Equal(x.NodeId, ReadAllPlus(f.Bridge, d).Single(r => r.Name == "x").Node);
+    });
+
+    [Fact(Timeout = T)]
+    public Task Init_AsksForHandleKillprivV2_AndNeverForTheWritebackCache() => Task.Run(() =>
+    {
+        using var f = new Fixture();
+        var c = new FuseConnection { Want = FuseConnection.DefaultWant | InitFlags.WritebackCache };
+        f.Bridge.Init(c);
+        Assert.Equal(InitFlags.HandleKillprivV2, c.Want & InitFlags.HandleKillprivV2);
+        Assert.Equal(InitFlags.None, c.Want & InitFlags.WritebackCache);
+    });
+
+    [Fact(Timeout = T)]
+    public Task EmptySetattr_IsChownMinusOne_RefusedToANonOwnerWhoMayNotWrite() => Task.Run(() =>
+    {
+        using var f = new Fixture();
+        Assert.Equal(Errno.OK, f.Root.WriteFile("s", "x"));
+        Assert.Equal(Errno.OK, f.Root.Chmod("s", 0x9ED)); // 04755, root's
+        ulong s = f.Lookup("s");
+        Assert.Equal(Errno.EPERM, f.Bridge.Setattr(Ctx(s, 1000, 1000), new SetattrIn(), out _));
+        Assert.Equal(Errno.OK, f.Root.Chmod("s", 0x9EF)); // 04757: others may write, so the drop before a write passes
+        Assert.Equal(Errno.OK, f.Bridge.Setattr(Ctx(s, 1000, 1000), new SetattrIn(), out _));
+        Assert.Equal(Errno.OK, f.Bridge.Setattr(Ctx(s), new SetattrIn(), out var attr)); // root's chown(s, -1, -1) drops S_ISUID
+        Assert.Equal(0x1EFu, attr.Attr.Mode & 0xFFF);
     });
 }

@@ -404,6 +404,13 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         connection.Want &= ~InitFlags.WritebackCache;
         // The umask is the bridge's to apply (CreationMode): not when the directory has a default ACL.
         connection.Want |= InitFlags.DontMask;
+        // The servers clear S_ISUID/S_ISGID on write, truncate and chown themselves (io_write, file_set_size, file_chown:
+        // the Hurd's rule, and the SDK's Calls, which follow Linux's). HANDLE_KILLPRIV_V2 says so, and makes the kernel set
+        // SB_NOSEC: an inode whose attributes have not been refreshed since its last write is S_NOSEC, and write(2) skips
+        // file_remove_privs. Without it (FUSE clears SB_NOSEC) every write first asks GETXATTR "security.capability": two
+        // round trips per write. The kernel then leaves the set-id drops of chown(f, -1, -1) and before a write to the
+        // server too: it sends a SETATTR with nothing valid (see EmptySetattrAllowed).
+        connection.Want |= InitFlags.HandleKillprivV2;
     }
 
     /// <inheritdoc/>
@@ -487,6 +494,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             // is that change on the Hurd too.
             if ((v & (SetattrValid.Uid | SetattrValid.Gid)) != 0 || (v & Changes) == 0)
             {
+                if ((v & Changes) == 0 && (e = EmptySetattrAllowed(in ctx, port)) != Errno.OK) return e;
                 e = fs.file_chown((v & SetattrValid.Uid) != 0 ? input.Uid : uint.MaxValue, (v & SetattrValid.Gid) != 0 ? input.Gid : uint.MaxValue);
                 // An empty SETATTR is also how the kernel announces its own set-id drop before a non-owner's write
                 // (when its rule finds no bit to drop); the write that follows drops them (Calls). Only a real
@@ -545,6 +553,26 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             return Errno.OK;
         }
         finally { port.Release(); }
+    }
+
+    /// <summary>
+    /// With HANDLE_KILLPRIV_V2 the kernel leaves set-id drops to the server and sends a SETATTR with nothing valid both
+    /// for chown(f, -1, -1) and for its own drop before a write (file_remove_privs). Without it, both came as a chmod
+    /// dropping the bits, which a caller who neither owns the file nor may write it is refused (EPERM: Linux refuses a
+    /// non-owner's chown(f, -1, -1) of a set-id file; a writer may drop them). The same rule, here: EPERM for such a
+    /// caller when the file has bits to drop; otherwise OK, and file_chown(-1, -1) does the drop.
+    /// </summary>
+    private Errno EmptySetattrAllowed(in FuseContext ctx, PortRef port)
+    {
+        if (ctx.Uid == 0) return Errno.OK;
+        var e = Io(port, ctx.Cancellation).io_stat(out var st);
+        if (e != Errno.OK) return Posix(e);
+        bool setId = (st.Mode & FileMode.SetUid) != 0 || (st.Mode & (FileMode.SetGid | (FileMode)0x8)) == (FileMode.SetGid | (FileMode)0x8)
+            || ((st.Mode & FileMode.SetGid) != 0 && !Who(in ctx).Gids.Contains(st.Gid));
+        if (!setId || st.Mode.IsDirectory() || st.Uid == ctx.Uid) return Errno.OK;
+        e = Fs(port, ctx.Cancellation).file_check_access(out var allowed);
+        if (e != Errno.OK) return Posix(e);
+        return (allowed & OpenFlags.Write) != 0 ? Errno.OK : Errno.EPERM;
     }
 
     /// <inheritdoc/>
