@@ -50,6 +50,13 @@ public static class Acl
     /// <summary>One entry.</summary>
     public readonly record struct Entry(ushort Tag, ushort Perm, uint Id);
 
+    /// <summary>
+    /// A bit io_stat adds to st_mode (above POSIX's 16 bits, outside the Hurd's defined ones; never stored) on a
+    /// directory whose access ACL says more than its mode: a client that decides from the mode alone whether a
+    /// permission answer may be cached (the FUSE bridge's entry cache) must not cache it then.
+    /// </summary>
+    public const FileMode ExtendedAclMode = (FileMode)0x4000_0000;
+
     /// <summary>Entries in <paramref name="acl"/> (which must have a whole number of them).</summary>
     public static int Count(ReadOnlySpan<byte> acl) => (acl.Length - HeaderSize) / EntrySize;
 

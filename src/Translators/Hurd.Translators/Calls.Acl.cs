@@ -30,6 +30,14 @@ public static partial class Calls
         return Acl.Check(who, st, buf, want);
     }
 
+    /// <summary>io_stat's addition for a directory with a stored access ACL: <see cref="Acl.ExtendedAclMode"/>.</summary>
+    static void MarkExtendedAcl(Node node, ref Stat st)
+    {
+        if (st.Mode.IsDirectory() && node is IXattrs x && x.Getxattr(Acl.AccessName, default, out int n) == Errno.OK
+            && n > Acl.HeaderSize)
+            st.Mode |= Acl.ExtendedAclMode;
+    }
+
     /// <summary>Reads an ACL xattr into <paramref name="buf"/> (replaced by a larger array when it does not fit) and
     /// narrows it to the value. ENODATA when absent. An empty buffer asks the size first.</summary>
     static Errno ReadAcl(IXattrs x, ReadOnlySpan<byte> name, ref Span<byte> buf)

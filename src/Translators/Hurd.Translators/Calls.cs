@@ -32,8 +32,14 @@ public static partial class Calls
         return Errno.OK;
     }
 
-    /// <summary>io_stat on the protid's own node.</summary>
-    public static Errno IoStat(Protid who, out Stat st) => Stat(who, who.Node, out st);
+    /// <summary>io_stat on the protid's own node; a directory with an access ACL beyond its mode also has
+    /// <see cref="Acl.ExtendedAclMode"/>.</summary>
+    public static Errno IoStat(Protid who, out Stat st)
+    {
+        var e = Stat(who, who.Node, out st);
+        if (e == Errno.OK) MarkExtendedAcl(who.Node, ref st);
+        return e;
+    }
 
     /// <summary>
     /// Opens <paramref name="node"/> for <paramref name="user"/> (the second half of dir_lookup): checks the open modes

@@ -16,9 +16,9 @@ public sealed class XattrMountTests
 {
     const int T = 120_000;
 
-    static bool HaveTools => File.Exists("/usr/bin/setfacl") && File.Exists("/usr/bin/getfattr");
+    internal static bool HaveTools => File.Exists("/usr/bin/setfacl") && File.Exists("/usr/bin/getfattr");
 
-    static BridgeMount Mount(out ServedFilesystem served)
+    internal static BridgeMount Mount(out ServedFilesystem served)
     {
         served = new ServedFilesystem(new TmpfsFileSystem().Root, "tmpfs");
         try { return BridgeMount.Start(served.Control.MakeSend()); }
@@ -60,6 +60,27 @@ public sealed class XattrMountTests
     }
 
     [Fact(Timeout = T)]
+    public async Task ANamedEntryRefusingSearch_IsNotBypassedThroughTheKernelsEntryCache()
+    {
+        if (!BridgeMount.CanMount || !HaveTools) return;
+        var m = Mount(out var served);
+        using (served)
+        using (m)
+        {
+            // Mode 0755 (everyone may search), but nobody's own entry refuses it.
+            // (Names the kernel cached before the ACL was set stay cached for the entry timeout, as after a chmod.)
+            await m.Sh("mkdir -m 755 d && setfacl -m u:65534:--- d && echo in > d/f && chmod 644 d/f");
+            Assert.Equal("755\n", await m.Sh("stat -c %a d"));
+            Assert.Equal("in\n", await m.Sh("cat d/f")); // root's lookup: the kernel would cache d/f for everyone
+            var r = await m.Run("cat d/f", asNobody: true);
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("Permission denied", r.Stderr);
+            await m.Sh("setfacl -b d");
+            Assert.Equal("in\n", await m.Sh("cat d/f", asNobody: true));
+        }
+    }
+
+    [Fact(Timeout = T)]
     public async Task DefaultAcl_IsInherited_AndTheUmaskAppliesOnlyWithoutOne()
     {
         if (!BridgeMount.CanMount || !HaveTools) return;
@@ -79,12 +100,24 @@ public sealed class XattrMountTests
             Assert.Equal("644\n", await m.Sh("stat -c %a d/g"));
         }
     }
+}
+
+/// <summary>Tests that start the hello daemon as a passive translator run alone: ServingTests checks that no such
+/// daemon is left when it ends.</summary>
+[CollectionDefinition("xattr-translators", DisableParallelization = true)]
+public sealed class XattrTranslatorsCollection;
+
+/// <summary>The passive translator record as the trusted.hurd.translator xattr through a real mount.</summary>
+[Collection("xattr-translators")]
+public sealed class TranslatorXattrMountTests
+{
+    const int T = 120_000;
 
     [Fact(Timeout = T)]
     public async Task TranslatorRecord_IsAnXattr_ThroughTheMount()
     {
-        if (!BridgeMount.CanMount || !HaveTools) return;
-        var m = Mount(out var served);
+        if (!BridgeMount.CanMount || !XattrMountTests.HaveTools) return;
+        var m = XattrMountTests.Mount(out var served);
         using (served)
         using (m)
         {

@@ -173,6 +173,16 @@ public sealed partial class FuseBridge
         return present;
     }
 
+    /// <summary>After an xattr change through the bridge: a default ACL's presence is noted at once; an access ACL changes
+    /// the mode and <see cref="Acl.ExtendedAclMode"/>, which decide whether names in a directory may be cached, so the
+    /// node's mode hint is refreshed (one io_stat, only for ACL changes).</summary>
+    private void AclChanged(in FuseContext ctx, BridgeNode node, PortRef port, ReadOnlySpan<byte> name, bool present)
+    {
+        if (name.SequenceEqual(Acl.DefaultName)) NoteDefaultAcl(node, present);
+        else if (name.SequenceEqual(Acl.AccessName) && Io(port, ctx.Cancellation).io_stat(out var st) == Errno.OK)
+            node.Mode = (uint)st.Mode;
+    }
+
     private void NoteDefaultAcl(BridgeNode dir, bool present) =>
         _defaultAcls.AddOrUpdate(dir, new DefaultAclSeen(present, Environment.TickCount64));
 
@@ -223,7 +233,7 @@ public sealed partial class FuseBridge
         try
         {
             e = Posix(Fs(port, ctx.Cancellation).file_set_xattr(name, value, (XattrFlags)input.Flags));
-            if (e == Errno.OK && name.SequenceEqual(Acl.DefaultName)) NoteDefaultAcl(node, value.Length > Acl.HeaderSize);
+            if (e == Errno.OK) AclChanged(in ctx, node, port, name, value.Length > Acl.HeaderSize);
             return e;
         }
         finally { port.Release(); }
@@ -239,7 +249,7 @@ public sealed partial class FuseBridge
         try
         {
             e = Posix(Fs(port, ctx.Cancellation).file_remove_xattr(name));
-            if (e == Errno.OK && name.SequenceEqual(Acl.DefaultName)) NoteDefaultAcl(node, false);
+            if (e == Errno.OK) AclChanged(in ctx, node, port, name, present: false);
             return e;
         }
         finally { port.Release(); }

@@ -367,10 +367,11 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// Whether the kernel may cache names looked up in directory <paramref name="dir"/> (entry_valid). Without
     /// default_permissions the kernel walks a cached dentry without asking the filesystem, so the translator's search
     /// permission check on the directory would be skipped for every later caller: only directories that owner, group
-    /// and others may all search (x in each class) get cached entries; in the others every walk is a LOOKUP for the
+    /// and others may all search (x in each class) and that have no ACL beyond the mode (a named entry may refuse a user:
+    /// <see cref="Acl.ExtendedAclMode"/>) get cached entries; in the others every walk is a LOOKUP for the
     /// caller, checked by the translator (the kernel's semantics; see "Security and permissions" in architecture.md).
     /// </summary>
-    private static bool SearchableByAll(BridgeNode dir) => (dir.Mode & 0x49) == 0x49;
+    private static bool SearchableByAll(BridgeNode dir) => (dir.Mode & 0x49) == 0x49 && (dir.Mode & (uint)Acl.ExtendedAclMode) == 0;
 
     private void FillAttrOut(in Stat st, out AttrOut attr)
     {
