@@ -9,8 +9,8 @@ namespace Hurd.Security.Testing;
 
 /// <summary>
 /// The operations of <see cref="FsScript"/> over IPC instead of libc: what glibc on the Hurd sends for each call, on a
-/// translator's root port this process got from <c>fsys_getroot</c> with its own ids (the control port comes from a
-/// giver; a non-root caller's ids are clamped to its attested uid and gid anyway). Paths are walked by the server
+/// translator's root port this process got from <c>fsys_getroot</c> with its own ids and groups (the control port
+/// comes from a giver; a non-root caller's ids are clamped to its attested ones anyway). Paths are walked by the server
 /// (one dir_lookup with the whole path); the caller applies its umask (022) as glibc does. symlink and mkfifo (the
 /// Hurd's short-circuited translators) and tree answer SKIP.
 /// </summary>
@@ -37,10 +37,18 @@ internal sealed class IpcSide
         finally { call.Dispose(); }
         if (control is null) throw new IOException("no control port");
         Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
-        uint uid = Hurd.Ipc.Interop.Self.Uid, gid = Hurd.Ipc.Interop.Self.Gid;
-        e = new FsysClient(control) { TimeoutMs = 10_000 }.fsys_getroot(PortName.Null, [uid], [gid], OpenFlags.None, out _, retry, out _, out var file);
+        uint uid = Hurd.Ipc.Interop.Self.Uid;
+        uint[] gids = [Hurd.Ipc.Interop.Self.Gid, .. OwnGroups()];
+        e = new FsysClient(control) { TimeoutMs = 10_000 }.fsys_getroot(PortName.Null, [uid], gids, OpenFlags.None, out _, retry, out _, out var file);
         if (e != Errno.OK) throw new IOException("fsys_getroot: " + e);
         return new IpcSide(SendRight.FromName(file.Name) ?? throw new IOException("no root port"));
+    }
+
+    /// <summary>This process's supplementary groups (the "Groups:" line of /proc/self/status).</summary>
+    static IEnumerable<uint> OwnGroups()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Groups:", StringComparison.Ordinal)) ?? "Groups:";
+        return line[7..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(uint.Parse);
     }
 
     static FsClient Fs(SendRight r) => new(r) { TimeoutMs = 10_000 };

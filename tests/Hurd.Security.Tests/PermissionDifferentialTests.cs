@@ -68,16 +68,19 @@ public sealed class PermissionDifferentialTests
     }
 
     /// <summary>
-    /// The IPC door (DESIGN decision 7: both doors give the same results): the same script, run by nobody with libc on
+    /// The IPC door (DESIGN decision 7: both doors give the same results): the same script, run by the user with libc on
     /// a kernel tmpfs and over IPC on our tmpfs (the Hurd's calls for each operation, on a root port from fsys_getroot
-    /// with its own ids; see the peer's IpcSide), with no kernel VFS in front of the translator. The operations the IPC
+    /// with its own ids and groups; see the peer's IpcSide), with no kernel VFS in front of the translator. The operations the IPC
     /// side does not carry (symlink, mkfifo: the Hurd's short-circuited translators) go through the mount.
     /// </summary>
-    [Fact(Timeout = T)]
-    public async Task Nobody_OverIpc_GetsTheKernelTmpfsResults()
+    [Theory(Timeout = T)]
+    [InlineData("nobody")]
+    [InlineData("nobody+users")]
+    public async Task NonRootUser_OverIpc_GetsTheKernelTmpfsResults(string userName)
     {
         await Task.Yield();
         if (World.Unavailable is { } why) { Console.WriteLine("skipped: " + why); return; }
+        var user = userName == "nobody" ? User.Nobody : User.NobodyInUsers;
         using var w = new World("perm-ipc");
         string kernel = w.PathOf("kernel"), ours = w.PathOf("ours");
         w.MountKernelTmpfs(kernel);
@@ -90,8 +93,8 @@ public sealed class PermissionDifferentialTests
         string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
         using var giver = ControlGiver.Publish(w, control);
         string script = File.ReadAllText(Path.Combine(scripts, "user.ops"));
-        var run = w.Peer(User.Nobody, script, "fs-ipc", kernel, giver.Path, ours);
-        Assert.True(run.ExitCode == 0, "nobody over IPC: " + run);
+        var run = w.Peer(user, script, "fs-ipc", kernel, giver.Path, ours);
+        Assert.True(run.ExitCode == 0, $"{user} over IPC: " + run);
         var diffs = Differences(script, run.Out);
 
         var tree = w.Peer(User.Root, "tree t\n", "fs", kernel, ours);
@@ -101,7 +104,7 @@ public sealed class PermissionDifferentialTests
         var o = cols[2].Split(';').ToHashSet();
         foreach (var line in k.Except(o).Order(StringComparer.Ordinal)) diffs.Add("after: kernel has " + line);
         foreach (var line in o.Except(k).Order(StringComparer.Ordinal)) diffs.Add("after: ours has   " + line);
-        Assert.True(diffs.Count == 0, $"IPC, nobody: {diffs.Count} differences from the kernel:\n" + string.Join('\n', diffs));
+        Assert.True(diffs.Count == 0, $"IPC, {user}: {diffs.Count} differences from the kernel:\n" + string.Join('\n', diffs));
     }
 
     /// <summary>The operations whose two results differ, as "op: kernel X, ours Y" (ours SKIP: not carried).</summary>

@@ -74,14 +74,14 @@ internal sealed class ControlPort(ServedFilesystem fs) : IFsys
     /// The identity fsys_getroot / fsys_getfile give for the ids the request names. Trusted as given when the caller's
     /// process is root's or runs as this translator's own user (it could do anything to this process anyway: the parent
     /// filesystem, the bridge in this process, `hurd` run by the owner). From a process of another user, the ids are
-    /// clamped to what the kernel attests for it (its uid and gid): asking for uid 0 gives no uid at all (the others'
-    /// permissions), never root.
+    /// clamped to what the kernel attests for it (its uid and gid, and the supplementary groups /proc shows for its
+    /// pid, as the bridge reads them): asking for uid 0 gives no uid at all (the others' permissions), never root.
     /// </summary>
     static Identity Vouched(ReadOnlySpan<uint> uids, ReadOnlySpan<uint> gids)
     {
         var sender = CallContext.Current?.Sender ?? PeerCredentials.Self;
         if (sender.Uid == 0 || sender.Uid == Hurd.Ipc.Interop.Self.Uid) return new Identity(uids, gids, uids, gids);
-        return Identity.Of(sender.Uid, sender.Gid).Restrict(uids, gids);
+        return Identity.Of(sender.Uid, sender.Gid, Fuse.IdentitySource.ReadGroups((uint)sender.Pid)).Restrict(uids, gids);
     }
 
     public Errno fsys_syncfs(bool wait, bool doChildren) => fs.Root is ISyncable s ? s.Sync(false) : Errno.OK;
