@@ -215,6 +215,24 @@ public class CrossProcessTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task MoreConcurrentCallsThanSlots_AllComplete()
+    {
+        // 96 threads on one connection (64 call slots): the extra callers wait for a slot, none fails.
+        var (svc, port, pub, name) = TestRuntime.PublishService("slots");
+        using (port) using (pub)
+        {
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r));
+            using (r)
+            {
+                var results = await Task.WhenAll(Enumerable.Range(0, 96).Select(i => Task.Factory.StartNew(
+                    () => TestClient.Slow(r!, 20, Environment.TickCount64 + 40_000), TaskCreationOptions.LongRunning)))
+                    .WaitAsync(TimeSpan.FromSeconds(50));
+                Assert.All(results, e => Assert.Equal(Errno.OK, e));
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task SecondLookup_OfTheSameServer_MergesIntoTheOpenConnection()
     {
         var name = TestRuntime.UniqueName("merge");

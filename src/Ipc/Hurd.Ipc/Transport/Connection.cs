@@ -1229,7 +1229,10 @@ internal sealed unsafe class Connection : ICallEngine
             if (_closed) return null;
             if (giveUp == 0) giveUp = Environment.TickCount64 + 30_000;
             else if (Environment.TickCount64 > giveUp) return null;
-            spin.SpinOnce(sleep1Threshold: -1);
+            // All 64 slots are in flight: spin briefly, then sleep (never a sched_yield loop that burns the CPU the
+            // server needs to finish those calls).
+            if (spin.Count < 10) spin.SpinOnce(sleep1Threshold: -1);
+            else Thread.Sleep(1);
         }
     }
 
