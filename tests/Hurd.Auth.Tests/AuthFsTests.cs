@@ -65,6 +65,11 @@ public class AuthFsTests(AuthFixture fx)
                 if (File.ReadAllText(f) == "euids: 65534\nauids: 65534\negids: 65534\nagids: 65534\n") nobodys = f;
             Assert.NotNull(nobodys);
             Assert.Equal("euids: 65534\nauids: 65534\negids: 65534\nagids: 65534\n", Run(true, "cat", nobodys!).Out);
+            // Root lists every handle (0 among them); nobody only the handles it owns.
+            Assert.Contains("0", Run(false, "ls", handles).Out.Split('\n'));
+            var listed = Run(true, "ls", handles).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(Path.GetFileName(nobodys), listed);
+            Assert.DoesNotContain("0", listed);
             Assert.Equal("euids: 0\nauids: 0 0\negids: 0\nagids: 0 0\n", Run(false, "cat", Path.Combine(handles, "0")).Out);
             var denied = Run(true, "cat", Path.Combine(handles, "0"));
             Assert.NotEqual(0, denied.Code);

@@ -12,7 +12,7 @@ namespace Hurd.Auth;
 ///               kernel-reported uid, gid and groups of the reading process)
 /// handles/N     one file per live auth handle (N its number): its effective and available id sets;
 ///               mode 0400, owned by the handle's first effective uid and gid (root for a handle without
-///               uids): root reads every handle, anyone else only the handles that are its own
+///               uids): root lists and reads every handle, anyone else only the handles it owns
 /// </code>
 /// Each file reads as four lines, <c>euids: ...</c>, <c>auids: ...</c>, <c>egids: ...</c>, <c>agids: ...</c>
 /// (ids separated by spaces). Every change answers EROFS (EACCES first where the mode bits refuse it).
@@ -68,6 +68,9 @@ public sealed class AuthFs
     }
 
     internal IReadOnlyList<AuthHandle> Handles() => _daemon.Handles;
+
+    /// <summary>The owner of a handle's file: its first effective uid, root for a handle without uids.</summary>
+    internal static uint OwnerOf(AuthHandle h) => h.Ids.EUids.Length > 0 ? h.Ids.EUids[0] : 0;
 
     internal static Errno CopyOut(byte[] text, long offset, Span<byte> dst, out int n)
     {
@@ -188,7 +191,8 @@ public sealed class AuthFs
             CopyOut(_texts.TryGetValue(file, out var t) ? t : [], offset, buffer, out read);
     }
 
-    private sealed class HandlesDirectory(AuthFs fs) : ReadOnlyDir(HandlesIno, fs.Root)
+    /// <summary><c>handles/</c>: root lists every handle, anyone else the handles it owns (<see cref="IReadDirAs"/>).</summary>
+    private sealed class HandlesDirectory(AuthFs fs) : ReadOnlyDir(HandlesIno, fs.Root), IReadDirAs
     {
         protected override TimeSpec Time => TimeSpec.Now();
 
@@ -201,7 +205,11 @@ public sealed class AuthFs
             return Errno.OK;
         }
 
-        public override Errno ReadDir(long cookie, IDirEntrySink sink)
+        public override Errno ReadDir(long cookie, IDirEntrySink sink) => List(null, cookie, sink);
+
+        public Errno ReadDir(Protid who, long cookie, IDirEntrySink sink) => List(who.User, cookie, sink);
+
+        private Errno List(Identity? who, long cookie, IDirEntrySink sink)
         {
             if (!Dots(ref cookie, sink)) return Errno.OK;
             // Cookie = 2 + the handle's number: numbers only grow, so a listing resumes where it stopped.
@@ -209,6 +217,7 @@ public sealed class AuthFs
             foreach (var h in fs.Handles().OrderBy(h => h.Number))
             {
                 if (2 + h.Number < cookie) continue;
+                if (who is not null && !who.IsRoot && !who.HasUid(OwnerOf(h))) continue;
                 h.Number.TryFormat(name, out int len);
                 if (!sink.Add(name[..len], FirstHandleIno + (ulong)h.Number, FileMode.Regular, 3 + h.Number, null)) break;
             }
@@ -237,7 +246,7 @@ public sealed class AuthFs
         {
             st.Mode = FileMode.Regular | (FileMode)0x100; // 0400
             st.Dev = Dev;
-            st.Uid = h.Ids.EUids.Length > 0 ? h.Ids.EUids[0] : 0;
+            st.Uid = OwnerOf(h);
             st.Gid = h.Ids.EGids.Length > 0 ? h.Ids.EGids[0] : 0;
             st.Size = _text.Length;
             st.Atime = st.Mtime = st.Ctime = h.Created;

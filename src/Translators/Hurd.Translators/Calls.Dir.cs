@@ -242,7 +242,7 @@ public static partial class Calls
         if (dir.Node is not IDirectory d) return Errno.ENOTDIR;
         if (!dir.File.CanRead) return Errno.EBADF;
         if (cookie < 0) return Errno.EINVAL;
-        return d.ReadDir(cookie, sink);
+        return d is IReadDirAs a ? a.ReadDir(dir, cookie, sink) : d.ReadDir(cookie, sink);
     }
 
     /// <summary>readlink: the target of a symlink. EINVAL when the node is not a symlink.</summary>

@@ -105,6 +105,15 @@ public interface IDirectory
     Errno ReadDir(long cookie, IDirEntrySink sink);
 }
 
+/// <summary>A directory whose listing depends on who reads it: dir_readdir calls this, with the directory's open protid,
+/// instead of <see cref="IDirectory.ReadDir"/>.</summary>
+/// <remarks>If not implemented: <see cref="IDirectory.ReadDir"/>, one listing for everyone.</remarks>
+public interface IReadDirAs
+{
+    /// <summary><see cref="IDirectory.ReadDir"/> for <paramref name="who"/>; the same cookie rules.</summary>
+    Errno ReadDir(Protid who, long cookie, IDirEntrySink sink);
+}
+
 /// <summary>A symbolic link.</summary>
 /// <remarks>If not implemented: EINVAL for readlink; the lookup walk treats the node as a plain file.</remarks>
 public interface ISymlink
