@@ -29,6 +29,11 @@ public class StatCommandTests
             Assert.Contains("translated: passive hello --contents=inside, active\n", r.Out);
             Assert.Contains("Size: 0 ", r.Out);
             Assert.Equal("translated: no\n", s.Hurd("stat", "-t", Path.Combine(root, "plain")).Out);
+            if (File.Exists("/usr/bin/setfacl"))
+            {
+                Ok(s.Exec("setfacl", ["-m", "u:1000:r--", Path.Combine(root, "plain")]));
+                Assert.Contains("   ACL: u::rw-,u:1000:r--,g::r--,m::r--,o::r--\n", s.Hurd("stat", Path.Combine(root, "plain")).Out);
+            }
             r = s.Hurd("stat", "-t", root);
             Ok(r);
             Assert.StartsWith("translated: active tmpfs 16M", r.Out);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using Hurd.Ipc.Abi;
+using Hurd.Translators;
 
 namespace Hurd.Cli.Commands;
 
@@ -16,7 +17,8 @@ public static partial class StatCommand
     public const string Help = """
         Usage: hurd stat [OPTION...] NODE...
         Show the Hurd status of each NODE itself (not of a translator sitting on it): type, mode,
-        owner, size, times, and whether it is translated, with the passive translator's command line:
+        owner, size, times, POSIX ACLs, and whether it is translated, with the passive translator's
+        command line:
 
           translated: passive /hurd/hello          a passive translator is recorded
           translated: passive /hurd/hello, active  ... and it is running
@@ -70,6 +72,7 @@ public static partial class StatCommand
         Stat st;
         string[]? passive;
         string? active = null;
+        byte[]? acl = null, dacl = null;
         string door;
         switch (where.Kind)
         {
@@ -79,6 +82,8 @@ public static partial class StatCommand
                 using var port = Tree.Lookup(root, where.Relative, OpenFlags.NoTrans | OpenFlags.NoLink, 0, where.Path);
                 st = Tree.Stat(port, where.Path);
                 passive = (st.Mode & FileMode.PassiveTranslator) != 0 ? Tree.GetTranslator(port, where.Path) : null;
+                acl = GetXattr(port, Acl.AccessName);
+                if (st.Mode.IsDirectory()) dacl = GetXattr(port, Acl.DefaultName);
                 door = $"inside {where.Record!.MountPoint} (io_stat, O_NOTRANS)";
                 break;
             }
@@ -94,6 +99,8 @@ public static partial class StatCommand
                 if (!File.Exists(where.Path) && !Directory.Exists(where.Path)) throw CommandFailed.On(where.Path, Errno.ENOENT);
                 st = LinuxStat(where.Path);
                 passive = LinuxPassive.Get(where.Path);
+                acl = Native.GetXattr(where.Path, "system.posix_acl_access", out _);
+                if (st.Mode.IsDirectory()) dacl = Native.GetXattr(where.Path, "system.posix_acl_default", out _);
                 door = "Linux (passive record in the node's xattr)";
                 break;
         }
@@ -109,10 +116,20 @@ public static partial class StatCommand
             sb.Append($"Device: {st.Dev:x}  Inode: {st.Ino}  Generation: {st.Generation}  Links: {st.Nlink}\n");
             sb.Append($"   Uid: {st.Uid}  Gid: {st.Gid}  Author: {st.Author}\n");
             sb.Append($"Access: {Time(st.Atime)}\nModify: {Time(st.Mtime)}\nChange: {Time(st.Ctime)}\n");
+            if (acl is { Length: > Acl.HeaderSize } && Acl.Validate(acl) == Errno.OK) sb.Append($"   ACL: {Acl.Format(acl)}\n");
+            if (dacl is { Length: > Acl.HeaderSize } && Acl.Validate(dacl) == Errno.OK) sb.Append($"Default ACL: {Acl.Format(dacl)}\n");
             sb.Append($"  Door: {door}\n");
         }
         sb.Append("translated: ").Append(Translated(st.Mode, passive, active)).Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>An xattr of the node behind <paramref name="port"/>, or null when it has none (or cannot be read).</summary>
+    static byte[]? GetXattr(Hurd.Ipc.Ports.SendRight port, ReadOnlySpan<byte> name)
+    {
+        var buf = new byte[64 * 1024];
+        var e = new Hurd.Interfaces.FsClient(port) { TimeoutMs = Tree.CallTimeoutMs }.file_get_xattr(name, buf.Length, buf, out int n, out _);
+        return e == Errno.OK ? buf[..n] : null;
     }
 
     /// <summary>The "translated:" value: passive record, then whether a translator is active.</summary>
