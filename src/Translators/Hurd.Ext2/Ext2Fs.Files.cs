@@ -174,7 +174,7 @@ public sealed partial class Ext2Fs
             inode.SetBlock(i, 0);
             inode.Blocks512 = inode.Blocks512 >= bsUnits ? inode.Blocks512 - bsUnits : 0;
         }
-        var visited = new HashSet<uint>();
+        HashSet<uint>? visited = null; // only files with indirect blocks need one (most unlinks free none)
         long baseL = 12, span = PointersPerBlock;
         for (int level = 1; level <= 3; level++)
         {
@@ -182,7 +182,7 @@ public sealed partial class Ext2Fs
             uint p = inode.Block(slot);
             if (p != 0 && from < baseL + span && to > baseL)
             {
-                var err = FreeTree(inode, p, level, baseL, from, to, visited, out bool empty);
+                var err = FreeTree(inode, p, level, baseL, from, to, visited ??= new HashSet<uint>(), out bool empty);
                 if (err != Errno.OK) result = err;
                 if (empty)
                 {

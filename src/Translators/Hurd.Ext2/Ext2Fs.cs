@@ -76,6 +76,7 @@ public sealed partial class Ext2Fs : IDisposable
         Cache = new BlockCache(dev, BlockSize, BlocksCount, o.CacheBlocks);
         _orlovSeed = BitConverter.ToUInt32(sb.Uuid);
         _synchronous = o.Synchronous;
+        _inodeCursor = new int[GroupCount];
     }
 
     TimeSpec Now() => _clock();
@@ -611,9 +612,10 @@ public sealed partial class Ext2Fs : IDisposable
             if (GdFreeInodes(gg) == 0) continue;
             var err = Cache.Get(GdInodeBitmap(gg), out var bitmap);
             if (err != Errno.OK) return err;
-            int start = gg == 0 ? (int)FirstIno - 1 : 0;
+            int start = Math.Max(gg == 0 ? (int)FirstIno - 1 : 0, _inodeCursor[gg]);
             int bit = FindZeroBit(bitmap, start, (int)InodesPerGroup);
             if (bit < 0) continue;
+            _inodeCursor[gg] = bit + 1;
             bitmap[bit >> 3] |= (byte)(1 << (bit & 7));
             Cache.MarkDirty(GdInodeBitmap(gg), bitmap);
             GdAdd(gg, 14, -1);
@@ -629,6 +631,10 @@ public sealed partial class Ext2Fs : IDisposable
         }
         return Errno.ENOSPC;
     }
+
+    /// <summary>Per group, a bit below which the inode bitmap has no free bit (this mount allocated them in order, or
+    /// found them used): allocation scans from here, not from the group's start. Lowered by every free.</summary>
+    int[] _inodeCursor = [];
 
     uint _generation;
     uint NextGeneration() => unchecked(++_generation + _orlovSeed * 2654435761u);
@@ -710,6 +716,7 @@ public sealed partial class Ext2Fs : IDisposable
         if ((bitmap[bit >> 3] & mask) == 0) return Errno.EIO;
         bitmap[bit >> 3] &= (byte)~mask;
         Cache.MarkDirty(GdInodeBitmap(g), bitmap);
+        if (bit < _inodeCursor[g]) _inodeCursor[g] = bit;
         GdAdd(g, 14, +1);
         if (wasDir && GdUsedDirs(g) > 0) GdAdd(g, 16, -1);
         _sb.FreeInodesCount++;
