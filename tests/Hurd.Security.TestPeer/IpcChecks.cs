@@ -67,7 +67,7 @@ internal static class IpcChecks
     }
 
     /// <summary>dir_lookup(name, O_READ) on <paramref name="dir"/>, then io_read: "OK text" or the errno.</summary>
-    static string Read(SendRight dir, string name)
+    internal static string Read(SendRight dir, string name)
     {
         Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
         var e = new FsClient(dir) { TimeoutMs = 10_000 }.dir_lookup(Encoding.UTF8.GetBytes(name), OpenFlags.Read, 0, out _, retry, out _, out var port);
@@ -77,5 +77,57 @@ internal static class IpcChecks
         var buf = new byte[256];
         e = new IoClient(f) { TimeoutMs = 10_000 }.io_read(buf, out int n, 0, buf.Length);
         return e != Errno.OK ? "read " + e : "OK " + Encoding.UTF8.GetString(buf, 0, n).Trim();
+    }
+}
+
+/// <summary>
+/// The <c>reauth AUTH_SOCKET GIVER_SOCKET</c> mode: the giver hands this process a port of a translator's root that
+/// carries root's ids (holding a port is the authority, as on the Hurd); the process reauthenticates it with its own
+/// auth handle (io_reauthenticate + auth_user_authenticate, <see cref="Hurd.Translators.Serving.AuthPorts.Reauthenticate"/>)
+/// and prints what each port opens, and who owns a file created through the new one.
+/// </summary>
+internal static class ReauthChecks
+{
+    public static int Run(string[] args)
+    {
+        var e = Bootstrap.Connect(args[1], out var giver, 5000);
+        if (e != Errno.OK) { Console.WriteLine($"fail giver {e}"); return 1; }
+        SendRight? port;
+        var call = giver!.BeginCall(1);
+        try
+        {
+            e = call.Invoke();
+            if (e != Errno.OK) { Console.WriteLine($"fail giver-call {e}"); return 1; }
+            port = SendRight.FromName(call.Reply.ReadOptionalRight(out _));
+        }
+        finally { call.Dispose(); }
+        if (port is null) { Console.WriteLine("fail no port"); return 1; }
+        Console.WriteLine($"given-secret {IpcChecks.Read(port, "secret")}");
+        e = Hurd.Translators.Serving.AuthPorts.ConnectAt(args[0], out var handle, 10_000);
+        if (e != Errno.OK) { Console.WriteLine($"fail auth {e}"); return 1; }
+        e = Hurd.Translators.Serving.AuthPorts.Reauthenticate(port, handle!, TimeSpan.FromSeconds(30), CancellationToken.None, out var mine);
+        Console.WriteLine($"reauth {e}");
+        if (mine is not null)
+        {
+            Console.WriteLine($"reauth-secret {IpcChecks.Read(mine, "secret")}");
+            Console.WriteLine($"reauth-public {IpcChecks.Read(mine, "public")}");
+            Console.WriteLine($"reauth-group {IpcChecks.Read(mine, "group")}");
+            Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
+            e = new FsClient(mine) { TimeoutMs = 10_000 }.dir_lookup("made"u8, OpenFlags.Write | OpenFlags.Create, (Hurd.Ipc.Abi.FileMode)0x1A4, out _, retry, out _, out var made);
+            string owner = e.ToString();
+            if (e == Errno.OK)
+            {
+                using var m = SendRight.FromName(made.Name)!;
+                e = new IoClient(m) { TimeoutMs = 10_000 }.io_stat(out var st);
+                owner = e == Errno.OK ? $"OK {st.Uid} {st.Gid}" : e.ToString();
+            }
+            Console.WriteLine($"reauth-create {owner}");
+            mine.Dispose();
+        }
+        handle!.Dispose();
+        port.Dispose();
+        giver.Dispose();
+        Console.WriteLine("done");
+        return 0;
     }
 }

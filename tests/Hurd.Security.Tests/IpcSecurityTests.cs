@@ -1,3 +1,4 @@
+using Hurd.Interfaces;
 using Hurd.Ipc.Abi;
 using Hurd.Ipc.Ports;
 using Hurd.Ipc.Rpc;
@@ -49,6 +50,49 @@ public sealed class IpcSecurityTests
         Assert.Equal("OK secret", root["getroot-self-secret"]);
     }
 
+    /// <summary>
+    /// io_reauthenticate across real processes, with the real auth daemon: a process running as nobody that was
+    /// handed a port carrying root's ids (holding a port is the authority, as on the Hurd) reauthenticates it with its
+    /// own auth handle; the new port has exactly the ids auth names for it (uid 65534, its groups), whatever the port
+    /// had: root's 0600 file no longer opens, a file it creates is nobody's, and a 0640 file of group users opens only
+    /// when it is in users.
+    /// </summary>
+    [Theory(Timeout = T)]
+    [InlineData("nobody")]
+    [InlineData("nobody+users")]
+    public async Task Reauthentication_GivesTheCallersOwnIds_NotThePorts(string userName)
+    {
+        await Task.Yield();
+        if (World.Unavailable is { } why) { Console.WriteLine("skipped: " + why); return; }
+        var user = userName == "nobody" ? User.Nobody : User.NobodyInUsers;
+        using var w = new World("reauth");
+        w.StartAuth();
+        string ours = w.PathOf("ours");
+        w.MountOurTmpfs(ours);
+        File.WriteAllText(Path.Combine(ours, "secret"), "secret\n");
+        File.SetUnixFileMode(Path.Combine(ours, "secret"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(Path.Combine(ours, "public"), "public\n");
+        File.SetUnixFileMode(Path.Combine(ours, "public"), (UnixFileMode)0x1A4);
+        File.WriteAllText(Path.Combine(ours, "group"), "group\n");
+        File.SetUnixFileMode(Path.Combine(ours, "group"), (UnixFileMode)0x1A0);
+        Assert.Equal(0, w.Exec(User.Root, "chgrp", ["100", Path.Combine(ours, "group")]).ExitCode);
+
+        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
+        Assert.Equal(Errno.OK, Bootstrap.Connect(control, out var ctl));
+        using var _ctl = ctl;
+        Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
+        Assert.Equal(Errno.OK, new FsysClient(ctl!) { TimeoutMs = 10_000 }.fsys_getroot(PortName.Null, [0], [0], OpenFlags.None, out _, retry, out _, out var rootFile));
+        using var giver = ControlGiver.Publish(w, SendRight.FromName(rootFile.Name)!);
+
+        var r = Checks(w.Peer(user, "", "reauth", Path.Combine(w.Runtime, "servers", "auth"), giver.Path));
+        Assert.Equal("OK secret", r["given-secret"]);
+        Assert.Equal("OK", r["reauth"]);
+        Assert.Equal("EACCES", r["reauth-secret"]);
+        Assert.Equal("OK public", r["reauth-public"]);
+        Assert.Equal(user == User.NobodyInUsers ? "OK group" : "EACCES", r["reauth-group"]);
+        Assert.Equal("OK 65534 65534", r["reauth-create"]);
+    }
+
     static Dictionary<string, string> Checks(Run r)
     {
         Assert.True(r.ExitCode == 0 && r.Out.Contains("done"), "peer: " + r);
@@ -59,7 +103,7 @@ public sealed class IpcSecurityTests
 
 /// <summary>
 /// A port, published in a world's runtime directory for everyone (mode 0666), whose routine 1 hands out a send right
-/// to a translator's control port: how an unprivileged test peer comes to hold one.
+/// (a translator's control port, or any other): how an unprivileged test peer comes to hold one.
 /// </summary>
 public sealed class ControlGiver : IDisposable
 {
@@ -83,6 +127,12 @@ public sealed class ControlGiver : IDisposable
     public static ControlGiver Publish(World w, string controlSocket)
     {
         Assert.Equal(Errno.OK, Bootstrap.Connect(controlSocket, out var ctl));
+        return Publish(w, ctl!);
+    }
+
+    /// <summary>Publishes a giver for <paramref name="ctl"/> (any send right; the giver owns it from now on).</summary>
+    public static ControlGiver Publish(World w, SendRight ctl)
+    {
         var giver = ReceivePort.Create(ctl!, static (SendRight c, ref RpcRequest req) =>
         {
             if (req.Id != 1) return Errno.MIG_BAD_ID;

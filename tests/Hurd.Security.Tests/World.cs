@@ -124,6 +124,21 @@ public sealed class World : IDisposable
 
     static string Wait(Task<string> t) => t.Wait(10_000) ? t.Result : "";
 
+    /// <summary>Starts the auth daemon in this world's runtime directory (publishing <c>servers/auth</c> there, where
+    /// the translators of this world look for it) and waits for it to be ready; Dispose kills it.</summary>
+    public void StartAuth()
+    {
+        var psi = new ProcessStartInfo(Dotnet) { RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll("Auth", "auth.dll"));
+        psi.Environment["HURD_RUNTIME_DIR"] = Runtime;
+        var p = Process.Start(psi)!;
+        var ready = p.StandardOutput.ReadLineAsync();
+        Assert.True(ready.Wait(60_000) && ready.Result is { } l && l.StartsWith("ready", StringComparison.Ordinal), "auth did not start");
+        daemons.Add(p);
+    }
+
+    readonly List<Process> daemons = new();
+
     /// <summary>Mounts a fresh kernel tmpfs at <paramref name="dir"/> (created).</summary>
     public void MountKernelTmpfs(string dir)
     {
@@ -176,6 +191,11 @@ public sealed class World : IDisposable
 
     public void Dispose()
     {
+        foreach (var p in daemons)
+        {
+            try { p.Kill(); p.WaitForExit(10_000); } catch (InvalidOperationException) { }
+            p.Dispose();
+        }
         foreach (var m in Mounts().OrderByDescending(m => m.Length))
             if (Exec(User.Root, "umount", [m], timeoutMs: 30_000).ExitCode != 0) Exec(User.Root, "umount", ["-l", m], timeoutMs: 30_000);
         var deadline = DateTime.UtcNow.AddSeconds(10);
