@@ -161,6 +161,9 @@ public sealed class AclTests
         Assert.Equal("bob", bob.ReadText("/f"));
         Assert.Equal(Errno.EACCES, eve.ReadFile("/f", out _)); // her entry denies what "other" allows
         Assert.Equal(Errno.OK, eve.Getxattr("/f", "system.posix_acl_access", out _)); // anyone may read an ACL
+        var now = new TimeSpec(0, TimeSpec.UtimeNow);
+        Assert.Equal(Errno.OK, bob.Utimens("/f", now, now)); // touch needs write: bob's entry gives it
+        Assert.Equal(Errno.EACCES, eve.Utimens("/f", now, now));
         // The mask limits the named entries: chmod g-w takes bob's write away.
         Assert.Equal(Errno.OK, owner.Chmod("/f", 0x1a4));
         Assert.Equal(Errno.EACCES, bob.WriteFile("/f", "x", OpenFlags.None));
