@@ -51,9 +51,25 @@ public sealed class World : IDisposable
             if (!File.Exists("/dev/fuse")) return "no /dev/fuse";
             if (!File.Exists("/usr/bin/setpriv") && !File.Exists("/bin/setpriv")) return "no setpriv";
             if (!File.ReadLines("/etc/passwd").Any(l => l.StartsWith("nobody:", StringComparison.Ordinal))) return "no user nobody";
-            return null;
+            return NobodyReachesTheBuild.Value ? null : "user nobody cannot read the built programs or run dotnet here";
         }
     }
+
+    /// <summary>Whether nobody can run what the tests start as nobody (a checkout under a private home cannot).</summary>
+    static readonly Lazy<bool> NobodyReachesTheBuild = new(() =>
+    {
+        try
+        {
+            var r = new World("probe");
+            try
+            {
+                return r.Exec(User.Nobody, "sh", ["-c", "test -r \"$1\" && test -r \"$2\" && command -v \"$3\" >/dev/null", "sh", PeerDll, HurdDll, Dotnet],
+                    timeoutMs: 30_000).ExitCode == 0;
+            }
+            finally { r.Dispose(); }
+        }
+        catch (System.ComponentModel.Win32Exception) { return false; }
+    });
 
     /// <summary>The repository root (the directory holding Hurd.sln).</summary>
     public static string Repo { get; } = FindRepo();
