@@ -233,6 +233,36 @@ public class CrossProcessTests(ITestOutputHelper output)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task CallsAndOneWayMessages_OverSharedMemory_AllocateNothingOnTheCallingThread()
+    {
+        var (svc, port, pub, name) = TestRuntime.PublishService("alloc");
+        using (port) using (pub)
+        {
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var r));
+            using (r)
+            {
+                Assert.False(r!.IsLocal);
+                long allocated = await Task.Factory.StartNew(() =>
+                {
+                    for (int i = 0; i < 2000; i++) { TestClient.Notify(r); TestClient.Echo(r, i, out _); }
+                    int failures = 0;
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < 10_000; i++)
+                    {
+                        if (TestClient.Notify(r) != Errno.OK) failures++;
+                        if (i % 10 == 0 && TestClient.Echo(r, i, out _) != Errno.OK) failures++;
+                    }
+                    long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+                    Assert.Equal(0, failures);
+                    return bytes;
+                }, TaskCreationOptions.LongRunning).WaitAsync(TimeSpan.FromSeconds(50));
+                output.WriteLine($"{allocated} bytes allocated for 11,000 calls and messages");
+                Assert.True(allocated < 1024, $"{allocated} bytes allocated for 11,000 calls and messages");
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task SecondLookup_OfTheSameServer_MergesIntoTheOpenConnection()
     {
         var name = TestRuntime.UniqueName("merge");
