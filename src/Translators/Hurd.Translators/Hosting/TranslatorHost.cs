@@ -129,13 +129,19 @@ public static partial class TranslatorHost
 
     private static ServedFilesystem? s_fs;
 
+    /// <summary>Set before <c>Run</c> by a translator that has its auth handle already (the auth server itself, whose
+    /// own root handle is in-process): the handle is used as is, and the bootstrap directory is not searched (which
+    /// would connect the auth server to itself). The filesystem owns what it returns.</summary>
+    public static Func<SendRight?>? OwnAuth { get; set; }
+
     /// <summary>A mounted translator's own handle: from the auth server in the bootstrap directory (this process's
     /// kernel-attested ids), looked up again later if auth is not running yet or restarts.</summary>
     private static void FindAuth(ServedFilesystem fs)
     {
+        s_fs = fs;
+        if (OwnAuth is { } own) { fs.Auth = own(); return; }
         if (AuthPorts.Connect(out var h, 2000) == Errno.OK) fs.Auth = h;
         fs.DiscoverAuth = true;
-        s_fs = fs;
     }
 
     private static int ServeMount(ServedFilesystem fs, string name, FuseMountOptions mo, string[] args)
@@ -219,7 +225,12 @@ public static partial class TranslatorHost
         // The auth handle the parent made for the node's owner (INIT_PORT_AUTH); a parent without auth hands none,
         // and then the auth server in the bootstrap directory gives this process's own.
         parent!.Timeout = TimeSpan.FromSeconds(30);
-        if (TranslatorStartup.GetInfo(parent, out var auth) == Errno.OK && auth is not null) fs.Auth = auth;
+        if (TranslatorStartup.GetInfo(parent, out var auth) == Errno.OK && auth is not null)
+        {
+            if (OwnAuth is { } own) { auth.Dispose(); fs.Auth = own(); }
+            else fs.Auth = auth;
+        }
+        else if (OwnAuth is { } own) fs.Auth = own();
         else if (AuthPorts.Connect(out auth, 2000) == Errno.OK) fs.Auth = auth;
         s_fs = fs;
         using var done = new ManualResetEventSlim();
