@@ -63,6 +63,38 @@ public sealed class BridgeAuthTests(AuthServerFixture auth)
     });
 
     [Fact(Timeout = T)]
+    public Task ManyCallers_AtOnce_AllGetTheirPortsThroughAuth() => Task.Run(() =>
+    {
+        using var handle = auth.RootHandle();
+        Run(auth.RootHandle(), () => handle, (fs, bridge, posix) =>
+        {
+            const int Files = 40, Threads = 4;
+            var ids = new ulong[Files];
+            for (int i = 0; i < Files; i++)
+            {
+                Assert.Equal(Errno.OK, posix.WriteFile("f" + i, "x"));
+                Assert.Equal(Errno.OK, bridge.Lookup(Ctx(1), Encoding.UTF8.GetBytes("f" + i), out var e));
+                ids[i] = e.NodeId;
+            }
+            var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+            {
+                uint uid = 3000 + (uint)t;
+                for (int i = 0; i < Files; i++)
+                {
+                    var e = bridge.Getattr(Ctx(ids[(i + t * 7) % Files], uid, uid), default, out _);
+                    if (e != Errno.OK) errors.Add($"uid {uid} file {i}: {e}");
+                }
+            })).ToArray();
+            foreach (var t in threads) t.Start();
+            foreach (var t in threads) t.Join();
+            Assert.Empty(errors);
+            Assert.Equal(Files * Threads, bridge.Auth.Reauthenticated);
+            Assert.Equal(0, bridge.Auth.Restricted);
+        });
+    });
+
+    [Fact(Timeout = T)]
     public Task Callers_FallBackToRestrictAuth_WithoutAnAuthServer() => Task.Run(() =>
     {
         // The bridge has no handle.
