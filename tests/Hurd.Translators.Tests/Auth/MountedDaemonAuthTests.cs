@@ -64,7 +64,7 @@ public sealed class MountedDaemonAuthTests(AuthServerFixture auth)
             var (code, text) = Run("cat", false, who);
             Assert.True(code == 0, text);
             Assert.Contains("process uid 65534 gid 65534\n", text);
-            Assert.Contains("auth euids=[65534] auids=[65534] egids=[65534] agids=[65534]\n", text);
+            Assert.Contains("auth euids=[65534] auids=[65534,65534] egids=[65534] agids=[65534,65534]\n", text);
         }
         finally
         {

@@ -66,7 +66,7 @@ public sealed class OwnerTranslatorTests(AuthServerFixture auth)
                 var r = Read(who!);
                 int pid = int.Parse(r["pid"]);
                 Assert.Equal("uid 65534 gid 65534", r["process"]);
-                Assert.Equal("euids=[65534] auids=[65534] egids=[65534] agids=[65534]", r["auth"]);
+                Assert.Equal("euids=[65534] auids=[65534,65534] egids=[65534] agids=[65534,65534]", r["auth"]);
                 Assert.Equal("65534\t65534\t65534\t65534", StatusIds(pid, "Uid"));
                 Assert.Equal("65534\t65534\t65534\t65534", StatusIds(pid, "Gid"));
                 Assert.Equal("", StatusIds(pid, "Groups"));
@@ -88,7 +88,7 @@ public sealed class OwnerTranslatorTests(AuthServerFixture auth)
             {
                 var r = Read(rootwho!);
                 Assert.Equal("uid 0 gid 0", r["process"]);
-                Assert.Equal("euids=[0] auids=[0] egids=[0] agids=[0]", r["auth"]);
+                Assert.Equal("euids=[0] auids=[0,0] egids=[0] agids=[0,0]", r["auth"]);
             }
         }
     });

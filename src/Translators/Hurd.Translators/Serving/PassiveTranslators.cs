@@ -236,15 +236,15 @@ public sealed class PassiveTranslators : IDisposable
 
     /// <summary>
     /// The auth handle a translator on a node owned by <paramref name="uid"/>/<paramref name="gid"/> starts with:
-    /// auth_makeauth(euids [uid], auids [uid], egids [gid], agids [gid]) on this filesystem's own handle, as
-    /// fshelp_fetch_root does. A filesystem not running as root may only make handles for ids it holds (EPERM), and its
+    /// auth_makeauth(euids [uid], auids [uid, uid], egids [gid], agids [gid, gid]) on this filesystem's own handle,
+    /// as fshelp_fetch_root does (real and saved ids the owner's too). A filesystem not running as root may only make handles for ids it holds (EPERM), and its
     /// translators run as its own user: they get a copy of its own handle. Null without an auth server.
     /// </summary>
     private SendRight? OwnerAuth(uint uid, uint gid)
     {
         var auth = _fs.Auth;
         if (auth is null) return null;
-        var e = AuthPorts.MakeAuth(auth, new Identity([uid], [gid], [uid], [gid]), out var h);
+        var e = AuthPorts.MakeAuth(auth, new Identity([uid], [gid], [uid, uid], [gid, gid]), out var h);
         if (e == Errno.OK) return h;
         if (e != Errno.EPERM) Console.Error.WriteLine($"{_fs.FsName}: auth_makeauth for uid {uid}: {e.Message()}");
         try { return auth.Copy(); }
