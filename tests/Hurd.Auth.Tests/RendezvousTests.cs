@@ -75,6 +75,32 @@ public class RendezvousTests(AuthFixture fx)
         }
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task InProcess_HalvesArrivingTogether_AlwaysMeet()
+    {
+        // Both halves released at the same moment, many times: they must meet (never both wait, never EBUSY).
+        using var daemon = new AuthDaemon();
+        using var root = daemon.Root.Port.MakeSend();
+        var user = daemon.MakeHandle(new AuthIds([1000], [1000, 1000], [1000, 27], [1000, 1000]));
+        using var userRight = user.Port.MakeSend();
+        for (int i = 0; i < 200; i++)
+        {
+            using var r = new ReceivePort();
+            using var rs = r.MakeSend();
+            using var mine = new ReceivePort();
+            using var go = new Barrier(2);
+            string ids = "";
+            SendRight? np = null;
+            var u = Task.Run(() => { go.SignalAndWait(); return User(userRight, r.Name, out np); });
+            var sv = Task.Run(() => { go.SignalAndWait(); return Server(root, rs.Name, mine, out ids); });
+            Assert.Equal(Errno.OK, await u);
+            Assert.Equal(Errno.OK, await sv);
+            Assert.Equal(UserIds, ids);
+            np!.Dispose();
+        }
+        Assert.Equal(0, daemon.PendingCount);
+    }
+
     [Theory(Timeout = 120_000)]
     [InlineData(true)]
     [InlineData(false)]

@@ -83,7 +83,7 @@ public sealed class AuthDaemon : IDisposable
         public required bool IsUser;
         public required PortName Rendezvous;
         public required SendRight RendezvousRight;
-        public required DeferredReply Reply;
+        public DeferredReply Reply = null!;
         public AuthIds? UserIds;
         public PortName NewPort;
         public CancellationTokenRegistration Cancel;
@@ -94,31 +94,7 @@ public sealed class AuthDaemon : IDisposable
         newport = default;
         var r = IpcSpace.Current.TakeSendRight(rendezvous);
         if (r is null) return Errno.EINVAL;
-        Pending? server = null;
-        lock (_lock)
-        {
-            if (_pending.TryGetValue(rendezvous, out var p))
-            {
-                if (p.IsUser) { r.Dispose(); return Errno.EBUSY; }
-                _pending.Remove(rendezvous);
-                server = p;
-            }
-        }
-        if (server is not null)
-        {
-            server.Cancel.Dispose();
-            var ids = h.Ids;
-            AuthServer.Reply_auth_server_authenticate(server.Reply, Errno.OK, ids.EUids, ids.AUids, ids.EGids, ids.AGids);
-            server.RendezvousRight.Dispose();
-            r.Dispose();
-            newport = server.NewPort; // moved to the user by the reply
-            return Errno.OK;
-        }
-        return Wait(new Pending
-        {
-            IsUser = true, Rendezvous = rendezvous, RendezvousRight = r, UserIds = h.Ids,
-            Reply = null!,
-        });
+        return Arrive(new Pending { IsUser = true, Rendezvous = rendezvous, RendezvousRight = r, UserIds = h.Ids });
     }
 
     internal Errno ServerAuthenticate(PortName rendezvous, PortRight newport, Span<uint> euids, out int euidsCount, Span<uint> auids, out int auidsCount,
@@ -127,51 +103,63 @@ public sealed class AuthDaemon : IDisposable
         euidsCount = auidsCount = egidsCount = agidsCount = 0;
         var r = IpcSpace.Current.TakeSendRight(rendezvous);
         if (r is null) { Drop(newport.Name); return Errno.EINVAL; }
-        Pending? user = null;
-        lock (_lock)
-        {
-            if (_pending.TryGetValue(rendezvous, out var p))
-            {
-                if (!p.IsUser) { r.Dispose(); Drop(newport.Name); return Errno.EBUSY; }
-                _pending.Remove(rendezvous);
-                user = p;
-            }
-        }
-        if (user is not null)
-        {
-            user.Cancel.Dispose();
-            if (AuthServer.Reply_auth_user_authenticate(user.Reply, Errno.OK, newport.Name) != Errno.OK) Drop(newport.Name);
-            user.RendezvousRight.Dispose();
-            r.Dispose();
-            var ids = user.UserIds!;
-            ids.EUids.CopyTo(euids); euidsCount = ids.EUids.Length;
-            ids.AUids.CopyTo(auids); auidsCount = ids.AUids.Length;
-            ids.EGids.CopyTo(egids); egidsCount = ids.EGids.Length;
-            ids.AGids.CopyTo(agids); agidsCount = ids.AGids.Length;
-            return Errno.OK;
-        }
-        return Wait(new Pending { IsUser = false, Rendezvous = rendezvous, RendezvousRight = r, NewPort = newport.Name, Reply = null! });
+        return Arrive(new Pending { IsUser = false, Rendezvous = rendezvous, RendezvousRight = r, NewPort = newport.Name });
     }
 
     private static void Drop(PortName name) { if (!name.IsNull) IpcSpace.Current.Deallocate(name); }
 
-    /// <summary>The first arrival waits: its reply is deferred until the other half comes, the call is
-    /// interrupted (or its caller dies), or the rendezvous port dies.</summary>
-    private Errno Wait(Pending p)
+    /// <summary>
+    /// One half arrives. Its reply is always deferred; then, in one step under the lock, it either meets the other
+    /// half waiting on the same rendezvous port (both are answered now) or waits for it. The wait ends when the other
+    /// half comes, the call is interrupted (or its caller dies), or the rendezvous port dies. A second half of the
+    /// same kind on a port that already has one waiting gets EBUSY. Checking and waiting in one step matters: two
+    /// halves arriving at the same moment must meet, not both wait (or take each other for a duplicate).
+    /// </summary>
+    private Errno Arrive(Pending p)
     {
         var ctx = CallContext.Current;
         var d = ctx?.DeferReply();
         if (d is null) { p.RendezvousRight.Dispose(); Drop(p.NewPort); return Errno.EINVAL; }
         p.Reply = d;
-        if (p.RendezvousRight.IsDead) { p.RendezvousRight.Dispose(); Drop(p.NewPort); d.Dispose(); return Errno.MIG_NO_REPLY; }
+        // Registered before the half is visible: a callback that fires first finds nothing pending and does nothing,
+        // and the checks after the insert below catch what it missed.
+        var token = ctx!.Cancellation;
+        p.RendezvousRight.OnDeadName(_ => Abort(p, Errno.EDIED));
+        p.Cancel = token.Register(() => Abort(p, Errno.EINTR));
+        Pending? other = null;
+        bool duplicate = false;
         lock (_lock)
         {
-            if (_pending.ContainsKey(p.Rendezvous)) { p.RendezvousRight.Dispose(); Drop(p.NewPort); FailReply(p, Errno.EBUSY); return Errno.MIG_NO_REPLY; }
-            _pending[p.Rendezvous] = p;
+            if (_pending.TryGetValue(p.Rendezvous, out var w))
+            {
+                if (w.IsUser == p.IsUser) duplicate = true;
+                else { _pending.Remove(p.Rendezvous); other = w; }
+            }
+            else _pending[p.Rendezvous] = p;
         }
-        p.RendezvousRight.OnDeadName(_ => Abort(p, Errno.EDIED));
-        p.Cancel = ctx!.Cancellation.Register(() => Abort(p, Errno.EINTR));
+        if (duplicate) { p.Cancel.Dispose(); Fail(p, Errno.EBUSY); return Errno.MIG_NO_REPLY; }
+        if (other is not null)
+        {
+            p.Cancel.Dispose();
+            other.Cancel.Dispose();
+            if (p.IsUser) Meet(p, other); else Meet(other, p);
+            return Errno.MIG_NO_REPLY;
+        }
+        if (p.RendezvousRight.IsDead) Abort(p, Errno.EDIED);
+        else if (token.IsCancellationRequested) Abort(p, Errno.EINTR);
         return Errno.MIG_NO_REPLY;
+    }
+
+    /// <summary>Completes a rendezvous: the server learns the user handle's ids, the user gets the server's new port (moved).</summary>
+    private static void Meet(Pending user, Pending server)
+    {
+        var ids = user.UserIds!;
+        if (server.Reply.IsAbandoned) server.Reply.Dispose();
+        else AuthServer.Reply_auth_server_authenticate(server.Reply, Errno.OK, ids.EUids, ids.AUids, ids.EGids, ids.AGids);
+        if (user.Reply.IsAbandoned) { user.Reply.Dispose(); Drop(server.NewPort); }
+        else if (AuthServer.Reply_auth_user_authenticate(user.Reply, Errno.OK, server.NewPort) != Errno.OK) Drop(server.NewPort);
+        user.RendezvousRight.Dispose();
+        server.RendezvousRight.Dispose();
     }
 
     private void Abort(Pending p, Errno e)
@@ -181,16 +169,18 @@ public sealed class AuthDaemon : IDisposable
             if (!_pending.TryGetValue(p.Rendezvous, out var cur) || !ReferenceEquals(cur, p)) return;
             _pending.Remove(p.Rendezvous);
         }
-        FailReply(p, e);
-        p.RendezvousRight.Dispose();
-        Drop(p.NewPort);
+        p.Cancel.Dispose();
+        Fail(p, e);
     }
 
-    private static void FailReply(Pending p, Errno e)
+    /// <summary>Answers a half that did not meet its other half with <paramref name="e"/> and drops what it brought.</summary>
+    private static void Fail(Pending p, Errno e)
     {
-        if (p.Reply.IsAbandoned) { p.Reply.Dispose(); return; }
-        if (p.IsUser) AuthServer.Reply_auth_user_authenticate(p.Reply, e, default);
+        if (p.Reply.IsAbandoned) p.Reply.Dispose();
+        else if (p.IsUser) AuthServer.Reply_auth_user_authenticate(p.Reply, e, default);
         else AuthServer.Reply_auth_server_authenticate(p.Reply, e, default, default, default, default);
+        p.RendezvousRight.Dispose();
+        Drop(p.NewPort);
     }
 
     /// <summary>Fails every pending rendezvous and destroys every handle and the bootstrap port.</summary>
