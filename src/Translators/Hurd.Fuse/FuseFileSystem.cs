@@ -36,6 +36,10 @@ public abstract class FuseFileSystem
     /// </summary>
     public virtual void Init(FuseConnection connection) { }
 
+    /// <summary>The session serving this filesystem (set when it is mounted), for notifications such as
+    /// <see cref="FuseSession.NotifyInvalInode"/>; null before.</summary>
+    public FuseSession? Session { get; internal set; }
+
     /// <summary>The connection ended (DESTROY, or the session stopped; called at most once). All lookup counts are now 0.</summary>
     public virtual void Destroy() { }
 

@@ -55,6 +55,7 @@ public sealed class FuseSession : IDisposable
         _viaFusermount = viaFusermount;
         Dispatcher = new FuseDispatcher(fs, options.Connection);
         MountPoint = Path.GetFullPath(options.MountPoint);
+        fs.Session = this;
     }
 
     /// <summary>The mount point (absolute).</summary>

@@ -59,6 +59,76 @@ public sealed class XattrMountTests
         }
     }
 
+    /// <summary>A setfacl/getfacl session whose every output must be the kernel tmpfs's.</summary>
+    const string AclSession = """
+        umask 022
+        mkdir d && setfacl -d -m g:50:rwx,u:7:r-x d
+        touch d/f && mkdir d/s && mkfifo d/p && mkdir -m 700 d/t && touch d/s/deep
+        stat -c '%a %n' d d/f d/s d/p d/t d/s/deep
+        getfacl -cn d/f d/s d/p d/t d/s/deep
+        chmod 750 d/f && setfacl -m u:9:rwx d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        setfacl -m m::r d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        chmod 2775 d/s && getfacl -cn d/s && stat -c '%a %n' d/s
+        setfacl -x u:9 d/f && getfacl -cn d/f && stat -c '%a %n' d/f
+        setfacl -m u::r,g::-,o::x d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        setfacl -b d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        setfacl -k d && touch d/g && stat -c '%a %n' d/g && getfacl -cn d/g
+        touch e && setfacl -m u:65534:rw e && chmod 604 e && ls -l e | cut -c1-11
+        getfattr -d -m - e d/s/deep | sed 's/=.*//' 
+        setfacl -m u:65534:--- d/t; getfacl -cn d/t
+        setfacl --set u::rw,g::r,o::- e && stat -c '%a %n' e && getfacl -cn e
+        """;
+
+    [Fact(Timeout = T)]
+    public async Task SetfaclSession_MatchesTheKernelsTmpfs()
+    {
+        if (!BridgeMount.CanMount || !HaveTools) return;
+        string kdir = Directory.CreateTempSubdirectory("hurd-acl-kernel-").FullName;
+        string expected;
+        try
+        {
+            Assert.Equal(0, Exec("mount", "-t", "tmpfs", "-o", "size=16m", "none", kdir));
+            try { expected = await ShIn(kdir, AclSession); }
+            finally { Exec("umount", "-l", kdir); }
+        }
+        finally { try { Directory.Delete(kdir); } catch (IOException) { } }
+        var m = Mount(out var served);
+        using (served)
+        using (m)
+        {
+            var r = await m.Run(AclSession);
+            Assert.Equal(expected, r.Stdout + r.Stderr);
+        }
+    }
+
+    static int Exec(string file, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        if (!p.WaitForExit(30_000)) { p.Kill(); return -1; }
+        return p.ExitCode;
+    }
+
+    static async Task<string> ShIn(string dir, string script)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("sh")
+        {
+            WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        psi.Environment["LC_ALL"] = "C";
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var so = p.StandardOutput.ReadToEndAsync();
+        var se = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await p.WaitForExitAsync(cts.Token);
+        return await so + await se;
+    }
+
     [Fact(Timeout = T)]
     public async Task ANamedEntryRefusingSearch_IsNotBypassedThroughTheKernelsEntryCache()
     {

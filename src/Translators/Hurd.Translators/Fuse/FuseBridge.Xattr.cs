@@ -175,12 +175,19 @@ public sealed partial class FuseBridge
 
     /// <summary>After an xattr change through the bridge: a default ACL's presence is noted at once; an access ACL changes
     /// the mode and <see cref="Acl.ExtendedAclMode"/>, which decide whether names in a directory may be cached, so the
-    /// node's mode hint is refreshed (one io_stat, only for ACL changes).</summary>
+    /// node's mode hint is refreshed (one io_stat, only for ACL changes), and the kernel, which caches the mode for the
+    /// attribute timeout and does not drop it after a setxattr without FUSE_POSIX_ACL, is told to (INVAL_INODE,
+    /// attributes only). The reply waits for it (a second at most), so `setfacl ...; ls -l` shows the new mode: an
+    /// attributes-only invalidation takes no lock a request holds (fuse_reverse_inval_inode with offset -1 only bumps
+    /// the attribute version), unlike the page or entry invalidations handlers must never wait for.</summary>
     private void AclChanged(in FuseContext ctx, BridgeNode node, PortRef port, ReadOnlySpan<byte> name, bool present)
     {
         if (name.SequenceEqual(Acl.DefaultName)) NoteDefaultAcl(node, present);
-        else if (name.SequenceEqual(Acl.AccessName) && Io(port, ctx.Cancellation).io_stat(out var st) == Errno.OK)
-            node.Mode = (uint)st.Mode;
+        else if (name.SequenceEqual(Acl.AccessName))
+        {
+            if (Io(port, ctx.Cancellation).io_stat(out var st) == Errno.OK) node.Mode = (uint)st.Mode;
+            Session?.NotifyInvalInode(node.NodeId).Wait(TimeSpan.FromSeconds(1));
+        }
     }
 
     private void NoteDefaultAcl(BridgeNode dir, bool present) =>
