@@ -48,6 +48,67 @@ public sealed class AclMountTests
 
     const string Strip = " | sed '/^$/d'";
 
+    /// <summary>A setfacl/getfacl session (the one XattrMountTests runs on tmpfs) whose output must be a kernel tmpfs's.</summary>
+    const string AclSession = """
+        umask 022
+        mkdir d && setfacl -d -m g:50:rwx,u:7:r-x d
+        touch d/f && mkdir d/s && mkfifo d/p && mkdir -m 700 d/t && touch d/s/deep
+        stat -c '%a %n' d d/f d/s d/p d/t d/s/deep
+        getfacl -cn d/f d/s d/p d/t d/s/deep
+        chmod 750 d/f && setfacl -m u:9:rwx d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        setfacl -m m::r d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        chmod 2775 d/s && getfacl -cn d/s && stat -c '%a %n' d/s
+        setfacl -x u:9 d/f && getfacl -cn d/f && stat -c '%a %n' d/f
+        setfacl -m u::r,g::-,o::x d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        setfacl -b d/f && stat -c '%a %n' d/f && getfacl -cn d/f
+        setfacl -k d && touch d/g && stat -c '%a %n' d/g && getfacl -cn d/g
+        touch e && setfacl -m u:65534:rw e && chmod 604 e && ls -l e | cut -c1-11
+        getfattr -d -m - e d/s/deep | sed 's/=.*//' 
+        setfacl -m u:65534:--- d/t; getfacl -cn d/t
+        setfacl --set u::rw,g::r,o::- e && stat -c '%a %n' e && getfacl -cn e
+        """;
+
+    [Fact(Timeout = T)]
+    public async Task SetfaclSession_MatchesTheKernelsTmpfs_AndE2fsckAgrees()
+    {
+        if (!HaveTools) return;
+        string image = E2Tools.TempPath(), kdir = E2Tools.TempPath(".ktmp");
+        try
+        {
+            Directory.CreateDirectory(kdir);
+            Assert.Equal(0, E2Tools.Run("mount", $"-t tmpfs -o size=16m none {kdir}").Rc);
+            string expected;
+            try { expected = Sh(kdir, AclSession); }
+            finally { E2Tools.Run("umount", "-l " + kdir); }
+            E2Tools.MkfsExt2(image, 32L << 20, 1024);
+            using (var m = await DaemonMount.Start(image))
+            {
+                var r = await m.Run(AclSession);
+                Assert.Equal(expected, r.Stdout + r.Stderr);
+                Assert.Equal(0, await m.Unmount());
+            }
+            E2Tools.StrictFsck(image);
+        }
+        finally
+        {
+            E2Tools.Delete(image);
+            try { Directory.Delete(kdir); } catch (IOException) { }
+        }
+    }
+
+    static string Sh(string dir, string script)
+    {
+        var psi = new ProcessStartInfo("sh") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        psi.Environment["LC_ALL"] = "C";
+        using var p = Process.Start(psi)!;
+        var so = p.StandardOutput.ReadToEndAsync();
+        var se = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000)) p.Kill(true);
+        return so.Result + se.Result;
+    }
+
     [Fact(Timeout = T)]
     public async Task AclsAndTranslators_WeWrite_AreExt2s_AndLinuxReadsThem()
     {
