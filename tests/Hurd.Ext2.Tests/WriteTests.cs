@@ -324,6 +324,53 @@ public class WriteTests
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task FillFreeRefill_AllocatorCursorsReuseFreedSpace_StrictFsckClean()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            E2Tools.MkfsExt2(img, 4L << 20, 1024);
+            using (var dev = new FileBlockDevice(img))
+            {
+                var fs = E2Tools.MountOk(dev);
+                // Fill with files of 1-9 blocks until the blocks or the inodes run out.
+                var made = new List<string>();
+                for (int i = 0; ; i++)
+                {
+                    var e = fs.Create(InodeNumber.Root, $"f{i}", E2Tools.Oct(644), 0, 0, out var f);
+                    if (e == Errno.ENOSPC) break;
+                    Assert.Equal(Errno.OK, e);
+                    made.Add($"f{i}");
+                    e = fs.Write(f, 0, E2Tools.Pattern(1024 * (1 + i % 9), i), out int w);
+                    if (e == Errno.ENOSPC || w < 1024 * (1 + i % 9)) break;
+                }
+                Assert.Equal(Errno.OK, fs.StatFs(out var full));
+                // Free every other file (low inodes and blocks included), then fill again: the freed space is found.
+                for (int i = 0; i < made.Count; i += 2) Assert.Equal(Errno.OK, fs.Unlink(InodeNumber.Root, made[i]));
+                Assert.Equal(Errno.OK, fs.StatFs(out var freed));
+                Assert.True(freed.Bfree > full.Bfree + 100);
+                int refilled = 0;
+                for (int i = 0; ; i++)
+                {
+                    var e = fs.Create(InodeNumber.Root, $"g{i}", E2Tools.Oct(644), 0, 0, out var f);
+                    if (e == Errno.ENOSPC) break;
+                    Assert.Equal(Errno.OK, e);
+                    e = fs.Write(f, 0, E2Tools.Pattern(3000, i), out int w);
+                    if (e == Errno.ENOSPC || w < 3000) break;
+                    refilled++;
+                }
+                Assert.Equal(Errno.OK, fs.StatFs(out var again));
+                Assert.True(refilled > 50);
+                Assert.True(again.Bfree < 20 || again.Ffree == 0);
+                Assert.Equal(Errno.OK, fs.Unmount());
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Features_IncompatRefused_RoCompatReadOnly()
     {
         await Task.Yield();

@@ -77,6 +77,7 @@ public sealed partial class Ext2Fs : IDisposable
         _orlovSeed = BitConverter.ToUInt32(sb.Uuid);
         _synchronous = o.Synchronous;
         _inodeCursor = new int[GroupCount];
+        _blockCursor = new int[GroupCount];
     }
 
     TimeSpec Now() => _clock();
@@ -532,12 +533,15 @@ public sealed partial class Ext2Fs : IDisposable
         {
             uint g = (g0 + i) % GroupCount;
             if (GdFreeBlocks(g) == 0) continue;
-            int start = i == 0 ? (int)((goal - FirstDataBlock) % BlocksPerGroup) : 0;
+            // Bits below the group's cursor are all in use: search from the goal (or the cursor, if above it), then wrap
+            // round to the cursor.
+            int c = _blockCursor[g];
+            int start = Math.Max(c, i == 0 ? (int)((goal - FirstDataBlock) % BlocksPerGroup) : 0);
             var err = Cache.Get(GdBlockBitmap(g), out var bitmap);
             if (err != Errno.OK) return err;
             int n = (int)GroupBlockCount(g);
-            int bit = FindZeroBit(bitmap, start, n);
-            if (bit < 0 && start > 0) bit = FindZeroBit(bitmap, 0, start);
+            int bit = FindZeroBit(bitmap, start, n), scannedFrom = start;
+            if (bit < 0 && start > c) { bit = FindZeroBit(bitmap, c, start); scannedFrom = c; }
             while (bit >= 0)
             {
                 uint b = GroupFirstBlock(g) + (uint)bit;
@@ -550,6 +554,7 @@ public sealed partial class Ext2Fs : IDisposable
             if (bit < 0) continue;
             bitmap[bit >> 3] |= (byte)(1 << (bit & 7));
             Cache.MarkDirty(GdBlockBitmap(g), bitmap);
+            if (scannedFrom == c) _blockCursor[g] = bit + 1; // [c, bit] now all in use
             GdAdd(g, 12, -1);
             _sb.FreeBlocksCount--;
             _sbDirty = true;
@@ -571,6 +576,7 @@ public sealed partial class Ext2Fs : IDisposable
         if ((bitmap[bit >> 3] & mask) == 0) return Errno.EIO;
         bitmap[bit >> 3] &= (byte)~mask;
         Cache.MarkDirty(GdBlockBitmap(g), bitmap);
+        if (bit < _blockCursor[g]) _blockCursor[g] = bit;
         GdAdd(g, 12, +1);
         _sb.FreeBlocksCount++;
         _sbDirty = true;
@@ -582,6 +588,19 @@ public sealed partial class Ext2Fs : IDisposable
     {
         int i = start;
         while (i < end && (i & 7) != 0) { if ((bitmap[i >> 3] & (1 << (i & 7))) == 0) return i; i++; }
+        while (i + 8 <= end && (i & 63) != 0)
+        {
+            byte b = bitmap[i >> 3];
+            if (b != 0xFF) return i + System.Numerics.BitOperations.TrailingZeroCount(~b & 0xFF);
+            i += 8;
+        }
+        // 64 bits at a time over full groups' bitmaps (bit k of the little-endian word is bit i + k).
+        while (i + 64 <= end)
+        {
+            ulong w = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bitmap.AsSpan(i >> 3, 8));
+            if (w != ulong.MaxValue) return i + System.Numerics.BitOperations.TrailingZeroCount(~w);
+            i += 64;
+        }
         while (i + 8 <= end)
         {
             byte b = bitmap[i >> 3];
@@ -635,6 +654,10 @@ public sealed partial class Ext2Fs : IDisposable
     /// <summary>Per group, a bit below which the inode bitmap has no free bit (this mount allocated them in order, or
     /// found them used): allocation scans from here, not from the group's start. Lowered by every free.</summary>
     int[] _inodeCursor = [];
+
+    /// <summary>The same for each group's block bitmap: first-fit allocations (a new file's first block aims at its
+    /// group's start) skip the used prefix.</summary>
+    int[] _blockCursor = [];
 
     uint _generation;
     uint NextGeneration() => unchecked(++_generation + _orlovSeed * 2654435761u);
