@@ -148,7 +148,13 @@ public sealed class FuseSession : IDisposable
         FuseLibc.close(sv[0]);
         string err = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        if (fd < 0) throw new FuseMountException(Errno.EIO, $"fusermount3 did not mount {MountPoint}: {err.Trim()}");
+        if (fd < 0)
+        {
+            // fusermount3 opens /dev/fuse as the calling user: a machine without udev's rule (0666) leaves it 0600.
+            string hint = err.Contains("/dev/fuse: Permission denied", StringComparison.Ordinal)
+                ? " (/dev/fuse must be readable and writable by every user, mode 0666 as udev makes it, for users to mount FUSE)" : "";
+            throw new FuseMountException(Errno.EIO, $"fusermount3 did not mount {MountPoint}: {err.Trim()}{hint}");
+        }
         FuseLibc.fcntl(fd, FuseLibc.F_SETFD, FuseLibc.FD_CLOEXEC);
         return fd;
     }
