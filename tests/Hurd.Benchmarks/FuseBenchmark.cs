@@ -240,8 +240,11 @@ public static unsafe partial class FuseBenchmark
         string host = Environment.ProcessPath ?? "dotnet";
         var psi = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardError = true };
         // As the translator daemons are built (Hello.csproj, Tmpfs.Daemon.csproj): no tiered PGO, whose instrumented tier
-        // kept the bridge + serving stack slow for tens of thousands of requests. This program keeps it for `ipc`.
+        // kept the bridge + serving stack slow for tens of thousands of requests, methods optimized at first call, no
+        // spinning thread-pool workers. This program keeps its own settings for `ipc`.
         psi.Environment["DOTNET_TieredPGO"] = "0";
+        psi.Environment["DOTNET_TC_QuickJit"] = "0";
+        psi.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(FuseBenchmark).Assembly.Location);
         foreach (string a in new[] { "fuse", mode, dir, readers.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
