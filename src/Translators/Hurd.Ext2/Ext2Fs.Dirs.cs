@@ -35,9 +35,8 @@ public sealed partial class Ext2Fs
         public byte Type;
     }
 
-    // INCOMPAT bits never change while mounted: read once (EntryAt asks for every entry it decodes).
-    bool HasFiletype => _hasFiletype ??= (_sb.FeatureIncompat & Ext2Features.IncompatFiletype) != 0;
-    bool? _hasFiletype;
+    // INCOMPAT bits never change while mounted: read once at mount (EntryAt asks for every entry it decodes).
+    bool HasFiletype => _hasFiletype;
 
     static int RecLenFor(int nameLen) => (8 + nameLen + 3) & ~3;
 

@@ -77,6 +77,7 @@ public sealed partial class Ext2Fs : IDisposable
         _orlovSeed = BitConverter.ToUInt32(sb.Uuid);
         _synchronous = o.Synchronous;
         _inodeCursor = new int[GroupCount];
+        _hasFiletype = (sb.FeatureIncompat & Ext2Features.IncompatFiletype) != 0;
         _blockCursor = new int[GroupCount];
     }
 
@@ -654,6 +655,7 @@ public sealed partial class Ext2Fs : IDisposable
     /// <summary>Per group, a bit below which the inode bitmap has no free bit (this mount allocated them in order, or
     /// found them used): allocation scans from here, not from the group's start. Lowered by every free.</summary>
     int[] _inodeCursor = [];
+    readonly bool _hasFiletype;
 
     /// <summary>The same for each group's block bitmap: first-fit allocations (a new file's first block aims at its
     /// group's start) skip the used prefix.</summary>
