@@ -470,6 +470,16 @@ public sealed partial class Ext2Fs : IDisposable
     {
         inode = null!;
         if (ino < FirstIno && ino != 2) return Errno.EIO;
+        var err = ReadInodeScratch(ino, out inode);
+        if (err != Errno.OK) return err;
+        if (inode.Mode == 0 || (inode.LinksCount == 0 && !_refs.ContainsKey(ino))) return Errno.ESTALE;
+        return Errno.OK;
+    }
+
+    /// <summary><see cref="ReadInode"/> into this thread's scratch copy (same rules as <see cref="ReadLiveInodeScratch"/>).</summary>
+    Errno ReadInodeScratch(uint ino, out Inode inode)
+    {
+        inode = null!;
         var err = InodeLocation(ino, out uint block, out int off);
         if (err != Errno.OK) return err;
         err = Cache.Get(block, out var data);
@@ -480,7 +490,6 @@ public sealed partial class Ext2Fs : IDisposable
         s.Rebind(ino);
         if (InodeSize > 128 && (s.ExtraIsize > InodeSize - 128 || (s.ExtraIsize & 3) != 0)) s.ExtraIsize = 0;
         inode = s;
-        if (s.Mode == 0 || (s.LinksCount == 0 && !_refs.ContainsKey(ino))) return Errno.ESTALE;
         return Errno.OK;
     }
 
@@ -911,7 +920,7 @@ public sealed partial class Ext2Fs : IDisposable
         _lock.EnterWriteLock();
         try
         {
-            var err = ReadLiveInode(ino.Value, out _);
+            var err = ReadLiveInodeScratch(ino.Value, out _);
             if (err != Errno.OK) return err;
             _refs[ino.Value] = _refs.GetValueOrDefault(ino.Value) + 1;
             return Errno.OK;
@@ -929,7 +938,8 @@ public sealed partial class Ext2Fs : IDisposable
             if (n > 1) { _refs[ino.Value] = n - 1; return Errno.OK; }
             _refs.Remove(ino.Value);
             if (IsReadOnly) return Errno.OK;
-            var err = ReadInode(ino.Value, out var inode);
+            // The common last close (the file still has links) only looks: no copy of the inode is made for it.
+            var err = ReadInodeScratch(ino.Value, out var inode);
             if (err != Errno.OK) return err;
             if (inode.LinksCount == 0 && inode.Mode != 0)
             {
