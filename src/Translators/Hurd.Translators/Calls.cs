@@ -12,6 +12,9 @@ namespace Hurd.Translators;
 /// <see cref="DirMkdir"/>). Errors are <see cref="Errno"/> values; nothing here throws for a client's mistake.</remarks>
 public static partial class Calls
 {
+    /// <summary>The st_dev of nodes that report none: "hurd" and the server's pid.</summary>
+    public static readonly ulong ProcessFsid = 0x6875_7264_0000_0000UL | (uint)Environment.ProcessId;
+
     /// <summary>io_stat: the node's attributes (see <see cref="IStatable"/> for the defaults), with S_IATRANS /
     /// S_IPTRANS set when the node has an active / passive translator.</summary>
     public static Errno Stat(Protid who, Node node, out Stat st)
@@ -27,6 +30,10 @@ public static partial class Calls
             var e = s.Stat(who, ref st);
             if (e != Errno.OK) return e;
         }
+        // A node that names no filesystem gets this process's, as libnetfs and libdiskfs use the server's pid:
+        // the FUSE bridge tells stacked translators apart by st_dev + st_ino, so two translators both answering
+        // st_dev 0 would have their roots (both inode 1) taken for one node.
+        if (st.Dev == 0) st.Dev = ProcessFsid;
         if (node.ActiveTranslator is not null) st.Mode |= FileMode.ActiveTranslator;
         if (node is ITranslatable t && t.HasPassiveTranslator) st.Mode |= FileMode.PassiveTranslator;
         return Errno.OK;
