@@ -921,7 +921,7 @@ internal sealed unsafe class Connection : ICallEngine
             err = DecodeRights((RightDescriptor*)(ss.Request + MessageHeader.Length + body), nr, ss.InRights);
         }
         var writer = new MessageWriter(new Span<byte>(ss.Reply + MessageHeader.Length, Layout.MaxBody), ss.OutRights, PeerCpuDiffers);
-        if (err != Errno.OK) { bool own = RetakeRing(); CompleteCall(ss, seq, err, ref writer); return own; }
+        if (err != Errno.OK) { bool own = RetakeRing(); CompleteCall(ss, seq, err, ref writer, disarm: own); return own; }
         ss.DestPort = port;
         var disp = DispatcherOf(port!, out var target);
         var req = new RpcRequest
@@ -944,27 +944,23 @@ internal sealed unsafe class Connection : ICallEngine
         if (ss.Deferred) return false;
         if (r == Errno.MIG_NO_REPLY) r = Errno.EIO;
         bool owned = RetakeRing();
-        CompleteCall(ss, seq, r, ref req.ReplyBody);
+        CompleteCall(ss, seq, r, ref req.ReplyBody, disarm: owned);
         return owned;
     }
 
     /// <summary>
     /// After a handler, before its reply is published: takes ownership of the incoming ring again if no other worker
-    /// has it, and clears the doorbell's WAIT bit (armed while the handler ran, so interrupts were seen). The caller's
-    /// next request, which the reply may trigger at once, then finds a consumer that is coming back anyway and rings
-    /// no doorbell: no eventfd write on its side, no second worker woken on ours (on a shared CPU that was two extra
-    /// context switches per call).
+    /// has it. <see cref="CompleteCall"/> then clears the doorbell's WAIT bit (armed while the handler ran, so
+    /// interrupts were seen) right after publishing the reply and before waking a sleeping caller: the caller's next
+    /// request, which the reply may trigger at once, finds a consumer that is coming back anyway and rings no
+    /// doorbell (no eventfd write on its side, no second worker woken on ours: on a shared CPU that was two extra
+    /// context switches per call), while a spinning caller does not wait for that clearing.
     /// </summary>
-    private bool RetakeRing()
-    {
-        if (Interlocked.CompareExchange(ref Owned, 1, 0) != 0) return false;
-        Disarm();
-        return true;
-    }
+    private bool RetakeRing() => Interlocked.CompareExchange(ref Owned, 1, 0) == 0;
 
     /// <summary>Writes the reply into the caller's reply area and wakes it. <paramref name="body"/> holds the
     /// whole reply body, or nothing (then the body is just <paramref name="code"/>).</summary>
-    public Errno CompleteCall(ServerSlot ss, ulong seq, Errno code, ref MessageWriter body)
+    public Errno CompleteCall(ServerSlot ss, ulong seq, Errno code, ref MessageWriter body, bool disarm = false)
     {
         if (ss.Seq != seq || Volatile.Read(ref ss.State) == 0) return Errno.EINVAL;
         Errno result = Errno.OK;
@@ -1002,6 +998,7 @@ internal sealed unsafe class Connection : ICallEngine
             *(MessageHeader*)rep = h;
             ss.Finish();
             int prev = Interlocked.Exchange(ref *ss.Word, 1);
+            if (disarm) Disarm();
             if ((prev & Layout.WaitBit) != 0) Libc.FutexWake(ss.Word, 1);
             if (moves is not null) foreach (var m in moves) _space.ReleaseRef(m);
             return result;
@@ -1010,8 +1007,10 @@ internal sealed unsafe class Connection : ICallEngine
         if (!_closed)
         {
             int prev = Interlocked.Exchange(ref *ss.Word, 1);
+            if (disarm) Disarm();
             if ((prev & Layout.WaitBit) != 0) Libc.FutexWake(ss.Word, 1);
         }
+        else if (disarm) Disarm();
         return _closed ? Errno.EDIED : Errno.OK;
     }
 
