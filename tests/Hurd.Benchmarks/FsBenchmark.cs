@@ -52,7 +52,8 @@ public static class FsBenchmark
                 string back = Path.Combine(work, "back");
                 configs.Add(new Config("passthrough",
                     mnt => Sh($"mkdir -p {back} && mount -t tmpfs -o size=50% none {back} && {pll} -o source={back},allow_other {mnt}"),
-                    mnt => { Sh($"umount {mnt} || umount -l {mnt}"); Sh($"umount {back}"); }));
+                    // A lazily unmounted passthrough_ll may still hold the backing tmpfs for a moment: detach it too.
+                    mnt => { Sh($"umount {mnt} || umount -l {mnt}"); Sh($"umount {back} || umount -l {back}"); }));
             }
         }
         else if (target == "ext2")
@@ -105,6 +106,7 @@ public static class FsBenchmark
         finally
         {
             foreach (var c in configs) Sh($"umount -l {Path.Combine(work, "mnt-" + c.Name)} 2>/dev/null");
+            Sh($"umount -l {Path.Combine(work, "back")} 2>/dev/null");
             Sh($"rm -rf {work}");
         }
 
