@@ -537,12 +537,13 @@ internal sealed unsafe class Connection : ICallEngine
     /// request takes 60-150 us to write; longer gaps are the peer's own work, not worth a CPU.</summary>
     internal static readonly long MaxSpinTicks = Stopwatch.Frequency * 300 / 1_000_000;
 
-    /// <summary>The owner goes to sleep with the doorbell armed: remember when, if the peer was running elsewhere
-    /// (a spin would have been allowed), to learn from the gap.</summary>
-    public void NoteIdle() => _idleSince = PeerRunsElsewhere() ? Stopwatch.GetTimestamp() : 0;
+    /// <summary>The owner goes to sleep with the doorbell armed after a spin that began at <paramref name="spinStart"/>
+    /// (Stopwatch ticks): if the peer was running elsewhere (a spin was allowed), remember when the connection went
+    /// idle, to learn from the whole gap (the spin included).</summary>
+    public void NoteIdle(long spinStart) => _idleSince = PeerRunsElsewhere() ? spinStart : 0;
 
-    /// <summary>A worker takes the connection: if it slept since <see cref="NoteIdle"/>, and the gap was short
-    /// enough to spin through, raise the spin budget to cover it (with a margin).</summary>
+    /// <summary>A worker takes the connection: if it slept since <see cref="NoteIdle"/>, and the whole idle gap was
+    /// short enough to spin through, raise the spin budget to cover it (with a margin of a half).</summary>
     public void LearnGap()
     {
         long since = _idleSince;
@@ -550,9 +551,12 @@ internal sealed unsafe class Connection : ICallEngine
         _idleSince = 0;
         long gap = Stopwatch.GetTimestamp() - since;
         if (gap > MaxSpinTicks) return;
-        long want = Math.Min(MaxSpinTicks, SpinTicks + gap + gap / 2);
+        long want = Math.Min(MaxSpinTicks, gap + gap / 2);
         if (want > SpinBudget) SpinBudget = want;
     }
+
+    /// <summary>When the owner's last spin for work began (set by the worker pool; see <see cref="NoteIdle"/>).</summary>
+    public long LastSpinStart;
 
     /// <summary>A spin found nothing: shrink the budget by a quarter (not below <see cref="SpinTicks"/>), so one slow
     /// request does not undo what was learnt, while a peer that stopped coming back soon costs less and less.</summary>

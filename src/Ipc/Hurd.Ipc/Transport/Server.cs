@@ -191,7 +191,7 @@ public sealed unsafe class Server
                 if (SpinForWork(c)) continue;
                 c.SetRunning(false);
                 if (!c.ArmDoorbell()) { c.SetRunning(true); continue; }
-                c.NoteIdle();
+                c.NoteIdle(c.LastSpinStart);
                 Volatile.Write(ref c.Owned, 0);
                 return c.HasRecords ? TryAgain : Done;
             }
@@ -217,6 +217,7 @@ public sealed unsafe class Server
     private static bool SpinForWork(Connection c)
     {
         long start = Stopwatch.GetTimestamp();
+        c.LastSpinStart = start;
         bool running = c.PeerRunsElsewhere();
         if (!running)
         {
