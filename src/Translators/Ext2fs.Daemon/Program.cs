@@ -13,6 +13,7 @@ int rc = TranslatorHost.Run(args, own =>
     e = Ext2fsFileSystem.Open(options.Image, options, out fs, out var message);
     if (e != Errno.OK) return (null, $"{options.Image}: {message} ({e.Message()})");
     if (message.Length > 0) Console.Error.WriteLine($"ext2fs: {options.Image}: {message}");
+    Hurd.Ext2fs.Daemon.WarmUp.Run(); // JIT the hot paths on a throwaway filesystem before serving this one
     return (fs!.Root, null);
 });
 if (fs is not null)
