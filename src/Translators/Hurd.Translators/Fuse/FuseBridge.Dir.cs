@@ -197,7 +197,7 @@ public sealed partial class FuseBridge
 
     /// <inheritdoc/>
     /// <remarks>dir_lookup(name, O_CREAT | the open modes) from the caller's port of the directory: the port it returns is
-    /// the new handle; the node gets a uid-0 port by a second lookup.</remarks>
+    /// the new handle; the node gets a uid-0 port by reopening it with no open modes (root) or a second lookup.</remarks>
     public override Errno Create(in FuseContext ctx, ReadOnlySpan<byte> name, in CreateIn input, out EntryOut entry, out OpenOut open)
     {
         entry = default;

@@ -282,7 +282,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// Enters the file reached as <paramref name="name"/> in <paramref name="parent"/> into the node table (+1 lookup).
     /// <paramref name="x"/> is an owned reference to a port of the file with the caller's identity (released here); when
     /// <paramref name="isNodePort"/> it has no open modes and is kept as the caller's port. A new node gets a uid-0 port
-    /// by a second lookup from the parent's uid-0 port (ESTALE if that reaches another file: a rename raced).
+    /// by reopening <paramref name="x"/> with no open modes when the caller is root, otherwise by a second lookup from the
+    /// parent's uid-0 port (ESTALE if that reaches another file: a rename raced).
     /// </summary>
     private Errno Enter(BridgeNode parent, ReadOnlySpan<byte> name, PortRef x, bool isNodePort, BridgeIdentity id,
         CancellationToken ct, out BridgeNode node, out Stat st)
@@ -300,6 +301,13 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             {
                 rootPort = x;
                 keep = null;
+            }
+            else if (id.IsRoot)
+            {
+                // A root caller's open port (CREATE's handle): reopen its node with no open modes, dir_lookup(x, "",
+                // O_NOLINK). No name is walked again, so nothing can race in between and no io_stat has to check it.
+                e = Walk(x, default, OpenFlags.NoLink, 0, BridgeIdentity.Root, ct, out rootPort);
+                if (e != Errno.OK) { x.Release(); return e; }
             }
             else
             {
