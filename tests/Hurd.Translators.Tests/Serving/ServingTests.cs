@@ -103,6 +103,9 @@ public class ServingTests
     public async Task PassiveTranslator_StartsOnLookup_AndServesItsRoot()
     {
         await Task.Yield();
+        // Other tests in this process may run passive hellos of their own at the same time: only the ones that
+        // appear during this test are its own.
+        var before = PassiveHelloChildren();
         var (fs, root) = Serve();
         using (fs) using (root)
         {
@@ -131,12 +134,30 @@ public class ServingTests
                 Assert.Equal(0, st.Size);
             }
         }
-        // Disposing the filesystem made the translator go away: no daemon is left behind.
-        Assert.DoesNotContain(System.Diagnostics.Process.GetProcessesByName("dotnet"), p =>
+        // Disposing the filesystem made the translator go away: no daemon is left behind (its exit is awaited
+        // briefly: the kill is sent at disposal, the process is reaped asynchronously).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (PassiveHelloChildren().Except(before).Any() && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Empty(PassiveHelloChildren().Except(before));
+    }
+
+    /// <summary>The pids of this process's children that are hello daemons started as passive translators.</summary>
+    static HashSet<int> PassiveHelloChildren()
+    {
+        var found = new HashSet<int>();
+        string self = $"PPid:\t{Environment.ProcessId}\n";
+        foreach (var p in System.Diagnostics.Process.GetProcessesByName("dotnet"))
         {
-            try { return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("hello.dll") && File.ReadAllText($"/proc/{p.Id}/environ").Contains("HURD_BOOTSTRAP"); }
-            catch (IOException) { return false; }
-            catch (UnauthorizedAccessException) { return false; }
-        });
+            try
+            {
+                if (File.ReadAllText($"/proc/{p.Id}/status").Contains(self)
+                    && File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("hello.dll")
+                    && File.ReadAllText($"/proc/{p.Id}/environ").Contains("HURD_BOOTSTRAP"))
+                    found.Add(p.Id);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return found;
     }
 }
