@@ -13,7 +13,17 @@ int rc = TranslatorHost.Run(args, own =>
     e = Ext2fsFileSystem.Open(options.Image, options, out fs, out var message);
     if (e != Errno.OK) return (null, $"{options.Image}: {message} ({e.Message()})");
     if (message.Length > 0) Console.Error.WriteLine($"ext2fs: {options.Image}: {message}");
-    Hurd.Ext2fs.Daemon.WarmUp.Run(); // JIT the hot paths on a throwaway filesystem before serving this one
+    // JIT the hot paths on a throwaway filesystem in memory (never the image) before serving this one.
+    BridgeWarmUp.Run("ext2fs", () =>
+    {
+        const int size = 8 << 20;
+        var dev = new Hurd.Ext2.MemoryBlockDevice(size);
+        if (Hurd.Ext2.Mkfs.Create(dev, size, new Hurd.Ext2.MkfsOptions { BlockSize = 4096 }, out _, deviceIsZeroed: true) != Errno.OK
+            || Hurd.Ext2.Ext2Fs.Mount(dev, new Hurd.Ext2.Ext2MountOptions { CacheBlocks = 256 }, out var core, out _) != Errno.OK)
+            return (null, null);
+        var scratch = new Ext2fsFileSystem(core!, new Ext2fsOptions { Image = "warm-up", SyncInterval = 0 });
+        return (scratch.Root, scratch);
+    });
     return (fs!.Root, null);
 });
 if (fs is not null)

@@ -9,6 +9,7 @@ return TranslatorHost.Run(args, own =>
     var e = TmpfsOptions.Parse(own, null, out var options);
     if (e != Errno.OK) return (null, $"invalid arguments '{string.Join(' ', own)}': {e.Message()}");
     var fs = new TmpfsFileSystem(options, Hurd.Ipc.Interop.Self.Uid, Hurd.Ipc.Interop.Self.Gid);
-    Hurd.Tmpfs.Daemon.WarmUp.Run(); // JIT the hot paths on a throwaway tmpfs before serving this one
+    // JIT the hot paths on a throwaway tmpfs before serving this one.
+    BridgeWarmUp.Run("tmpfs", () => (new TmpfsFileSystem(TmpfsOptions.Default).Root, null));
     return (fs.Root, null);
 });
