@@ -20,37 +20,10 @@ public sealed class BridgeUnitTests
 {
     private const int T = 60_000;
 
-    private sealed class Header { public FuseInHeader H; }
+    private static FuseContext Ctx(ulong node, uint uid = 0, uint gid = 0) => BridgeFixture.Ctx(node, uid, gid);
 
-    private static FuseContext Ctx(ulong node, uint uid = 0, uint gid = 0)
+    private sealed class Fixture(FuseBridgeOptions? options = null) : BridgeFixture(options)
     {
-        var box = new Header { H = new FuseInHeader { NodeId = node, Uid = uid, Gid = gid, Pid = 0, Unique = 2 } };
-        return new FuseContext(in box.H, default, false, default);
-    }
-
-    private sealed class Fixture : IDisposable
-    {
-        public readonly TmpfsFileSystem Tmp = new();
-        public readonly MiniFs Fs;
-        public readonly PosixClient Root;
-        public readonly Hurd.Ipc.Ports.SendRight Control;
-        public readonly FuseBridge Bridge;
-
-        public Fixture(FuseBridgeOptions? options = null)
-        {
-            Fs = new MiniFs(Tmp.Root);
-            Root = new PosixClient(Tmp.Root, Identity.Root);
-            Control = Fs.MakeControl();
-            Assert.Equal(Errno.OK, FuseBridge.Connect(Control, options, out var b));
-            Bridge = b!;
-        }
-
-        public void Dispose()
-        {
-            Bridge.Dispose();
-            Control.Dispose();
-            Fs.Dispose();
-        }
 
         public ulong Lookup(ulong parent, string name, uint uid = 0)
         {
