@@ -97,38 +97,10 @@ public sealed class Sandbox : IDisposable
     public int PidAt(string mountPoint) => Records().Single(r => r.MountPoint == mountPoint).Pid;
 
     /// <summary>Mount points under the sandbox directory, from /proc/self/mountinfo.</summary>
-    public List<string> Mounts()
-    {
-        var list = new List<string>();
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            var f = line.Split(' ');
-            if (f.Length > 4 && (f[4] == Dir || f[4].StartsWith(Dir + "/", StringComparison.Ordinal))) list.Add(f[4]);
-        }
-        return list;
-    }
+    public List<string> Mounts() => global::Hurd.Tests.Shared.Leftovers.MountsUnder(Dir);
 
     /// <summary>Processes whose environment carries this sandbox's runtime directory (its daemons).</summary>
-    public List<int> Processes()
-    {
-        var list = new List<int>();
-        string marker = "HURD_RUNTIME_DIR=" + Runtime + "\0";
-        foreach (var d in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(d), out int pid) || pid == Environment.ProcessId) continue;
-            try
-            {
-                string env = File.ReadAllText(Path.Combine(d, "environ"));
-                if (!env.Contains(marker, StringComparison.Ordinal)) continue;
-                string stat = File.ReadAllText(Path.Combine(d, "stat"));
-                int close = stat.LastIndexOf(')');
-                if (close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X') continue;
-                list.Add(pid);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-        }
-        return list;
-    }
+    public List<int> Processes() => global::Hurd.Tests.Shared.Leftovers.ProcessesOfRuntime(Runtime);
 
     /// <summary>True once no daemon process, record or mount of this sandbox is left (waits a little for exits).</summary>
     public bool NothingLeft(out string what)
