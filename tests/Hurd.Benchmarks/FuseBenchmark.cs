@@ -15,7 +15,7 @@ namespace Hurd.Benchmarks;
 /// <remarks>
 /// <para>Three phases, each against the C daemon, one managed daemon at a time (so that two daemons share the CPUs):</para>
 /// <list type="bullet">
-/// <item><c>fuse.stat</c>, <c>fuse.read4k</c> (the headline): the hello translator, i.e. the <c>HelloFile</c> node of
+/// <item><c>fuse.stat</c>, <c>fuse.read4k</c> (the headline, on one CPU; <c>fuse.free.*</c> the same unpinned): the hello translator, i.e. the <c>HelloFile</c> node of
 ///   src/Translators/Hello (loaded from its built hello.dll) behind the whole stack `hurd settrans -a FILE hello` runs:
 ///   <c>ServedFilesystem</c> (fs/io/fsys over IPC), the FUSE bridge as its client over the in-process transport, the
 ///   FUSE session. Its root is the file, mounted on a file; the C side is hello_ll.c with its file made the root (ino 1;
@@ -33,8 +33,15 @@ namespace Hurd.Benchmarks;
 /// multi-threaded loop with our default reader count). With two or more readers the kernel wakes them in turn (FIFO),
 /// and a single sequential client then pays a cross-thread, often cross-CPU, wakeup per request: about 1.5 us per
 /// round trip here under load, for C and us alike. The daemons are child processes (hello_ll with -s; ours is this
-/// program run as `fuse --serve-hello FILE` etc.), and this process only measures, so both sides pay the same
-/// cross-process switches. Options: --rounds N, --ops N, --readers N (our reader threads; default the session's),
+/// program run as `fuse --serve-hello FILE` etc.).</para>
+/// <para>Who measures, and where. The client is a small C program (<see cref="ClientSource"/>), the same for both
+/// sides, run afresh for each block of operations; blocks alternate C, ours, ours, C. Not this .NET process: on these
+/// 2-vCPU VMs (cpuidle haltpoll with guest polling off) waking a thread on the other, halted vCPU costs about 40 us,
+/// and where the kernel places each wake-up depends on what else runs: measured from inside this process op by op,
+/// whichever daemon came second in the pair was 5x faster than the other, whether C or ours. The headline therefore
+/// runs both daemons (every thread) and the client on CPU 0, which compares the code paths: the work each side makes
+/// the kernel and the CPU do per request. <c>fuse.free.*</c> repeats the headline with placement left to the
+/// scheduler; on a quiet machine it is near 1 too, under load it is whichever way the wake-ups fell. Options: --rounds N, --ops N, --readers N (our reader threads; default the session's),
 /// --c-mt (run hello_ll with libfuse's multi-threaded loop instead of -s, its single-threaded one: the default is the
 /// faster, stricter C baseline; libfuse 3.14's multi-threaded loop is slower per request here).</para>
 /// </remarks>
@@ -72,6 +79,7 @@ public static unsafe partial class FuseBenchmark
         try
         {
             var (exe, fileExe) = BuildHelloLl(work);
+            string client = BuildClient(work);
             Process StartC(string prog, string mnt)
             {
                 var psi = new ProcessStartInfo(prog) { ArgumentList = { "-f", mnt }, UseShellExecute = false, RedirectStandardError = true };
@@ -97,20 +105,25 @@ public static unsafe partial class FuseBenchmark
             // Phase 1, the headline: the hello translator (file root) against hello_ll with its file as the root.
             var cf = StartC(fileExe, cFileMnt);
             var hello = StartOurs("--serve-hello", helloMnt);
-            var headline = Phase(cFileMnt, helloMnt, ops, rounds);
+            // Placement left to the scheduler first (fuse.free.*), then the headline: every thread of both daemons and
+            // the client on CPU 0, where what is compared is the code path, not where the kernel woke whom (see remarks).
+            var free = Phase(client, cFileMnt, helloMnt, ops, rounds, pin: false);
+            Pin(cf.Id, "0"); Pin(hello.Id, "0");
+            var headline = Phase(client, cFileMnt, helloMnt, ops, rounds, pin: true);
             Stop(helloMnt, hello);
             Stop(cFileMnt, cf);
 
             // Phase 2: the protocol layer alone against hello_ll unchanged (a directory holding "hello").
-            StartC(exe, cDir);
+            Pin(StartC(exe, cDir).Id, "0");
             var raw = StartOurs("--serve", oursDir);
+            Pin(raw.Id, "0");
             string cFile = Path.Combine(cDir, "hello");
-            var rawResult = Phase(cFile, Path.Combine(oursDir, "hello"), ops, rounds);
+            var rawResult = Phase(client, cFile, Path.Combine(oursDir, "hello"), ops, rounds, pin: true);
             Stop(oursDir, raw);
 
             // Phase 3: the same directory through the translator stack (tmpfs nodes, serving layer, bridge).
-            StartOurs("--serve-sdk", sdkDir);
-            var sdk = Phase(cFile, Path.Combine(sdkDir, "hello"), ops, rounds);
+            Pin(StartOurs("--serve-sdk", sdkDir).Id, "0");
+            var sdk = Phase(client, cFile, Path.Combine(sdkDir, "hello"), ops, rounds, pin: true);
 
             Print("fuse.stat.median_us", headline.OursStat, "us");
             Print("fuse.stat.c_median_us", headline.CStat, "us");
@@ -118,15 +131,16 @@ public static unsafe partial class FuseBenchmark
             Print("fuse.read4k.median_us", headline.OursRead, "us");
             Print("fuse.read4k.c_median_us", headline.CRead, "us");
             Print("fuse.read4k.ratio_vs_c", headline.OursRead / headline.CRead, "x");
-            foreach (var (name, r) in new[] { ("raw", rawResult), ("sdk", sdk) })
+            foreach (var (name, r) in new[] { ("free", free), ("raw", rawResult), ("sdk", sdk) })
             {
                 Print($"fuse.{name}.stat.median_us", r.OursStat, "us");
                 Print($"fuse.{name}.stat.ratio_vs_c", r.OursStat / r.CStat, "x");
                 Print($"fuse.{name}.read4k.median_us", r.OursRead, "us");
                 Print($"fuse.{name}.read4k.ratio_vs_c", r.OursRead / r.CRead, "x");
             }
-            Console.WriteLine($"# {headline.Spread}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine($"# {rounds} rounds x {ops} ops per phase, interleaved op by op; entry/attr timeouts 0 on both sides, no page cache kept across opens; C = libfuse {LibfuseVersion()} hello_ll ({(cSingle ? "single-threaded, -s" : "multi-threaded loop")}); ours {(readers > 0 ? readers : new FuseMountOptions().Readers)} reader thread(s)");
+            Console.WriteLine($"# on CPU 0: {headline.Spread}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"# free placement: {free.Spread}");
+            Console.WriteLine($"# {rounds} rounds x {ops} ops per phase, blocks interleaved (C, ours, ours, C, ...), one fresh C client process per block; entry/attr timeouts 0 on both sides, no page cache kept across opens; C = libfuse {LibfuseVersion()} hello_ll ({(cSingle ? "single-threaded, -s" : "multi-threaded loop")}); ours {(readers > 0 ? readers : new FuseMountOptions().Readers)} reader thread(s)");
             return 0;
         }
         catch (Exception ex)
@@ -150,29 +164,85 @@ public static unsafe partial class FuseBenchmark
 
     private sealed record PhaseResult(double CStat, double OursStat, double CRead, double OursRead, string Spread);
 
-    /// <summary>Warm-up, then <paramref name="rounds"/> rounds of stat and read4k on both files, interleaved op by op
-    /// (C, ours, C, ours... with the order flipped every round) so that load from other processes falls on both alike.</summary>
-    private static PhaseResult Phase(string cFile, string oursFile, int ops, int rounds)
+    /// <summary>
+    /// Warm-up, then <paramref name="rounds"/> rounds of stat and read4k blocks on both files, in the order C, ours in
+    /// even rounds and ours, C in odd ones, so that load from other processes falls on both alike. Each block is a
+    /// fresh run of the C client (<see cref="ClientSource"/>): <paramref name="ops"/> operations back to back on one file.
+    /// </summary>
+    private static PhaseResult Phase(string client, string cFile, string oursFile, int ops, int rounds, bool pin)
     {
         Check(cFile); Check(oursFile);
         // Warm-up by time, not count: a fresh .NET daemon runs tier-0 code until its background JIT has recompiled the hot
         // methods, which takes longer on a loaded machine. Steady state is what is compared: hello_ll is compiled ahead of time.
         var warm = Stopwatch.StartNew();
-        do { Measure(cFile, oursFile, 500, Stat, true); Measure(cFile, oursFile, 500, Read4k, true); }
+        do { foreach (string mode in new[] { "stat", "read4k" }) { RunClient(client, mode, cFile, 500, pin); RunClient(client, mode, oursFile, 500, pin); } }
         while (warm.Elapsed < TimeSpan.FromSeconds(3));
         var cStat = new List<double>(); var oStat = new List<double>(); var cRead = new List<double>(); var oRead = new List<double>();
         for (int r = 0; r < rounds; r++)
         {
-            var (a, b) = Measure(cFile, oursFile, ops, Stat, r % 2 == 0);
-            cStat.AddRange(a); oStat.AddRange(b);
-            (a, b) = Measure(cFile, oursFile, ops, Read4k, r % 2 == 0);
-            cRead.AddRange(a); oRead.AddRange(b);
+            foreach (var (mode, c, o) in new[] { ("stat", cStat, oStat), ("read4k", cRead, oRead) })
+            {
+                if (r % 2 == 0) { c.AddRange(RunClient(client, mode, cFile, ops, pin)); o.AddRange(RunClient(client, mode, oursFile, ops, pin)); }
+                else { o.AddRange(RunClient(client, mode, oursFile, ops, pin)); c.AddRange(RunClient(client, mode, cFile, ops, pin)); }
+            }
         }
         double cs = Median(cStat), os = Median(oStat), cr = Median(cRead), or = Median(oRead);
         string spread = string.Create(CultureInfo.InvariantCulture,
             $"p10/p90 us: stat ours {P(oStat, 10):F1}/{P(oStat, 90):F1} C {P(cStat, 10):F1}/{P(cStat, 90):F1}; read4k ours {P(oRead, 10):F1}/{P(oRead, 90):F1} C {P(cRead, 10):F1}/{P(cRead, 90):F1}");
         return new PhaseResult(cs, os, cr, or, spread);
     }
+
+    /// <summary>
+    /// The measuring client, in C and the same for both sides: MODE (stat | read4k: open, pread 4 KiB, close) FILE OPS
+    /// prints one latency per line in nanoseconds. Not this .NET process: its own runtime threads change where the
+    /// kernel wakes each daemon on a 2-vCPU VM, and by several times (see the remarks).
+    /// </summary>
+    private const string ClientSource = """
+        #define _GNU_SOURCE
+        #include <fcntl.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <sys/stat.h>
+        #include <time.h>
+        #include <unistd.h>
+        static long long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
+        int main(int argc, char **argv) {
+            if (argc != 4) { fprintf(stderr, "usage: %s stat|read4k FILE OPS\n", argv[0]); return 2; }
+            int read4k = strcmp(argv[1], "read4k") == 0, ops = atoi(argv[3]);
+            long long *t = malloc(sizeof *t * ops); static char buf[4096]; struct stat st;
+            for (int i = 0; i < ops; i++) {
+                long long a = now();
+                if (read4k) {
+                    int fd = open(argv[2], O_RDONLY);
+                    if (fd < 0 || pread(fd, buf, sizeof buf, 0) < 0) { perror(argv[2]); return 1; }
+                    close(fd);
+                } else if (stat(argv[2], &st) != 0) { perror(argv[2]); return 1; }
+                t[i] = now() - a;
+            }
+            for (int i = 0; i < ops; i++) printf("%lld\n", t[i]);
+            return 0;
+        }
+        """;
+
+    private static string BuildClient(string work)
+    {
+        string c = Path.Combine(work, "fuse_client.c"), exe = Path.Combine(work, "fuse_client");
+        File.WriteAllText(c, ClientSource);
+        RunTool("gcc", $"-O2 -Wall -o {exe} {c}");
+        return exe;
+    }
+
+    /// <summary>One block: the client's latencies in microseconds (on CPU 0 only when <paramref name="pin"/>).</summary>
+    private static double[] RunClient(string client, string mode, string file, int ops, bool pin)
+    {
+        string args = string.Create(CultureInfo.InvariantCulture, $"{mode} {file} {ops}");
+        string output = pin ? RunTool("taskset", $"-c 0 {client} {args}") : RunTool(client, args);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => long.Parse(l, CultureInfo.InvariantCulture) / 1000.0).ToArray();
+    }
+
+    /// <summary>Moves every thread of process <paramref name="pid"/> to <paramref name="cpus"/> (taskset -a).</summary>
+    private static void Pin(int pid, string cpus) => RunTool("taskset", string.Create(CultureInfo.InvariantCulture, $"-a -p -c {cpus} {pid}"));
 
     /// <summary>The protocol layer alone: <see cref="RawHello"/> on a session (phase 2).</summary>
     private static IDisposable MountManagedHello(string dir, int readers) =>
@@ -311,44 +381,6 @@ public static unsafe partial class FuseBenchmark
         nint n = pread(fd, buf, 4096, 0);
         close(fd);
         if (n is < 13 or > 14) throw new IOException($"{path}: read {n} bytes, expected hello's 13 or 14");
-    }
-
-    private delegate bool Op(byte* path, byte* buf);
-
-    private static bool Stat(byte* path, byte* buf) => stat(path, buf) == 0;
-
-    private static bool Read4k(byte* path, byte* buf)
-    {
-        int fd = open(path, 0);
-        if (fd < 0) return false;
-        nint n = pread(fd, buf, 4096, 0);
-        close(fd);
-        return n >= 0;
-    }
-
-    private static (double[] C, double[] Ours) Measure(string cFile, string oursFile, int ops, Op op, bool cFirst)
-    {
-        byte[] cp = System.Text.Encoding.UTF8.GetBytes(cFile + "\0"), op2 = System.Text.Encoding.UTF8.GetBytes(oursFile + "\0");
-        var c = new double[ops];
-        var o = new double[ops];
-        byte* buf = stackalloc byte[4096];
-        fixed (byte* cPath = cp)
-        fixed (byte* oPath = op2)
-        {
-            for (int i = 0; i < ops; i++)
-            {
-                if (cFirst) { c[i] = Time(cPath, buf, op, cFile); o[i] = Time(oPath, buf, op, oursFile); }
-                else { o[i] = Time(oPath, buf, op, oursFile); c[i] = Time(cPath, buf, op, cFile); }
-            }
-        }
-        return (c, o);
-    }
-
-    private static double Time(byte* path, byte* buf, Op op, string file)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        if (!op(path, buf)) throw new IOException($"{file}: errno {Marshal.GetLastPInvokeError()}");
-        return (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
     }
 
     private static double P(List<double> sorted, int percent) => sorted[Math.Min(sorted.Count - 1, sorted.Count * percent / 100)];

@@ -258,8 +258,12 @@ public class TranslatorTests
             string hi = s.PathOf("hi");
             File.WriteAllText(hi, "");
             string helper = Path.Combine(Sandbox.Repo, "mount", "Hurd.Cli", "fstab", "hurd-translator");
-            // The fstab line: HELPER#hello  NODE  fuse  allow_other,contents=...  0 0
-            var r = s.Exec("mount", ["-t", "fuse", "-o", "allow_other,contents=from fstab", helper + "#hello", hi], 120_000);
+            // A bad value of a bridge option: the mount fails with the option named, and nothing is left mounted.
+            var bad = s.Exec("mount", ["-t", "fuse", "-o", "allow_other,entry_timeout=soon", helper + "#hello", hi], 120_000);
+            Assert.NotEqual(0, bad.ExitCode);
+            Assert.Contains("entry_timeout=soon", bad.Err + bad.Out);
+            // The fstab line: HELPER#hello  NODE  fuse  allow_other,contents=...  0 0 (with the bridge's caching options)
+            var r = s.Exec("mount", ["-t", "fuse", "-o", "allow_other,contents=from fstab,entry_timeout=0,attr_timeout=0.5,noauto_cache", helper + "#hello", hi], 120_000);
             Ok(r);
             Assert.Equal("from fstab", s.Cat(hi).Out);
             Assert.Equal("hello", s.Hurd("showtrans", hi).Out.Split(' ')[0].Trim());

@@ -68,12 +68,13 @@ public static partial class TranslatorHost
         {
             Console.Out.Write($"Usage: {name} [OPTION...] [--mount=DIR | [SOURCE] MOUNTPOINT [-o OPTS] [-f]]\n" +
                 "A translator. With HURD_BOOTSTRAP set, it reports to the parent filesystem instead of mounting.\n\n" +
-                "  --mount=DIR     mount on DIR through FUSE (foreground)\n\n" + FuseMountOptions.Help);
+                "  --mount=DIR     mount on DIR through FUSE (foreground)\n\n" + FuseMountOptions.Help + BridgeHelp);
             return 0;
         }
 
         string? bootstrap = Environment.GetEnvironmentVariable("HURD_BOOTSTRAP");
         FuseMountOptions? mo = null;
+        var bridgeOptions = new FuseBridgeOptions();
         if (bootstrap is null)
         {
             if (mount is null)
@@ -99,8 +100,13 @@ public static partial class TranslatorHost
                 Console.Error.WriteLine($"{name}: {err}");
                 return 2;
             }
-            // Unknown -o key=value options belong to the translator.
-            foreach (var x in mo.Extra) own.Add("--" + x);
+            // The bridge's caching options (libfuse's names), then: unknown -o key=value options belong to the translator.
+            foreach (var x in mo.Extra)
+            {
+                var taken = TakeBridgeOption(x, bridgeOptions);
+                if (taken == false) { Console.Error.WriteLine($"{name}: bad option value '{x}'"); return 2; }
+                if (taken is null) own.Add("--" + x);
+            }
             mo.Subtype = name;
             mo.FsName ??= own.FirstOrDefault(a => !a.StartsWith('-')) ?? name;
         }
@@ -120,7 +126,7 @@ public static partial class TranslatorHost
         }
 
         using var fs = new ServedFilesystem(rootNode, name);
-        return bootstrap is not null ? ServeChild(fs, name, bootstrap) : ServeMount(fs, name, mo!, args);
+        return bootstrap is not null ? ServeChild(fs, name, bootstrap) : ServeMount(fs, name, mo!, bridgeOptions, args);
     }
 
     /// <summary>The auth handle of the translator this process serves (its identity: what io_reauthenticate's server
@@ -144,7 +150,51 @@ public static partial class TranslatorHost
         fs.DiscoverAuth = true;
     }
 
-    private static int ServeMount(ServedFilesystem fs, string name, FuseMountOptions mo, string[] args)
+    /// <summary>The bridge's options that a FUSE command line (or an fstab line) may give, in libfuse's names; help text.</summary>
+    public const string BridgeHelp =
+        "Bridge options (how the Linux kernel may cache what the translator says):\n" +
+        "    -o entry_timeout=T      seconds a name stays cached (default 1)\n" +
+        "    -o attr_timeout=T       seconds attributes stay cached (default 1)\n" +
+        "    -o negative_timeout=T   seconds a missing name stays cached (default 0)\n" +
+        "    -o kernel_cache         keep file contents cached across opens (only if nothing else changes the files)\n" +
+        "    -o auto_cache           keep them while mtime and size are unchanged (the default)\n" +
+        "    -o noauto_cache         drop them at every open\n" +
+        "    -o readdirplus=yes|no   attributes with directory entries (default yes)\n";
+
+    /// <summary>Applies one -o option to <paramref name="bo"/> if it is a bridge option: true if taken, false if its
+    /// value is bad, null if it is not a bridge option (it then belongs to the translator).</summary>
+    internal static bool? TakeBridgeOption(string option, FuseBridgeOptions bo)
+    {
+        int eq = option.IndexOf('=');
+        string key = eq < 0 ? option : option[..eq];
+        string? val = eq < 0 ? null : option[(eq + 1)..];
+        static bool Seconds(string? v, out TimeSpan t)
+        {
+            t = default;
+            if (!double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d)
+                || !double.IsFinite(d) || d < 0 || d > 1e9) return false;
+            t = TimeSpan.FromSeconds(d);
+            return true;
+        }
+        TimeSpan ts;
+        switch (key)
+        {
+            case "entry_timeout": if (!Seconds(val, out ts)) return false; bo.EntryTimeout = ts; return true;
+            case "attr_timeout": if (!Seconds(val, out ts)) return false; bo.AttrTimeout = ts; return true;
+            case "negative_timeout": if (!Seconds(val, out ts)) return false; bo.NegativeTimeout = ts; return true;
+            case "kernel_cache" when val is null: bo.KeepCache = true; return true;
+            case "auto_cache" when val is null: bo.AutoCache = true; bo.KeepCache = false; return true;
+            case "noauto_cache" when val is null: bo.AutoCache = false; return true;
+            case "readdirplus":
+                if (val is "yes" or "auto") bo.ReaddirPlus = true;
+                else if (val is "no") bo.ReaddirPlus = false;
+                else return false;
+                return true;
+            default: return null;
+        }
+    }
+
+    private static int ServeMount(ServedFilesystem fs, string name, FuseMountOptions mo, FuseBridgeOptions bo, string[] args)
     {
         string mnt = MountRecord.Normalize(mo.MountPoint);
         fs.Source = mo.FsName ?? name;
@@ -163,7 +213,7 @@ public static partial class TranslatorHost
         using (publication)
         {
             using var controlRight = fs.Control.MakeSend();
-            var bo = new FuseBridgeOptions { Auth = () => fs.Auth };
+            bo.Auth = () => fs.Auth;
             bo.ApplyTo(mo);
             e = FuseBridge.Connect(controlRight, bo, out var bridge);
             if (e != Errno.OK)
