@@ -48,4 +48,26 @@ public class SyncTests
         }
         finally { E2Tools.Delete(img); }
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task LargeWrites_StartBackgroundWriteback_DataIntactAfterImmediateDispose()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            // Several writeback starts (every FileBlockDevice.WritebackStartBytes), the last one possibly still queued
+            // when the device is closed: it must neither fail nor touch a reused descriptor.
+            var data = E2Tools.Pattern((int)(3 * FileBlockDevice.WritebackStartBytes + 12345), 5);
+            File.WriteAllBytes(img, new byte[data.Length + 4096]);
+            for (int round = 0; round < 3; round++)
+            {
+                using var dev = new FileBlockDevice(img);
+                for (int off = 0; off < data.Length; off += 1 << 20)
+                    Assert.Equal(Errno.OK, dev.Write(off, data.AsSpan(off, Math.Min(1 << 20, data.Length - off))));
+            }
+            Assert.Equal(data, File.ReadAllBytes(img).AsSpan(0, data.Length).ToArray());
+        }
+        finally { E2Tools.Delete(img); }
+    }
 }
