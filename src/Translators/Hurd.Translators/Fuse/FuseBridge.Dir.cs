@@ -49,7 +49,16 @@ public sealed partial class FuseBridge
     {
         entry = default;
         var id = Who(in ctx);
-        var e = NodePort(in ctx, ctx.NodeId, id, out var parent, out var pport);
+        Errno e;
+        if (id.IsRoot && _nodes.Get(ctx.NodeId) is { } dir && Named(dir)
+            && TryRefLookup(dir, name, OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoLink, perm, false, ctx.Cancellation,
+                out e, out var rn, out var rst, out _))
+        {
+            if (e != Errno.OK) return e;
+            FillEntry(dir, rn, in rst, out entry);
+            return Errno.OK;
+        }
+        e = NodePort(in ctx, ctx.NodeId, id, out var parent, out var pport);
         if (e != Errno.OK) return e;
         PortRef child;
         try { e = Walk(pport, name, OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoLink, perm, id, ctx.Cancellation, out child); }
@@ -95,7 +104,19 @@ public sealed partial class FuseBridge
         entry = default;
         if (_options.ReadOnly) return Errno.EROFS;
         var id = Who(in ctx);
-        var e = NodePort(in ctx, ctx.NodeId, id, out _, out var pport);
+        Errno e;
+        if (id.IsRoot && _nodes.Get(ctx.NodeId) is { } dir && Named(dir))
+        {
+            e = FsExt(_session, ctx.Cancellation).noderef_mkdir(dir.Ref, name, CreationMode(in ctx, input.Mode, input.Umask), out ulong r, out var st);
+            if (!NoRefs(e) && e != Errno.ESTALE)
+            {
+                if (e != Errno.OK) return Posix(e);
+                var n = _nodes.EnterRef(new NodeKey(st.Dev, st.Ino, st.Generation), r);
+                FillEntry(dir, n, in st, out entry);
+                return Errno.OK;
+            }
+        }
+        e = NodePort(in ctx, ctx.NodeId, id, out _, out var pport);
         if (e != Errno.OK) return e;
         try
         {
@@ -149,6 +170,7 @@ public sealed partial class FuseBridge
     public override Errno Unlink(in FuseContext ctx, ReadOnlySpan<byte> name)
     {
         if (_options.ReadOnly) return Errno.EROFS;
+        if (TryRefUnlink(in ctx, name, directory: false, out var re)) return re;
         var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var dir);
         if (e != Errno.OK) return e;
         try { return Posix(Fs(dir, ctx.Cancellation).dir_unlink(name)); }
@@ -159,10 +181,23 @@ public sealed partial class FuseBridge
     public override Errno Rmdir(in FuseContext ctx, ReadOnlySpan<byte> name)
     {
         if (_options.ReadOnly) return Errno.EROFS;
+        if (TryRefUnlink(in ctx, name, directory: true, out var re)) return re;
         var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var dir);
         if (e != Errno.OK) return e;
         try { return Posix(Fs(dir, ctx.Cancellation).dir_rmdir(name)); }
         finally { dir.Release(); }
+    }
+
+    /// <summary>UNLINK / RMDIR by root in a <see cref="Named"/> directory: noderef_unlink on the session. False to use the
+    /// directory's port instead.</summary>
+    private bool TryRefUnlink(in FuseContext ctx, ReadOnlySpan<byte> name, bool directory, out Errno e)
+    {
+        e = Errno.OK;
+        if (ctx.Uid != 0 || _nodes.Get(ctx.NodeId) is not { } dir || !Named(dir)) return false;
+        e = FsExt(_session, ctx.Cancellation).noderef_unlink(dir.Ref, name, directory);
+        if (NoRefs(e) || e == Errno.ESTALE) return false;
+        e = Posix(e);
+        return true;
     }
 
     /// <inheritdoc/>
@@ -204,10 +239,24 @@ public sealed partial class FuseBridge
         open = default;
         if (_options.ReadOnly) return Errno.EROFS;
         var id = Who(in ctx);
-        var e = NodePort(in ctx, ctx.NodeId, id, out var parent, out var pport);
-        if (e != Errno.OK) return e;
         var flags = OpenModes(input.Flags) | OpenFlags.Create | OpenFlags.NoLink;
         if ((input.Flags & OpenFlagsLinux.O_EXCL) != 0) flags |= OpenFlags.Exclusive;
+        bool append = (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write);
+        Errno e;
+        // Root in a directory named by reference: one noderef_lookup creates, opens (the handle) and names the node.
+        if (id.IsRoot && _nodes.Get(ctx.NodeId) is { } dir && Named(dir)
+            && TryRefLookup(dir, name, flags, CreationMode(in ctx, input.Mode, input.Umask), true, ctx.Cancellation,
+                out e, out var rn, out var rst, out var handle))
+        {
+            if (e != Errno.OK) return e;
+            FillEntry(dir, rn, in rst, out entry);
+            open.Fh = AddHandle(handle!, rn, append);
+            bool keep1 = _options.KeepCache || (_options.AutoCache && rn.CacheStillValid(in rst));
+            open.OpenFlags = OpenReplyFlags.NoFlush | (keep1 ? OpenReplyFlags.KeepCache : OpenReplyFlags.None);
+            return Errno.OK;
+        }
+        e = NodePort(in ctx, ctx.NodeId, id, out var parent, out var pport);
+        if (e != Errno.OK) return e;
         PortRef opened;
         try { e = Walk(pport, name, flags, CreationMode(in ctx, input.Mode, input.Umask), id, ctx.Cancellation, out opened); }
         finally { pport.Release(); }
@@ -216,7 +265,7 @@ public sealed partial class FuseBridge
         e = Enter(parent, name, opened, isNodePort: false, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) { opened.Release(); return e; }
         FillEntry(parent, node, in st, out entry);
-        open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
+        open.Fh = AddHandle(opened, node, append);
         // A new (or, without O_EXCL, existing) file: the cache stamp starts at what Enter saw.
         bool keep = _options.KeepCache || (_options.AutoCache && node.CacheStillValid(in st));
         open.OpenFlags = OpenReplyFlags.NoFlush | (keep ? OpenReplyFlags.KeepCache : OpenReplyFlags.None);
@@ -228,6 +277,12 @@ public sealed partial class FuseBridge
     {
         open = default;
         var id = Who(in ctx);
+        if (id.IsRoot && TryRefOpen(in ctx, OpenFlags.Read | OpenFlags.Directory | OpenFlags.NoLink, out var rnode, out var rport, out var re))
+        {
+            if (re != Errno.OK) return re;
+            open.Fh = AddHandle(rport!, rnode);
+            return Errno.OK;
+        }
         var e = NodePort(in ctx, ctx.NodeId, id, out var node, out var port);
         if (e != Errno.OK) return e;
         PortRef opened;
@@ -311,7 +366,20 @@ public sealed partial class FuseBridge
             _nodes.Forget(kn.NodeId, 1);
             return false;
         }
-        var e = Walk(dir, name, OpenFlags.NoLink, 0, id, ctx.Cancellation, out var child);
+        Errno e;
+        if (id.IsRoot && Named(dirNode)
+            && TryRefLookup(dirNode, name, OpenFlags.NoLink, 0, false, ctx.Cancellation, out e, out var rn, out var rst, out _))
+        {
+            if (e == Errno.OK)
+            {
+                FillEntry(dirNode, rn, in rst, out var re);
+                if (writer.TryAddPlus(in re, cookie, name)) return true;
+                _nodes.Forget(rn.NodeId, 1); // the reply cannot take it: no lookup count was given
+                return false;
+            }
+            return writer.TryAdd(ino, cookie, type, name);
+        }
+        e = Walk(dir, name, OpenFlags.NoLink, 0, id, ctx.Cancellation, out var child);
         if (e == Errno.OK)
         {
             e = Enter(dirNode, name, child, isNodePort: true, id, ctx.Cancellation, out var node, out var st);
@@ -348,11 +416,15 @@ public sealed partial class FuseBridge
         st = default;
         node = _nodes.FindByIno(dev, ino)!;
         if (node is null) return false;
-        var port = _nodes.LeaseRoot(node);
-        if (port is null) return false;
         Errno e;
-        try { e = Io(port, ct).io_stat(out st); }
-        finally { port.Release(); }
+        var port = _nodes.LeaseRoot(node);
+        if (port is not null)
+        {
+            try { e = Io(port, ct).io_stat(out st); }
+            finally { port.Release(); }
+        }
+        else if (Named(node)) e = FsExt(_session, ct).noderef_stat(node.Ref, out st);
+        else return false;
         if (e != Errno.OK || st.Nlink == 0 || st.Dev != dev || st.Ino != ino
             || (st.Mode & (FileMode.PassiveTranslator | FileMode.ActiveTranslator)) != 0
             || new NodeKey(st.Dev, st.Ino, st.Generation) != node.Key) return false;

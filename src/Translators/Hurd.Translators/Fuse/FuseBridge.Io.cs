@@ -4,6 +4,7 @@ using Hurd.Fuse;
 using Hurd.Fuse.Abi;
 using Hurd.Interfaces;
 using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
 using XattrFlags = Hurd.Interfaces.XattrFlags;
 
 public sealed partial class FuseBridge
@@ -17,15 +18,37 @@ public sealed partial class FuseBridge
         var flags = OpenModes(input.Flags) | OpenFlags.NoLink;
         if (_options.ReadOnly && (flags & (OpenFlags.Write | OpenFlags.Truncate)) != 0) return Errno.EROFS;
         var id = Who(in ctx);
-        var e = NodePort(in ctx, ctx.NodeId, id, out var node, out var port);
-        if (e != Errno.OK) return e;
+        BridgeNode node;
         PortRef opened;
-        try { e = Walk(port, default, flags, 0, id, ctx.Cancellation, out opened); }
-        finally { port.Release(); }
+        Errno e;
+        if (!id.IsRoot || !TryRefOpen(in ctx, flags, out node, out opened!, out e))
+        {
+            e = NodePort(in ctx, ctx.NodeId, id, out node, out var port);
+            if (e != Errno.OK) return e;
+            try { e = Walk(port, default, flags, 0, id, ctx.Cancellation, out opened); }
+            finally { port.Release(); }
+        }
         if (e != Errno.OK) return e;
         open.OpenFlags = OpenReplyFlags.NoFlush | CacheFlag(node, opened, ctx.Cancellation);
         open.Fh = AddHandle(opened, node, (flags & (OpenFlags.Append | OpenFlags.Write)) == (OpenFlags.Append | OpenFlags.Write));
         return Errno.OK;
+    }
+
+    /// <summary>OPEN / OPENDIR by root of a node named by reference (not the root: its port is at hand): noderef_open with
+    /// <paramref name="flags"/>, a new peropen, without a uid-0 port for the node. False to open from the node's port.</summary>
+    private bool TryRefOpen(in FuseContext ctx, OpenFlags flags, out BridgeNode node, out PortRef? opened, out Errno e)
+    {
+        opened = null;
+        e = Errno.OK;
+        node = _nodes.Get(ctx.NodeId)!;
+        if (node is null || node.Ref == 0 || !Named(node)) return false;
+        e = FsExt(_session, ctx.Cancellation).noderef_open(node.Ref, flags, out var name);
+        if (NoRefs(e) || e == Errno.ESTALE) return false;
+        if (e != Errno.OK) { e = Posix(e); return true; }
+        var right = SendRight.FromName(name);
+        if (right is null) { e = Errno.EIO; return true; }
+        opened = Own(right);
+        return true;
     }
 
     /// <summary>KEEP_CACHE when <see cref="FuseBridgeOptions.KeepCache"/>; with <see cref="FuseBridgeOptions.AutoCache"/>,
@@ -126,9 +149,8 @@ public sealed partial class FuseBridge
         var p = Volatile.Read(ref h.Positional);
         if (p is null)
         {
-            var root = _nodes.LeaseRoot(h.Node);
-            if (root is null) return Errno.ESTALE;
-            Errno e;
+            var e = RootPort(h.Node, ct, out var root);
+            if (e != Errno.OK) return e;
             try { e = Walk(root, default, OpenFlags.Write | OpenFlags.NoLink, 0, BridgeIdentity.Root, ct, out p); }
             finally { root.Release(); }
             if (e != Errno.OK) return e;

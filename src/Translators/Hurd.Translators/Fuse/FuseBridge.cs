@@ -47,6 +47,10 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private readonly ConcurrentDictionary<ulong, OpenHandle> _handles = new();
     private readonly int _timeoutMs;
     private readonly BridgeNode _root;
+    // The root's uid-0 port (a reference of its own), on which node references are made and used (fs_ext noderef_*).
+    private readonly PortRef _session;
+    // Set when the server has no node references (MIG_BAD_ID), or the options turn them off: every node has ports.
+    private volatile bool _noRefs;
     private readonly ulong _rootDev;
     private long _nextHandle;
     private int _disposed;
@@ -67,11 +71,14 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         _control = control;
         _options = options;
         _timeoutMs = (int)Math.Clamp(options.CallTimeout.TotalMilliseconds, 1, int.MaxValue);
-        _nodes = new NodeTable(Math.Max(1, options.MaxIdentityPorts));
+        _nodes = new NodeTable(Math.Max(1, options.MaxIdentityPorts), ReleaseRef);
         _auth = new BridgeAuth(options.Auth, options.CallTimeout, 1024);
         _rootDev = rootStat.Dev;
         _root = _nodes.AddRoot(new NodeKey(rootStat.Dev, rootStat.Ino, rootStat.Generation), root);
         _root.Mode = (uint)rootStat.Mode;
+        root.TryAcquire();
+        _session = root;
+        _noRefs = !options.NodeReferences;
     }
 
     /// <summary>
@@ -138,6 +145,79 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private static FsClient Fs(PortRef p, CancellationToken ct) { PortRef.Cancellation = ct; return p.Fs; }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static IoClient Io(PortRef p, CancellationToken ct) { PortRef.Cancellation = ct; return p.Io; }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FsExtClient FsExt(PortRef p, CancellationToken ct) { PortRef.Cancellation = ct; return p.FsExt; }
+
+    // ------------------------------------------------------------------ node references
+    // A root caller's LOOKUP, MKDIR, CREATE, UNLINK, RMDIR, GETATTR, OPEN and READDIRPLUS entry on nodes of the bridge's
+    // own filesystem go through node references on the session port (fs_ext noderef_*): a number naming the node on the
+    // server, with what a uid-0 port would carry (its identity and a peropen), but no port, so a LOOKUP costs one call
+    // and its FORGET another, where a port costs a receive right, a send right and a no-senders notification. A node
+    // gets its uid-0 port (RootPort) only when a request needs one (another identity, SETATTR, xattrs, RENAME, ...).
+    // Everything else (other callers, translators on the way: the server answers "retry"; other filesystems) takes the
+    // dir_lookup path as before, with the same checks: the reference carries uid 0, as the port it replaces did.
+
+    /// <summary>Whether <paramref name="n"/> can be named on the session port: a node entered by reference, or the root.</summary>
+    private bool Named(BridgeNode n) => !_noRefs && (n.Ref != 0 || n == _root);
+
+    /// <summary>Whether a noderef call's answer means "the server has none" (it then never gets another).</summary>
+    private bool NoRefs(Errno e)
+    {
+        if (e != Errno.MIG_BAD_ID) return false;
+        _noRefs = true;
+        return true;
+    }
+
+    /// <summary>Drops node reference <paramref name="r"/> (the node left the table).</summary>
+    private void ReleaseRef(ulong r)
+    {
+        if (!_session.TryAcquire()) return;
+        try { FsExt(_session, default).noderef_release(r); }
+        finally { _session.Release(); }
+    }
+
+    /// <summary>
+    /// noderef_lookup of <paramref name="name"/> in <paramref name="dir"/> (a <see cref="Named"/> node) as root; the node
+    /// reached is entered (+1 lookup). False when the answer must come from dir_lookup instead (a translator or a retry on
+    /// the way, or no references): nothing was made. With <paramref name="open"/>, <paramref name="opened"/> is an owned
+    /// reference to a port opened with <paramref name="flags"/>.
+    /// </summary>
+    private bool TryRefLookup(BridgeNode dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
+        CancellationToken ct, out Errno e, out BridgeNode node, out Stat st, out PortRef? opened)
+    {
+        node = null!;
+        opened = null;
+        e = FsExt(_session, ct).noderef_lookup(dir.Ref, name, flags, mode, open, out bool retry, out ulong r, out st, out var o);
+        if (NoRefs(e) || e == Errno.ESTALE) return false;
+        if (e != Errno.OK) { e = LookupError(e); return true; }
+        if (retry) return false;
+        if (open)
+        {
+            var right = SendRight.FromName(o);
+            if (right is null) { ReleaseRef(r); e = Errno.EIO; return true; }
+            opened = Own(right);
+        }
+        node = _nodes.EnterRef(new NodeKey(st.Dev, st.Ino, st.Generation), r);
+        return true;
+    }
+
+    /// <summary>A lease on <paramref name="n"/>'s uid-0 port, made from its node reference (noderef_open with no open
+    /// modes) the first time one is needed. ESTALE if the node has been forgotten.</summary>
+    private Errno RootPort(BridgeNode n, CancellationToken ct, out PortRef port)
+    {
+        port = null!;
+        var p = _nodes.LeaseRoot(n);
+        if (p is not null) { port = p; return Errno.OK; }
+        if (n.Dead || n.Ref == 0) return Errno.ESTALE;
+        var e = FsExt(_session, ct).noderef_open(n.Ref, OpenFlags.None, out var name);
+        if (e != Errno.OK) return Posix(e);
+        var right = SendRight.FromName(name);
+        if (right is null) return Errno.EIO;
+        p = _nodes.InstallRoot(n, Own(right));
+        if (p is null) return Errno.ESTALE;
+        port = p;
+        return Errno.OK;
+    }
 
     private BridgeIdentity Who(in FuseContext ctx) =>
         _ids.For(ctx.Uid, ctx.Gid, ctx.Pid, ctx.HasSupplementaryGroups ? ctx.Groups : default);
@@ -162,10 +242,9 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         port = null!;
         var p = _nodes.TryLease(n, id);
         if (p is not null) { port = p; return Errno.OK; }
-        if (id.IsRoot) return Errno.ESTALE;
-        var root = _nodes.LeaseRoot(n);
-        if (root is null) return Errno.ESTALE;
-        Errno e;
+        if (id.IsRoot) return RootPort(n, ct, out port);
+        var e = RootPort(n, ct, out var root);
+        if (e != Errno.OK) return e;
         SendRight? right;
         try { e = _auth.Derive(root, id, ct, out right); }
         finally { root.Release(); }
@@ -311,8 +390,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             }
             else
             {
-                var parentRoot = _nodes.LeaseRoot(parent);
-                if (parentRoot is null) { x.Release(); return Errno.ESTALE; }
+                e = RootPort(parent, ct, out var parentRoot);
+                if (e != Errno.OK) { x.Release(); return e; }
                 try { e = Walk(parentRoot, name, OpenFlags.NoLink, 0, BridgeIdentity.Root, ct, out rootPort); }
                 finally { parentRoot.Release(); }
                 if (e != Errno.OK) { x.Release(); return e; }
@@ -392,7 +471,15 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private Errno LookupEntry(in FuseContext ctx, ulong parentId, ReadOnlySpan<byte> name, BridgeIdentity id, out EntryOut entry)
     {
         entry = default;
-        var e = NodePort(in ctx, parentId, id, out var parent, out var pport);
+        Errno e;
+        if (id.IsRoot && _nodes.Get(parentId) is { } dir && Named(dir)
+            && TryRefLookup(dir, name, OpenFlags.NoLink, 0, false, ctx.Cancellation, out e, out var rn, out var rst, out _))
+        {
+            if (e != Errno.OK) return e;
+            FillEntry(dir, rn, in rst, out entry);
+            return Errno.OK;
+        }
+        e = NodePort(in ctx, parentId, id, out var parent, out var pport);
         if (e != Errno.OK) return e;
         PortRef child;
         try { e = Walk(pport, name, OpenFlags.NoLink, 0, id, ctx.Cancellation, out child); }
@@ -438,6 +525,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         ReleaseAll(keepRoot: false);
+        _session.Release();
         _auth.Dispose();
     }
 
@@ -465,6 +553,17 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         attr = default;
         PortRef? port = (input.GetattrFlags & 1) != 0 ? LeaseHandle(input.Fh) : null;
         BridgeNode? node = null;
+        if (port is null && ctx.Uid == 0 && _nodes.Get(ctx.NodeId) is { } rn && Named(rn))
+        {
+            var e1 = FsExt(_session, ctx.Cancellation).noderef_stat(rn.Ref, out var rst);
+            if (!NoRefs(e1))
+            {
+                if (e1 != Errno.OK) return Posix(e1);
+                rn.Mode = (uint)rst.Mode;
+                FillAttrOut(in rst, out attr);
+                return Errno.OK;
+            }
+        }
         if (port is null)
         {
             var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out node, out port);
@@ -587,19 +686,33 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// <inheritdoc/>
     public override Errno Access(in FuseContext ctx, uint mask)
     {
-        var e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
+        Errno e;
+        OpenFlags allowed;
+        if (ctx.Uid == 0 && _nodes.Get(ctx.NodeId) is { } rn && Named(rn)
+            && !NoRefs(e = FsExt(_session, ctx.Cancellation).noderef_check_access(rn.Ref, out allowed)) && e != Errno.ESTALE)
+        {
+            if (e != Errno.OK) return Posix(e);
+            return AccessAnswer(mask, allowed);
+        }
+        e = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out var port);
         if (e != Errno.OK) return e;
         try
         {
-            e = Fs(port, ctx.Cancellation).file_check_access(out var allowed);
+            e = Fs(port, ctx.Cancellation).file_check_access(out allowed);
             if (e != Errno.OK) return Posix(e);
-            if ((mask & 4) != 0 && (allowed & OpenFlags.Read) == 0) return Errno.EACCES;
-            if ((mask & 2) != 0 && (allowed & OpenFlags.Write) == 0) return Errno.EACCES;
-            if ((mask & 1) != 0 && (allowed & OpenFlags.Exec) == 0) return Errno.EACCES;
-            if ((mask & 2) != 0 && _options.ReadOnly) return Errno.EROFS;
-            return Errno.OK;
+            return AccessAnswer(mask, allowed);
         }
         finally { port.Release(); }
+    }
+
+    /// <summary>ACCESS's answer for <paramref name="mask"/> (R_OK 4, W_OK 2, X_OK 1) from file_check_access's modes.</summary>
+    private Errno AccessAnswer(uint mask, OpenFlags allowed)
+    {
+        if ((mask & 4) != 0 && (allowed & OpenFlags.Read) == 0) return Errno.EACCES;
+        if ((mask & 2) != 0 && (allowed & OpenFlags.Write) == 0) return Errno.EACCES;
+        if ((mask & 1) != 0 && (allowed & OpenFlags.Exec) == 0) return Errno.EACCES;
+        if ((mask & 2) != 0 && _options.ReadOnly) return Errno.EROFS;
+        return Errno.OK;
     }
 
     /// <inheritdoc/>

@@ -52,6 +52,12 @@ public sealed class FuseBridgeOptions
     /// (one LOOKUP round trip per entry instead of one batch), so plus stays the default.</summary>
     public bool ReaddirPlus { get; set; } = true;
 
+    /// <summary>Let root's requests name the bridge's own filesystem's nodes by node reference (fs_ext noderef_*: a
+    /// LOOKUP, MKDIR or READDIRPLUS entry makes no port on the server; FuseBridge, "node references"). Default true,
+    /// unless the environment variable HURD_BRIDGE_NODEREFS is "0" (for A/B measurements). A server without them is
+    /// detected at the first call and served with ports.</summary>
+    public bool NodeReferences { get; set; } = Environment.GetEnvironmentVariable("HURD_BRIDGE_NODEREFS") != "0";
+
     /// <summary>Gives the bridge's auth handle (the translator's own; root for a daemon run by root), or null. With it, a port
     /// for a caller other than root is made through auth: auth_makeauth of the caller's ids from this handle (cached per
     /// identity), then io_reauthenticate of the node's port with that handle. Without it, or when the translator has no

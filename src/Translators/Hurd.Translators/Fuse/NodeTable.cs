@@ -20,6 +20,7 @@ internal sealed class PortRef : IRpcTarget
     private int _refs = 1;
     private FsClient? _fs;
     private IoClient? _io;
+    private FsExtClient? _fsExt;
 
     public PortRef(SendRight right) { Right = right; }
 
@@ -34,6 +35,9 @@ internal sealed class PortRef : IRpcTarget
 
     /// <summary>An io proxy for this port (shared, as <see cref="Fs"/>).</summary>
     public IoClient Io => _io ??= new IoClient(this);
+
+    /// <summary>An fs_ext proxy for this port (shared, as <see cref="Fs"/>).</summary>
+    public FsExtClient FsExt => _fsExt ??= new FsExtClient(this);
 
     /// <inheritdoc/>
     public RpcCall BeginCall(uint id)
@@ -68,13 +72,19 @@ internal readonly record struct NodeKey(ulong Dev, ulong Ino, uint Generation);
 /// <summary>
 /// One kernel inode (FUSE node id) of the bridge: the file's key, its lookup count and its ports. <see cref="Root"/> is
 /// a port with uid-0 identity and no open modes (the node itself, like O_PATH); ports for other identities are derived
-/// from it with io_restrict_auth and kept in <see cref="Ports"/>. Mutable fields are guarded by the table's lock.
+/// from it with io_restrict_auth and kept in <see cref="Ports"/>. A node entered through a node reference
+/// (<see cref="Ref"/>, fs_ext noderef_*) has no <see cref="Root"/> until a request needs a port for it: the bridge then
+/// makes it from the reference (noderef_open). Mutable fields are guarded by the table's lock.
 /// </summary>
-internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef root, bool foreign)
+internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef? root, ulong nodeRef, bool foreign)
 {
     public readonly ulong NodeId = nodeId;
     public readonly NodeKey Key = key;
-    public readonly PortRef Root = root;
+    /// <summary>The uid-0 port, or null until made from <see cref="Ref"/>. Read and written under the table's lock.</summary>
+    public PortRef? Root = root;
+    /// <summary>The node's reference on the bridge's session port (its root's uid-0 port), 0 for none. Node 1, the
+    /// session's own node, is named by reference 0 too (see FuseBridge.Named).</summary>
+    public readonly ulong Ref = nodeRef;
     /// <summary>The file belongs to another filesystem than the bridge's root (a translator inside the tree).</summary>
     public readonly bool Foreign = foreign;
     public long Lookups;
@@ -119,7 +129,7 @@ internal sealed class IdentityPort(BridgeNode node, BridgeIdentity identity, Por
 /// so hard links and repeated lookups give the same node id; lookup counts as fuse.md §1.4 states; and a bounded LRU
 /// cache of per-identity ports. All methods are thread-safe; none makes an RPC while holding the lock.
 /// </summary>
-internal sealed class NodeTable(int maxIdentityPorts)
+internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, BridgeNode> _byId = new();
@@ -140,7 +150,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
     {
         lock (_lock)
         {
-            var n = new BridgeNode(_next++, key, root, foreign: false) { Lookups = 1 };
+            var n = new BridgeNode(_next++, key, root, 0, foreign: false) { Lookups = 1 };
             _byId.Add(n.NodeId, n);
             _byKey[key] = n;
             _byIno[(key.Dev, key.Ino)] = n;
@@ -183,9 +193,35 @@ internal sealed class NodeTable(int maxIdentityPorts)
         }
     }
 
-    /// <summary>The node with <paramref name="key"/> with one more lookup count: an existing one (and
-    /// <paramref name="root"/> is released), or a new one holding <paramref name="root"/>.</summary>
+    /// <summary>The node with <paramref name="key"/> with one more lookup count: an existing one (which keeps
+    /// <paramref name="root"/> if it had no port yet, else it is released), or a new one holding <paramref name="root"/>.</summary>
     public BridgeNode Enter(NodeKey key, PortRef root, bool foreign)
+    {
+        BridgeNode n;
+        lock (_lock)
+        {
+            if (_byKey.TryGetValue(key, out var old))
+            {
+                old.Lookups++;
+                n = old;
+                if (old.Root is null) { old.Root = root; return n; }
+            }
+            else
+            {
+                n = new BridgeNode(_next++, key, root, 0, foreign) { Lookups = 1 };
+                _byId.Add(n.NodeId, n);
+                _byKey[key] = n;
+                _byIno[(key.Dev, key.Ino)] = n;
+                return n;
+            }
+        }
+        root.Release();
+        return n;
+    }
+
+    /// <summary>The node with <paramref name="key"/> with one more lookup count: an existing one (and the node reference
+    /// <paramref name="nodeRef"/> is released), or a new one named by <paramref name="nodeRef"/>, with no port yet.</summary>
+    public BridgeNode EnterRef(NodeKey key, ulong nodeRef)
     {
         BridgeNode n;
         lock (_lock)
@@ -197,15 +233,37 @@ internal sealed class NodeTable(int maxIdentityPorts)
             }
             else
             {
-                n = new BridgeNode(_next++, key, root, foreign) { Lookups = 1 };
+                n = new BridgeNode(_next++, key, null, nodeRef, foreign: false) { Lookups = 1 };
                 _byId.Add(n.NodeId, n);
                 _byKey[key] = n;
                 _byIno[(key.Dev, key.Ino)] = n;
                 return n;
             }
         }
-        root.Release();
+        releaseRef(nodeRef);
         return n;
+    }
+
+    /// <summary>Gives <paramref name="n"/> its uid-0 port (made from its reference) and returns a lease on the node's
+    /// port: <paramref name="root"/>, or the one a racing request installed first (and <paramref name="root"/> is
+    /// released). Null (port released) when the node is gone.</summary>
+    public PortRef? InstallRoot(BridgeNode n, PortRef root)
+    {
+        lock (_lock)
+        {
+            if (!n.Dead)
+            {
+                if (n.Root is null) n.Root = root;
+                if (n.Root.TryAcquire())
+                {
+                    if (n.Root == root) return root;
+                    root.Release();
+                    return n.Root;
+                }
+            }
+        }
+        root.Release();
+        return null;
     }
 
     /// <summary>FORGET: drops <paramref name="count"/> lookups; at zero the node leaves the table and its ports are
@@ -213,6 +271,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
     public void Forget(ulong nodeId, ulong count)
     {
         List<PortRef>? drop = null;
+        ulong dropRef;
         lock (_lock)
         {
             if (!_byId.TryGetValue(nodeId, out var n)) return;
@@ -222,7 +281,9 @@ internal sealed class NodeTable(int maxIdentityPorts)
             _byId.Remove(nodeId);
             if (_byKey.TryGetValue(n.Key, out var k) && k == n) _byKey.Remove(n.Key);
             if (_byIno.TryGetValue((n.Key.Dev, n.Key.Ino), out k) && k == n) _byIno.Remove((n.Key.Dev, n.Key.Ino));
-            drop = [n.Root];
+            drop = [];
+            if (n.Root is { } r) drop.Add(r);
+            dropRef = n.Ref;
             foreach (var lln in n.Ports.Values)
             {
                 _lru.Remove(lln);
@@ -231,6 +292,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
             n.Ports.Clear();
         }
         foreach (var p in drop) p.Release();
+        if (dropRef != 0) releaseRef(dropRef);
     }
 
     /// <summary>A lease on the port of <paramref name="n"/> for <paramref name="id"/> from the cache (moved to the front),
@@ -240,7 +302,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
         lock (_lock)
         {
             if (n.Dead) return null;
-            if (id.IsRoot) return n.Root.TryAcquire() ? n.Root : null;
+            if (id.IsRoot) return n.Root is { } r && r.TryAcquire() ? r : null;
             if (!n.Ports.TryGetValue(id, out var lln)) return null;
             _lru.Remove(lln);
             _lru.AddFirst(lln);
@@ -248,10 +310,11 @@ internal sealed class NodeTable(int maxIdentityPorts)
         }
     }
 
-    /// <summary>A lease on the node's root port, or null when the node is gone.</summary>
+    /// <summary>A lease on the node's root port, or null when the node is gone or has none yet (a node entered by
+    /// reference: FuseBridge.RootPort makes it).</summary>
     public PortRef? LeaseRoot(BridgeNode n)
     {
-        lock (_lock) return !n.Dead && n.Root.TryAcquire() ? n.Root : null;
+        lock (_lock) return !n.Dead && n.Root is { } r && r.TryAcquire() ? r : null;
     }
 
     /// <summary>
@@ -295,6 +358,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
     public void Clear(bool keepRoot = false)
     {
         List<PortRef> drop = [];
+        List<ulong> dropRefs = [];
         lock (_lock)
         {
             _byId.TryGetValue(1, out var root);
@@ -302,7 +366,8 @@ internal sealed class NodeTable(int maxIdentityPorts)
             {
                 if (keepRoot && n == root) continue;
                 n.Dead = true;
-                drop.Add(n.Root);
+                if (n.Root is { } r) drop.Add(r);
+                if (n.Ref != 0) dropRefs.Add(n.Ref);
             }
             foreach (var ip in _lru) drop.Add(ip.Port);
             _lru.Clear();
@@ -317,6 +382,7 @@ internal sealed class NodeTable(int maxIdentityPorts)
                 _byIno[(root.Key.Dev, root.Key.Ino)] = root;
             }
         }
+        foreach (var r in dropRefs) releaseRef(r);
         foreach (var p in drop) p.Release();
     }
 }

@@ -13,7 +13,7 @@ namespace Hurd.Translators.Serving;
 /// ports for results, and handles what needs ports (dir_lookup's retries into translators).
 /// Routines the Hurd has but this system does not carry answer EOPNOTSUPP.
 /// </summary>
-internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs, IFsExt
+internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs, IFsExt
 {
     /// <summary>The protid served. Replaced once, by <see cref="Authenticate"/>, for a port made by io_reauthenticate.</summary>
     public Protid Protid { get; private set; } = protid;
@@ -153,12 +153,15 @@ internal sealed class ProtidPort(ServedFilesystem fs, Protid protid) : IIo, IFs,
     public Errno file_lock(LockFlags flags) => Errno.EOPNOTSUPP;
     public Errno file_lock_stat(out LockFlags mystatus, out LockFlags otherstatus) { mystatus = otherstatus = default; return Errno.EOPNOTSUPP; }
 
-    public Errno file_check_access(out OpenFlags allowed)
+    public Errno file_check_access(out OpenFlags allowed) => CheckAccess(Protid, out allowed);
+
+    /// <summary>file_check_access for <paramref name="p"/>: the open modes its identity may use on its node.</summary>
+    private static Errno CheckAccess(Protid p, out OpenFlags allowed)
     {
         allowed = OpenFlags.None;
-        if (Calls.FileCheckAccess(Protid, Node, Access.Read) == Errno.OK) allowed |= OpenFlags.Read;
-        if (Calls.FileCheckAccess(Protid, Node, Access.Write) == Errno.OK) allowed |= OpenFlags.Write;
-        if (Calls.FileCheckAccess(Protid, Node, Access.Exec) == Errno.OK) allowed |= OpenFlags.Exec;
+        if (Calls.FileCheckAccess(p, p.Node, Access.Read) == Errno.OK) allowed |= OpenFlags.Read;
+        if (Calls.FileCheckAccess(p, p.Node, Access.Write) == Errno.OK) allowed |= OpenFlags.Write;
+        if (Calls.FileCheckAccess(p, p.Node, Access.Exec) == Errno.OK) allowed |= OpenFlags.Exec;
         return Errno.OK;
     }
 

@@ -49,6 +49,10 @@ public sealed class ServedFilesystem : IDisposable
     public SendRight? DotDot { get; set; }
     /// <summary>Live protid ports.</summary>
     public int ProtidPortCount => Volatile.Read(ref _protidPorts);
+    /// <summary>Live node references (fs_ext noderef_*), on all ports.</summary>
+    public int NodeRefCount => Volatile.Read(ref _nodeRefs);
+    private int _nodeRefs;
+    internal void CountNodeRefs(int delta) => Interlocked.Add(ref _nodeRefs, delta);
     /// <summary>Where the filesystem comes from (fsys_get_source).</summary>
     public string Source { get; set; } = "";
 
@@ -86,6 +90,7 @@ public sealed class ServedFilesystem : IDisposable
     {
         if (Interlocked.Exchange(ref target.Destroyed, 1) != 0) return;
         target.Protid.Release();
+        target.ReleaseNodeRefs();
         port.Dispose();
         Interlocked.Decrement(ref _protidPorts);
         target.Gate?.Set();

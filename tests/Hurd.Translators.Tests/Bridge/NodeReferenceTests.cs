@@ -1,0 +1,231 @@
+namespace Hurd.Translators.Tests.Bridge;
+
+using System.Runtime.InteropServices;
+using System.Text;
+using Hurd.Fuse;
+using Hurd.Fuse.Abi;
+using Hurd.Interfaces;
+using Hurd.Ipc.Abi;
+using Hurd.Ipc.Ports;
+using Hurd.Tmpfs;
+using Hurd.Translators;
+using Hurd.Translators.Fuse;
+using Hurd.Translators.Serving;
+using FuseDirentWriter = Hurd.Fuse.DirentWriter;
+
+/// <summary>
+/// Node references (fs_ext noderef_*): the serving layer names nodes for the holder of a port without making ports, and
+/// the bridge uses them for root's LOOKUP, MKDIR, CREATE, UNLINK, RMDIR, GETATTR, OPEN and READDIRPLUS entries on its own
+/// filesystem. The lookup counts, the semantics (an unlinked file stays usable while the kernel holds it, other callers'
+/// permissions) and the references' lifetime are those the ports had.
+/// </summary>
+public sealed class NodeReferenceTests
+{
+    private const int T = 60_000;
+
+    private static FuseContext Ctx(ulong node, uint uid = 0, uint gid = 0) => BridgeFixture.Ctx(node, uid, gid);
+
+    /// <summary>A bridge over tmpfs served by the SDK's serving layer (which has node references).</summary>
+    private sealed class Served : IDisposable
+    {
+        public readonly TmpfsFileSystem Tmp = new();
+        public readonly ServedFilesystem Fs;
+        public readonly PosixClient Root;
+        public readonly SendRight Control;
+        public readonly FuseBridge Bridge;
+
+        public Served(FuseBridgeOptions? options = null)
+        {
+            Fs = new ServedFilesystem(Tmp.Root, "tmpfs");
+            Root = new PosixClient(Tmp.Root, Identity.Root);
+            Control = Fs.Control.MakeSend();
+            Assert.Equal(Errno.OK, FuseBridge.Connect(Control, options, out var b));
+            Bridge = b!;
+        }
+
+        public ulong Lookup(ulong dir, string name, uint uid = 0)
+        {
+            Assert.Equal(Errno.OK, Bridge.Lookup(Ctx(dir, uid, uid), Encoding.UTF8.GetBytes(name), out var e));
+            return e.NodeId;
+        }
+
+        public void Dispose()
+        {
+            Bridge.Dispose();
+            Control.Dispose();
+            Fs.Dispose();
+        }
+    }
+
+    [Fact(Timeout = T)]
+    public Task Lookup_ByRoot_MakesNoPort_AndForgetDropsTheReference() => Task.Run(() =>
+    {
+        using var f = new Served();
+        Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
+        int ports = f.Fs.ProtidPortCount;
+        ulong a = f.Lookup(1, "a");
+        Assert.True(f.Fs.ProtidPortCount <= ports); // a port would be counted at once (and destroyed only later)
+        Assert.Equal(1, f.Fs.NodeRefCount);
+        Assert.Equal(a, f.Lookup(1, "a")); // the same node, +1: the second reference is given back
+        Assert.Equal(1, f.Fs.NodeRefCount);
+        Assert.Equal(Errno.OK, f.Bridge.Getattr(Ctx(a), new GetattrIn(), out var attr));
+        Assert.Equal(4ul, attr.Attr.Size);
+        Assert.Equal(Errno.ENOENT, f.Bridge.Lookup(Ctx(1), "missing"u8, out _));
+        f.Bridge.Forget(a, 1);
+        Assert.Equal(1, f.Fs.NodeRefCount);
+        f.Bridge.Forget(a, 1);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+        Assert.Equal(1, f.Bridge.NodeCount);
+    });
+
+    [Fact(Timeout = T)]
+    public Task CreateMkdirUnlinkRmdir_ByRoot_GoThroughReferences() => Task.Run(() =>
+    {
+        using var f = new Served();
+        Assert.Equal(Errno.OK, f.Bridge.Mkdir(Ctx(1), "d"u8, new MkdirIn { Mode = 0x1ED }, out var d));
+        Assert.Equal(Errno.EEXIST, f.Bridge.Mkdir(Ctx(1), "d"u8, new MkdirIn { Mode = 0x1ED }, out _));
+        var create = new CreateIn { Flags = OpenFlagsLinux.O_WRONLY | OpenFlagsLinux.O_CREAT | OpenFlagsLinux.O_EXCL, Mode = 0x8100 };
+        Assert.Equal(Errno.OK, f.Bridge.Create(Ctx(d.NodeId), "g"u8, create, out var g, out var open));
+        Assert.Equal(Errno.EEXIST, f.Bridge.Create(Ctx(d.NodeId), "g"u8, create, out _, out _));
+        // Mode 0400 and O_WRONLY: the file this CREATE made is writable through its handle all the same.
+        Assert.Equal(Errno.OK, f.Bridge.Write(Ctx(g.NodeId), new WriteIn { Fh = open.Fh, Size = 5 }, "hello"u8, out uint w));
+        Assert.Equal(5u, w);
+        Assert.Equal(Errno.OK, f.Bridge.Release(Ctx(g.NodeId), new ReleaseIn { Fh = open.Fh }));
+        Assert.Equal("hello", f.Root.ReadText("d/g"));
+        Assert.Equal(Errno.OK, f.Root.Stat("d/g", out var st));
+        Assert.Equal(0x100u, (uint)st.Mode & 0xFFF);
+        Assert.Equal(2, f.Fs.NodeRefCount);
+
+        var mknod = new MknodIn { Mode = 0x81A4 };
+        Assert.Equal(Errno.OK, f.Bridge.Mknod(Ctx(d.NodeId), "h"u8, mknod, out var h));
+        Assert.Equal(Errno.EEXIST, f.Bridge.Mknod(Ctx(d.NodeId), "h"u8, mknod, out _));
+        Assert.Equal(Errno.ENOTEMPTY, f.Bridge.Rmdir(Ctx(1), "d"u8));
+        Assert.Equal(Errno.OK, f.Bridge.Unlink(Ctx(d.NodeId), "g"u8));
+        Assert.Equal(Errno.OK, f.Bridge.Unlink(Ctx(d.NodeId), "h"u8));
+        Assert.Equal(Errno.ENOENT, f.Bridge.Unlink(Ctx(d.NodeId), "g"u8));
+        Assert.Equal(Errno.OK, f.Bridge.Rmdir(Ctx(1), "d"u8));
+        Assert.Equal(Errno.ENOENT, f.Root.Stat("d", out _));
+        foreach (var n in new[] { d.NodeId, g.NodeId, h.NodeId }) f.Bridge.Forget(n, 1);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+    });
+
+    [Fact(Timeout = T)]
+    public Task UnlinkedFile_StaysUsable_WhileTheKernelHoldsItsNode() => Task.Run(() =>
+    {
+        using var f = new Served();
+        Assert.Equal(Errno.OK, f.Root.WriteFile("a", "kept"));
+        ulong a = f.Lookup(1, "a");
+        Assert.Equal(Errno.OK, f.Bridge.Unlink(Ctx(1), "a"u8));
+        Assert.Equal(Errno.OK, f.Bridge.Getattr(Ctx(a), new GetattrIn(), out var attr));
+        Assert.Equal(0u, attr.Attr.Nlink);
+        Assert.Equal(Errno.OK, f.Bridge.Open(Ctx(a), new OpenIn { Flags = OpenFlagsLinux.O_RDONLY }, out var o));
+        var buf = new byte[16];
+        Assert.Equal(Errno.OK, f.Bridge.Read(Ctx(a), new ReadIn { Fh = o.Fh, Size = 16 }, buf, out int n));
+        Assert.Equal("kept", Encoding.UTF8.GetString(buf, 0, n));
+        Assert.Equal(Errno.OK, f.Bridge.Release(Ctx(a), new ReleaseIn { Fh = o.Fh }));
+        f.Bridge.Forget(a, 1);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+    });
+
+    [Fact(Timeout = T)]
+    public Task OtherCallers_OnNodesRootEnteredByReference_GetTheirOwnPermissions() => Task.Run(() =>
+    {
+        using var f = new Served();
+        Assert.Equal(Errno.OK, f.Root.WriteFile("secret", "s"));
+        Assert.Equal(Errno.OK, f.Root.Chmod("secret", 0x180)); // 0600 root's
+        Assert.Equal(Errno.OK, f.Root.WriteFile("pub", "p"));
+        ulong secret = f.Lookup(1, "secret");
+        ulong pub = f.Lookup(1, "pub");
+        Assert.Equal(Errno.EACCES, f.Bridge.Open(Ctx(secret, 1000, 1000), new OpenIn { Flags = OpenFlagsLinux.O_RDONLY }, out _));
+        Assert.Equal(Errno.OK, f.Bridge.Open(Ctx(pub, 1000, 1000), new OpenIn { Flags = OpenFlagsLinux.O_RDONLY }, out var o));
+        Assert.Equal(Errno.OK, f.Bridge.Release(Ctx(pub), new ReleaseIn { Fh = o.Fh }));
+        Assert.Equal(Errno.EACCES, f.Bridge.Open(Ctx(pub, 1000, 1000), new OpenIn { Flags = OpenFlagsLinux.O_WRONLY }, out _));
+        Assert.Equal(Errno.OK, f.Bridge.Getattr(Ctx(secret, 1000, 1000), new GetattrIn(), out var attr));
+        Assert.Equal(0x8180u, attr.Attr.Mode);
+        Assert.Equal(Errno.EACCES, f.Bridge.Access(Ctx(secret, 1000, 1000), 4));
+        Assert.Equal(Errno.OK, f.Bridge.Access(Ctx(secret), 4));
+    });
+
+    [Fact(Timeout = T)]
+    public Task Readdirplus_ByRoot_EntersEveryEntryByReference_AndCountsIt() => Task.Run(() =>
+    {
+        using var f = new Served();
+        for (int i = 0; i < 20; i++) Assert.Equal(Errno.OK, f.Root.WriteFile($"file{i:D2}", "x"));
+        ulong known = f.Lookup(1, "file05");
+        Assert.Equal(Errno.OK, f.Bridge.Opendir(Ctx(1), new OpenIn(), out var od));
+        var buf = new byte[64 * 1024];
+        var w = new FuseDirentWriter(buf, plus: true);
+        Assert.Equal(Errno.OK, f.Bridge.Readdirplus(Ctx(1), new ReadIn { Fh = od.Fh, Size = (uint)buf.Length }, ref w));
+        var nodes = new Dictionary<string, ulong>();
+        int pos = 0;
+        while (pos < w.Length)
+        {
+            ulong node = MemoryMarshal.Read<EntryOut>(buf.AsSpan(pos)).NodeId;
+            pos += Marshal.SizeOf<EntryOut>();
+            var d = MemoryMarshal.Read<FuseDirent>(buf.AsSpan(pos));
+            nodes[Encoding.UTF8.GetString(buf, pos + 24, (int)d.Namelen)] = node;
+            pos += (24 + (int)d.Namelen + 7) & ~7;
+        }
+        Assert.Equal(Errno.OK, f.Bridge.Releasedir(Ctx(1), new ReleaseIn { Fh = od.Fh }));
+        Assert.Equal(22, nodes.Count);
+        Assert.Equal(known, nodes["file05"]);
+        Assert.Equal(20, f.Fs.NodeRefCount);
+        for (int i = 0; i < 20; i++) Assert.NotEqual(0ul, nodes[$"file{i:D2}"]);
+        // One lookup count per entry (and file05 had one more): forgetting those empties the table.
+        f.Bridge.Forget(known, 1);
+        for (int i = 0; i < 20; i++) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
+        Assert.Equal(1, f.Bridge.NodeCount);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+    });
+
+    [Fact(Timeout = T)]
+    public Task NodeReferencesOff_TheBridgeUsesPorts() => Task.Run(() =>
+    {
+        using var f = new Served(new FuseBridgeOptions { NodeReferences = false });
+        Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
+        int ports = f.Fs.ProtidPortCount;
+        ulong a = f.Lookup(1, "a");
+        Assert.Equal(0, f.Fs.NodeRefCount);
+        Assert.True(f.Fs.ProtidPortCount > ports);
+        f.Bridge.Forget(a, 1);
+    });
+
+    [Fact(Timeout = T)]
+    public async Task NodeReferences_DieWithTheirPort()
+    {
+        await Task.Yield();
+        var tmp = new TmpfsFileSystem();
+        var root = new PosixClient(tmp.Root, Identity.Root);
+        Assert.Equal(Errno.OK, root.WriteFile("a", "data"));
+        Assert.Equal(Errno.OK, root.Mkdir("d", 0x1ED));
+        using var fs = new ServedFilesystem(tmp.Root, "tmpfs");
+        Assert.Equal(Errno.OK, fs.GetRoot(Identity.Root, OpenFlags.None, out var session));
+        var ext = new FsExtClient(session!);
+        Assert.Equal(Errno.OK, ext.noderef_lookup(0, "d"u8, OpenFlags.NoLink, 0, false, out bool retry, out ulong d, out var st, out _));
+        Assert.False(retry);
+        Assert.True(st.Mode.IsDirectory());
+        Assert.Equal(Errno.OK, ext.noderef_lookup(d, "../a"u8, OpenFlags.NoLink, 0, false, out retry, out ulong a, out st, out _));
+        Assert.Equal(4, st.Size);
+        Assert.Equal(Errno.OK, ext.noderef_stat(a, out st));
+        Assert.Equal(Errno.OK, ext.noderef_mkdir(d, "e"u8, (FileMode)0x1ED, out ulong e, out st));
+        Assert.True(st.Mode.IsDirectory());
+        Assert.Equal(Errno.OK, ext.noderef_open(a, OpenFlags.Read, out var port));
+        using (var opened = SendRight.FromName(port))
+        {
+            var buf = new byte[8];
+            Assert.Equal(Errno.OK, new IoClient(opened!).io_read(buf, out int n, 0, 8));
+            Assert.Equal("data", Encoding.UTF8.GetString(buf, 0, n));
+        }
+        Assert.Equal(Errno.ENOTDIR, ext.noderef_open(a, OpenFlags.Read | OpenFlags.Directory, out _));
+        Assert.Equal(Errno.OK, ext.noderef_unlink(d, "e"u8, true));
+        Assert.Equal(3, fs.NodeRefCount);
+        Assert.Equal(Errno.OK, ext.noderef_release(e));
+        Assert.Equal(Errno.ESTALE, ext.noderef_stat(e, out _));
+        Assert.Equal(Errno.ESTALE, ext.noderef_release(e));
+        Assert.Equal(2, fs.NodeRefCount);
+        session!.Dispose();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (fs.NodeRefCount != 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(0, fs.NodeRefCount);
+    }
+}
