@@ -72,12 +72,15 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
         public const int Max = 64;
         public byte[] Names = ArrayPool<byte>.Shared.Rent(Max * 256);
         public readonly (int Start, int Length, uint Ino, DirEntryType Type, long Next)[] Entries = new (int, int, uint, DirEntryType, long)[Max];
+        public readonly uint[] Inos = new uint[Max];
+        public readonly Ext2fsNode?[] Nodes = new Ext2fsNode?[Max];
         public int Count, Used;
 
         public bool Add(ReadOnlySpan<byte> name, InodeNumber ino, DirEntryType type, long next)
         {
             if (Count == Max) return false;
             name.CopyTo(Names.AsSpan(Used));
+            Inos[Count] = ino.Value;
             Entries[Count++] = (Used, name.Length, ino.Value, type, next);
             Used += name.Length;
             return true;
@@ -115,6 +118,7 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
                     return false;
                 });
                 if (e != Errno.OK) return Gone(e);
+                Fs.CachedMany(batch.Inos.AsSpan(0, batch.Count), batch.Nodes);
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var (start, len, ino, type, next) = batch.Entries[i];
@@ -122,7 +126,7 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
                     if (mode == FileMode.None && Core.GetAttr(new InodeNumber(ino), out var st) == Errno.OK) mode = st.Mode.Type();
                     var name = batch.Names.AsSpan(start, len);
                     bool dot = len == 1 && name[0] == '.';
-                    if (!sink.Add(name, ino, mode, next, dot ? this : Fs.Cached(ino))) return Errno.OK;
+                    if (!sink.Add(name, ino, mode, next, dot ? this : batch.Nodes[i])) return Errno.OK;
                     pos = next;
                 }
                 if (!more) return Errno.OK;
