@@ -65,7 +65,9 @@ public static class FsBenchmark
                 mnt => Sh($"{hurd} settrans -g {mnt}; rm -f {img}")));
             configs.Add(new Config("fuse2fs",
                 mnt => Sh($"{mk} && fuse2fs -o allow_other,default_permissions {img} {mnt}"),
-                mnt => { Sh($"umount {mnt} || umount -l {mnt}"); Sh($"rm -f {img}"); }));
+                // umount returns before fuse2fs has flushed and exited (ext2.md): wait for it (at most 60 s), so its
+                // last writes do not land in the next configuration's measurement.
+                mnt => { Sh($"umount {mnt} || umount -l {mnt}"); Sh($"for i in $(seq 600); do pgrep -f '[f]use2fs .*{img}' >/dev/null || break; sleep 0.1; done; rm -f {img}"); }));
         }
         else { Console.Error.WriteLine($"fs: unknown target {target}"); return 2; }
 
@@ -83,6 +85,7 @@ public static class FsBenchmark
                     string mnt = Path.Combine(work, "mnt-" + c.Name);
                     Directory.CreateDirectory(mnt);
                     Console.Error.WriteLine($"# round {r + 1}/{rounds}: {c.Name}");
+                    var roundTime = Stopwatch.StartNew();
                     string? err = c.Mount(mnt);
                     if (err != null) { Console.Error.WriteLine($"# {c.Name}: mount failed: {err}"); continue; }
                     try
@@ -99,7 +102,11 @@ public static class FsBenchmark
                         }
                         if (code != 0) Console.Error.WriteLine($"# {c.Name}: fsbench exited {code}");
                     }
-                    finally { c.Unmount(mnt); }
+                    finally
+                    {
+                        c.Unmount(mnt);
+                        Console.Error.WriteLine($"# round {r + 1}/{rounds}: {c.Name} took {roundTime.Elapsed.TotalSeconds:0.0} s (mount, workload, unmount)");
+                    }
                 }
             }
         }
