@@ -149,50 +149,13 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task Readdirplus_ByRoot_EntersEveryEntryByReference_AndCountsIt() => Task.Run(() =>
     {
-        // Attributes valid for no time: every entry gets its node and attributes (see the next test).
-        using var f = new Served(new FuseBridgeOptions { AttrTimeout = TimeSpan.Zero });
+        using var f = new Served();
         for (int i = 0; i < 20; i++) Assert.Equal(Errno.OK, f.Root.WriteFile($"file{i:D2}", "x"));
         ulong known = f.Lookup(1, "file05");
-        var nodes = ReadAllPlus(f.Bridge, 1);
-        Assert.Equal(22, nodes.Count);
-        Assert.Equal(known, nodes["file05"]);
-        Assert.Equal(20, f.Fs.NodeRefCount);
-        for (int i = 0; i < 20; i++) Assert.NotEqual(0ul, nodes[$"file{i:D2}"]);
-        // One lookup count per entry (and file05 had one more): forgetting those empties the table.
-        f.Bridge.Forget(known, 1);
-        for (int i = 0; i < 20; i++) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
-        Assert.Equal(1, f.Bridge.NodeCount);
-        Assert.Equal(0, f.Fs.NodeRefCount);
-    });
-
-    [Fact(Timeout = T)]
-    public Task Readdirplus_LeavesOutTheAttributes_TheKernelGotWithinTheTimeout() => Task.Run(() =>
-    {
-        // Long timeouts: file05's entry and attributes, given by the LOOKUP just before, are still valid in the kernel, so
-        // its entry carries none (node 0: no lookup count); the others are looked up and counted.
-        using var f = new Served(new FuseBridgeOptions { AttrTimeout = TimeSpan.FromMinutes(10), EntryTimeout = TimeSpan.FromMinutes(10) });
-        for (int i = 0; i < 20; i++) Assert.Equal(Errno.OK, f.Root.WriteFile($"file{i:D2}", "x"));
-        ulong known = f.Lookup(1, "file05");
-        var nodes = ReadAllPlus(f.Bridge, 1);
-        Assert.Equal(0ul, nodes["file05"]);
-        Assert.Equal(20, f.Fs.NodeRefCount);
-        // A second listing at once: every file's entry and attributes were just given, so none is looked up or counted.
-        var again = ReadAllPlus(f.Bridge, 1);
-        Assert.Equal(22, again.Count);
-        Assert.All(again.Values, n => Assert.Equal(0ul, n));
-        Assert.Equal(20, f.Fs.NodeRefCount);
-        f.Bridge.Forget(known, 1);
-        for (int i = 0; i < 20; i++) if (i != 5) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
-        Assert.Equal(1, f.Bridge.NodeCount);
-        Assert.Equal(0, f.Fs.NodeRefCount);
-    });
-
-    private static Dictionary<string, ulong> ReadAllPlus(FuseBridge bridge, ulong dir)
-    {
-        Assert.Equal(Errno.OK, bridge.Opendir(Ctx(dir), new OpenIn(), out var od));
+        Assert.Equal(Errno.OK, f.Bridge.Opendir(Ctx(1), new OpenIn(), out var od));
         var buf = new byte[64 * 1024];
         var w = new FuseDirentWriter(buf, plus: true);
-        Assert.Equal(Errno.OK, bridge.Readdirplus(Ctx(dir), new ReadIn { Fh = od.Fh, Size = (uint)buf.Length }, ref w));
+        Assert.Equal(Errno.OK, f.Bridge.Readdirplus(Ctx(1), new ReadIn { Fh = od.Fh, Size = (uint)buf.Length }, ref w));
         var nodes = new Dictionary<string, ulong>();
         int pos = 0;
         while (pos < w.Length)
@@ -203,9 +166,17 @@ public sealed class NodeReferenceTests
             nodes[Encoding.UTF8.GetString(buf, pos + 24, (int)d.Namelen)] = node;
             pos += (24 + (int)d.Namelen + 7) & ~7;
         }
-        Assert.Equal(Errno.OK, bridge.Releasedir(Ctx(dir), new ReleaseIn { Fh = od.Fh }));
-        return nodes;
-    }
+        Assert.Equal(Errno.OK, f.Bridge.Releasedir(Ctx(1), new ReleaseIn { Fh = od.Fh }));
+        Assert.Equal(22, nodes.Count);
+        Assert.Equal(known, nodes["file05"]);
+        Assert.Equal(20, f.Fs.NodeRefCount);
+        for (int i = 0; i < 20; i++) Assert.NotEqual(0ul, nodes[$"file{i:D2}"]);
+        // One lookup count per entry (and file05 had one more): forgetting those empties the table.
+        f.Bridge.Forget(known, 1);
+        for (int i = 0; i < 20; i++) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
+        Assert.Equal(1, f.Bridge.NodeCount);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+    });
 
     [Fact(Timeout = T)]
     public Task NodeReferencesOff_TheBridgeUsesPorts() => Task.Run(() =>

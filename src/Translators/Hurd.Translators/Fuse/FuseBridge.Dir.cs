@@ -359,12 +359,6 @@ public sealed partial class FuseBridge
     private bool AddPlus(in FuseContext ctx, ref FuseDirentWriter writer, BridgeNode dirNode, PortRef dir, ReadOnlySpan<byte> name,
         ulong ino, FuseDirentType type, ulong cookie, BridgeIdentity id, bool known)
     {
-        // A file the kernel holds and was given the attributes and entry of less than a timeout ago: the entry goes
-        // without them (node id 0: the kernel keeps what it has, fuse_direntplus_link), so a listing right after a
-        // lookup of its files (`ls` after `stat`, the second `ls -l`) costs no call per entry. Only attributes are left
-        // out, so nothing is claimed about the file and nothing needs checking.
-        if (FreshInKernel(dirNode, ino))
-            return writer.TryAdd(dirNode.Foreign ? MapIno(dirNode.Key.Dev, ino) : ino, cookie, type, name);
         if (known && KnownEntry(dirNode.Key.Dev, ino, ctx.Cancellation, out var kn, out var kst))
         {
             FillEntry(dirNode, kn, in kst, out var ke);
@@ -398,20 +392,6 @@ public sealed partial class FuseBridge
             }
         }
         return writer.TryAdd(dirNode.Foreign ? MapIno(dirNode.Key.Dev, ino) : ino, cookie, type, name);
-    }
-
-    /// <summary>Whether the kernel got the entry and attributes of the file with inode <paramref name="ino"/> in
-    /// <paramref name="dir"/> so recently that both are still valid there (the entry timeout counts only in directories
-    /// whose names the kernel caches, <see cref="SearchableByAll"/>); a margin of a tenth of the timeout covers the time
-    /// the reply took to reach the kernel.</summary>
-    private bool FreshInKernel(BridgeNode dir, ulong ino)
-    {
-        var ttl = _options.AttrTimeout;
-        if (SearchableByAll(dir) && _options.EntryTimeout < ttl) ttl = _options.EntryTimeout;
-        long ms = (long)(ttl.TotalMilliseconds * 0.9);
-        if (ms <= 0) return false;
-        var n = _nodes.FindByIno(dir.Key.Dev, ino);
-        return n is not null && Environment.TickCount64 - Volatile.Read(ref n.AttrSentAt) < ms;
     }
 
     /// <summary>Whether <paramref name="id"/> may search directory <paramref name="dir"/>: root always; others as the

@@ -445,7 +445,6 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         entry.NodeId = n.NodeId;
         entry.Generation = 0;
         n.Mode = (uint)st.Mode;
-        Volatile.Write(ref n.AttrSentAt, Environment.TickCount64);
         if (SearchableByAll(parent)) Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
         Split(_options.AttrTimeout, out entry.AttrValid, out entry.AttrValidNsec);
         FillAttr(in st, out entry.Attr);

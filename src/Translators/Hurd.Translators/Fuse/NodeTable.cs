@@ -92,10 +92,6 @@ internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef? root, ulong
     /// <summary>The file's type and mode as last seen (entry, getattr, setattr); decides whether names in a directory
     /// may be cached by the kernel (FuseBridge.SearchableByAll). Written without the lock: a hint, refreshed often.</summary>
     public volatile uint Mode;
-    /// <summary>When the kernel was last given the node's attributes and entry (Environment.TickCount64, ms; 0: never):
-    /// READDIRPLUS leaves the attributes of an entry out while the kernel's copy is that fresh. A hint, written without
-    /// the lock.</summary>
-    public long AttrSentAt;
     public readonly Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>> Ports = new();
 
     // auto_cache (libfuse's): the file's mtime and size seen at the last open, guarded by lock(CacheLock). An open that
