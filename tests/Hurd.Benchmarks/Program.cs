@@ -15,8 +15,9 @@ public static class Program
             case "ipc": return IpcBenchmark.Run(rest);
             case "fuse": return FuseBenchmark.Run(rest);
             case "fs": return FsBenchmark.Run(rest);
+            case "bridge": return BridgeBenchmark.Run(rest);
             default:
-                Console.Error.WriteLine("usage: Hurd.Benchmarks ipc [--quick] | fuse | fs --target tmpfs|ext2");
+                Console.Error.WriteLine("usage: Hurd.Benchmarks ipc [--quick] | fuse | fs --target tmpfs|ext2 | bridge [--files N]");
                 return 2;
         }
     }
