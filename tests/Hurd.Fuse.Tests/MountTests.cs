@@ -19,7 +19,14 @@ public class MountTests
     }
 
     [Fact(Timeout = 120000)]
-    public async Task CoreutilsOnTheMount_BehaveAsOnAnyFilesystem()
+    public Task CoreutilsOnTheMount_BehaveAsOnAnyFilesystem() => Coreutils(ioUring: false);
+
+    /// <summary>The same through FUSE over io_uring when the kernel allows it (fuse enable_uring=Y, as .ci/run sets):
+    /// then every request after INIT but FORGET and INTERRUPT comes through the per-CPU rings.</summary>
+    [Fact(Timeout = 120000)]
+    public Task CoreutilsOnTheMount_ThroughIoUring_BehaveAsOnAnyFilesystem() => Coreutils(ioUring: true);
+
+    private static async Task Coreutils(bool ioUring)
     {
         if (!TestMount.CanMount) return;
         string dir = TestMount.NewMountPoint();
@@ -27,7 +34,7 @@ public class MountTests
         fs.AddFile("hello", "Hello, world!\n");
         try
         {
-            using var session = MountMemFs(dir, fs);
+            using var session = MountMemFs(dir, fs, o => o.IoUring = ioUring);
             Assert.Equal("Hello, world!\n", await TestMount.Sh(dir, "cat hello"));
             Assert.Equal("14 regular file 644\n", await TestMount.Sh(dir, "stat -c '%s %F %a' hello"));
             await TestMount.Sh(dir, "echo x > f && echo yz >> f");
@@ -60,6 +67,8 @@ public class MountTests
             await TestMount.Sh(dir, "head -c 3145728 /dev/urandom > /tmp/hurd-fuse-big.$$ && cp /tmp/hurd-fuse-big.$$ big && cmp /tmp/hurd-fuse-big.$$ big; r=$?; rm -f /tmp/hurd-fuse-big.$$; exit $r");
             Assert.Equal("3145728\n", await TestMount.Sh(dir, "stat -c %s big"));
             Assert.True(session.IsRunning);
+            if (ioUring && FuseUring.KernelAllows) Assert.True(session.RequestsThroughIoUring > 20, $"{session.RequestsThroughIoUring} requests through the rings");
+            else Assert.Equal(0, session.RequestsThroughIoUring);
         }
         finally { TestMount.Cleanup(dir); }
         Assert.False(TestMount.IsMounted(dir));

@@ -6,6 +6,9 @@ using Hurd.Ipc.Abi;
 using Hurd.Translators.Hosting;
 
 Ext2fsFileSystem? fs = null;
+// ext2fs's handlers wait only on its own image: serve each request on its client's CPU (FUSE over io_uring) when the
+// kernel allows it.
+TranslatorHost.PreferIoUring = true;
 int rc = TranslatorHost.Run(args, own =>
 {
     var e = Ext2fsOptions.Parse(own, null, out var options, runtime: false);

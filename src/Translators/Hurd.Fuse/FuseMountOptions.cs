@@ -49,6 +49,13 @@ public sealed class FuseMountOptions
     /// filesystem whose handlers wait (on IPC, on <see cref="FuseContext.Cancellation"/>) needs two or more.
     /// </remarks>
     public int Readers { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
+    /// <summary>
+    /// Serve requests through FUSE over io_uring (Linux 6.14+, when the fuse module's <c>enable_uring</c> parameter is
+    /// set; otherwise ignored): one queue per CPU, served by a thread bound to that CPU, so a request is answered on the
+    /// CPU of the client that made it (see <see cref="FuseUring"/>). FORGET and INTERRUPT still come through the readers.
+    /// A handler that blocks holds up its CPU's queue, so this suits filesystems whose handlers do not wait on others.
+    /// </summary>
+    public bool IoUring { get; set; }
     /// <summary>Stay in the foreground (-f). This layer never forks; a host that daemonises honours it.</summary>
     public bool Foreground { get; set; }
     /// <summary>Debug output (-d, implies -f).</summary>
@@ -131,7 +138,8 @@ public sealed class FuseMountOptions
         "    -o ro|rw, [no]suid, [no]dev, [no]exec, noatime, relatime, sync, dirsync\n" +
         "    -o fsname=NAME          the source shown in /proc/mounts\n" +
         "    -o subtype=NAME         the type is fuse.NAME\n" +
-        "    -o max_read=N, max_write=N, threads=N\n";
+        "    -o max_read=N, max_write=N, threads=N\n" +
+        "    -o io_uring             requests through io_uring, one queue per CPU (fuse enable_uring=Y)\n";
 
     /// <summary>Applies a comma-separated option list (the argument of -o). Commas may be escaped with a backslash.</summary>
     public bool ApplyOptions(string list, out string? error)
@@ -176,6 +184,8 @@ public sealed class FuseMountOptions
                 case "max_write":
                     if (!uint.TryParse(val, out uint mw) || mw < 4096) { error = $"bad value for max_write: '{val}'"; return false; }
                     Connection.MaxWrite = mw; break;
+                case "io_uring": IoUring = true; break;
+                case "noio_uring": IoUring = false; break;
                 case "threads": case "max_threads":
                     if (!int.TryParse(val, out int t) || t < 1 || t > 64) { error = $"bad value for {key}: '{val}'"; return false; }
                     Readers = t; break;

@@ -43,6 +43,7 @@ public sealed class FuseSession : IDisposable
     private readonly BlockingCollection<(byte[] Message, TaskCompletionSource<Errno> Done)> _notifications = new(1024);
     private Thread? _notifier;
     private int _notifyFd = -1;
+    private FuseUring? _uring;
     private readonly bool _viaFusermount;
     private int _unmounted;
     private int _disposed;
@@ -53,6 +54,7 @@ public sealed class FuseSession : IDisposable
     {
         _options = options;
         _viaFusermount = viaFusermount;
+        if (options.IoUring && FuseUring.KernelAllows) options.Connection.Want |= InitFlags.OverIoUring;
         Dispatcher = new FuseDispatcher(fs, options.Connection);
         MountPoint = Path.GetFullPath(options.MountPoint);
         fs.Session = this;
@@ -183,6 +185,11 @@ public sealed class FuseSession : IDisposable
         foreach (Thread t in _readers) t.Start();
         _notifier = new Thread(NotifierLoop) { IsBackground = true, Name = "fuse-notify" };
         _notifier.Start();
+        if (_options.IoUring && FuseUring.KernelAllows)
+        {
+            _uring = new FuseUring(Dispatcher, masterFd, bufferSize, () => Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _running) == 0);
+            _uring.Start();
+        }
     }
 
     private static unsafe int Clone(int masterFd)
@@ -280,6 +287,10 @@ public sealed class FuseSession : IDisposable
 
     /// <summary>Queues DELETE for <paramref name="name"/> (node <paramref name="child"/>) in <paramref name="parent"/>. Never wait for it in a handler.</summary>
     public Task<Errno> NotifyDelete(ulong parent, ulong child, ReadOnlySpan<byte> name) => Queue(FuseNotify.Delete(parent, child, name));
+
+    /// <summary>Requests answered through FUSE over io_uring (<see cref="FuseMountOptions.IoUring"/>); 0 when the
+    /// connection uses /dev/fuse only.</summary>
+    public long RequestsThroughIoUring => _uring?.Served ?? 0;
 
     /// <summary>Waits until the connection ends (unmounted by anyone, or aborted).</summary>
     public bool Wait(TimeSpan timeout) => _ended.Wait(timeout);
