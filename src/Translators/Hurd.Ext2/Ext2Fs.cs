@@ -318,17 +318,36 @@ public sealed partial class Ext2Fs : IDisposable
     }
 
     /// <summary>Writes every change to the image and fsyncs it: when this returns OK the data is on disk.</summary>
+    /// <remarks>The changes are written to the image file under the write lock (a consistent state), the fsync runs
+    /// after it is released: it can take long (the image's dirty pages go to the disk), and other operations go on
+    /// meanwhile. What they change may or may not be in that fsync; everything done before the call is.</remarks>
     public Errno Sync()
     {
         if (IsReadOnly) return Errno.OK;
+        Errno err;
         _lock.EnterWriteLock();
-        try { return _unmounted ? Errno.EIO : SyncLocked(); }
+        try
+        {
+            if (_unmounted) return Errno.EIO;
+            err = WriteBackLocked();
+        }
         finally { _lock.ExitWriteLock(); }
+        var flushed = _dev.Flush();
+        return err != Errno.OK ? err : flushed;
     }
 
+    /// <summary>Writes everything back and fsyncs, all under the lock (unmount, remount, synchronous mode).</summary>
     Errno SyncLocked()
     {
         if (IsReadOnly) return Errno.OK;
+        var err = WriteBackLocked();
+        return err != Errno.OK ? err : _dev.Flush();
+    }
+
+    /// <summary>Puts the superblock and the primary GDT in the cache and writes every dirty block to the image file
+    /// (no fsync).</summary>
+    Errno WriteBackLocked()
+    {
         if (_gdtDirty)
         {
             for (int i = 0; i < GdtBlocks; i++)
@@ -353,7 +372,7 @@ public sealed partial class Ext2Fs : IDisposable
             Cache.MarkDirty(b, data);
             _sbDirty = false;
         }
-        return Cache.Flush(durable: true);
+        return Cache.Flush(durable: false);
     }
 
     /// <summary>Filesystem statistics (statfs).</summary>
