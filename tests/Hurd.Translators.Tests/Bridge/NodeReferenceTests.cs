@@ -147,6 +147,30 @@ public sealed class NodeReferenceTests
     });
 
     [Fact(Timeout = T)]
+    public Task AnotherCallersLookup_OfANewNode_NamesItByReference_AndKeepsTheCallersPort() => Task.Run(() =>
+    {
+        using var f = new Served();
+        Assert.Equal(Errno.OK, f.Root.WriteFile("pub", "p"));
+        Assert.Equal(Errno.OK, f.Root.WriteFile("secret", "s"));
+        Assert.Equal(Errno.OK, f.Root.Chmod("secret", 0x180));
+        ulong pub = f.Lookup(1, "pub", uid: 1000);
+        Assert.Equal(1, f.Fs.NodeRefCount); // the node's uid-0 side is a reference, not a second port
+        int identityPorts = f.Bridge.IdentityPortCount;
+        Assert.Equal(Errno.OK, f.Bridge.Open(Ctx(pub, 1000, 1000), new OpenIn { Flags = OpenFlagsLinux.O_RDONLY }, out var o));
+        Assert.Equal(identityPorts, f.Bridge.IdentityPortCount); // the lookup's own port serves the caller's open
+        Assert.Equal(Errno.OK, f.Bridge.Release(Ctx(pub), new ReleaseIn { Fh = o.Fh }));
+        Assert.Equal(Errno.OK, f.Bridge.Getattr(Ctx(pub), new GetattrIn(), out var attr));
+        Assert.Equal(1ul, attr.Attr.Size);
+        ulong secret = f.Lookup(1, "secret", uid: 1000);
+        Assert.Equal(Errno.EACCES, f.Bridge.Open(Ctx(secret, 1000, 1000), new OpenIn { Flags = OpenFlagsLinux.O_RDONLY }, out _));
+        Assert.Equal(Errno.ENOENT, f.Bridge.Lookup(Ctx(1, 1000, 1000), "missing"u8, out _));
+        f.Bridge.Forget(pub, 1);
+        f.Bridge.Forget(secret, 1);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+        Assert.Equal(1, f.Bridge.NodeCount);
+    });
+
+    [Fact(Timeout = T)]
     public Task Readdirplus_ByRoot_EntersEveryEntryByReference_AndCountsIt() => Task.Run(() =>
     {
         using var f = new Served();

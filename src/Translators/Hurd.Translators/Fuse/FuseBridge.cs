@@ -373,6 +373,18 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         var key = new NodeKey(st.Dev, st.Ino, st.Generation);
         var n = _nodes.FindAndCount(key);
         PortRef? keep = x;
+        if (n is null && !id.IsRoot && Named(parent) && st.Dev == _rootDev)
+        {
+            // Another caller's new node in a directory named by reference: the node's reference, by root's noderef_lookup
+            // of the same name (one call, no port), instead of a uid-0 port by a second dir_lookup and its io_stat.
+            e = FsExt(_session, ct).noderef_lookup(parent.Ref, name, OpenFlags.NoLink, 0, false, out bool retry, out ulong r, out var rst, out _);
+            if (e == Errno.OK && !retry)
+            {
+                if (new NodeKey(rst.Dev, rst.Ino, rst.Generation) != key) { ReleaseRef(r); x.Release(); return Errno.ESTALE; }
+                n = _nodes.EnterRef(key, r);
+            }
+            else if (e != Errno.OK && !NoRefs(e) && e != Errno.ESTALE) { x.Release(); return LookupError(e); }
+        }
         if (n is null)
         {
             PortRef rootPort;
