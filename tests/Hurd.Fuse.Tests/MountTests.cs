@@ -67,6 +67,8 @@ public class MountTests
             await TestMount.Sh(dir, "head -c 3145728 /dev/urandom > /tmp/hurd-fuse-big.$$ && cp /tmp/hurd-fuse-big.$$ big && cmp /tmp/hurd-fuse-big.$$ big; r=$?; rm -f /tmp/hurd-fuse-big.$$; exit $r");
             Assert.Equal("3145728\n", await TestMount.Sh(dir, "stat -c %s big"));
             Assert.True(session.IsRunning);
+            // As root the session raised the mount's readahead window after INIT (FuseMountOptions.ReadAheadKb).
+            Assert.Equal("4096\n", await TestMount.Sh(dir, "cat /sys/class/bdi/$(mountpoint -d .)/read_ahead_kb"));
             if (ioUring && FuseUring.KernelAllows) Assert.True(session.RequestsThroughIoUring > 20, $"{session.RequestsThroughIoUring} requests through the rings");
             else Assert.Equal(0, session.RequestsThroughIoUring);
         }

@@ -44,6 +44,7 @@ public sealed class FuseSession : IDisposable
     private Thread? _notifier;
     private int _notifyFd = -1;
     private FuseUring? _uring;
+    private int _readAheadDone;
     private readonly bool _viaFusermount;
     private int _unmounted;
     private int _disposed;
@@ -232,7 +233,12 @@ public sealed class FuseSession : IDisposable
                 while (true)
                 {
                     nint w = FuseLibc.write(fd, rep, (nuint)len);
-                    if (w >= 0) break;
+                    if (w >= 0)
+                    {
+                        // INIT's answer is in: the kernel has set the mount's readahead; now it may be raised.
+                        if (_readAheadDone == 0 && Dispatcher.Initialized) ApplyReadAhead();
+                        break;
+                    }
                     int e = FuseLibc.Errno;
                     if (e == (int)Errno.EINTR || e == (int)Errno.EAGAIN) continue;
                     if (e == (int)Errno.ENOENT) Dispatcher.Undeliver(request, new ReadOnlySpan<byte>(rep, len));
@@ -357,19 +363,8 @@ public sealed class FuseSession : IDisposable
     /// <returns>OK; ENOENT if <paramref name="mountPoint"/> is not a FUSE mount; the errno of a failed step.</returns>
     public static Errno AbortConnection(string mountPoint)
     {
-        string path = Path.GetFullPath(mountPoint);
-        string? id = null;
-        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            int sep = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (sep < 0) continue;
-            string[] left = line.Substring(0, sep).Split(' ');
-            string type = line.Substring(sep + 3).Split(' ')[0];
-            if (left.Length < 5 || Unescape(left[4]) != path || !(type == "fuse" || type.StartsWith("fuse.", StringComparison.Ordinal) || type == "fuseblk")) continue;
-            string[] mm = left[2].Split(':');
-            id = ((uint.Parse(mm[0], CultureInfo.InvariantCulture) << 20) | uint.Parse(mm[1], CultureInfo.InvariantCulture)).ToString(CultureInfo.InvariantCulture);
-        }
-        if (id is null) return Errno.ENOENT;
+        if (DeviceOf(mountPoint) is not var (major, minor)) return Errno.ENOENT;
+        string id = ((major << 20) | minor).ToString(CultureInfo.InvariantCulture);
         const string conns = "/sys/fs/fuse/connections";
         bool mounted = false;
         if (!Directory.Exists(Path.Combine(conns, id)))
@@ -422,6 +417,46 @@ public sealed class FuseSession : IDisposable
     {
         byte* buf = stackalloc byte[256];
         return FuseLibc.statfs(path, buf) != 0 && FuseLibc.Errno == (int)Errno.ENOTCONN;
+    }
+
+    /// <summary>The device numbers (mountinfo's MAJOR:MINOR) of the last FUSE mount on <paramref name="mountPoint"/>,
+    /// or null. Read from /proc/self/mountinfo: a stat of the mount point would itself be a FUSE request.</summary>
+    private static (uint Major, uint Minor)? DeviceOf(string mountPoint)
+    {
+        string path = Path.GetFullPath(mountPoint);
+        (uint, uint)? dev = null;
+        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            int sep = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (sep < 0) continue;
+            string[] left = line.Substring(0, sep).Split(' ');
+            string type = line.Substring(sep + 3).Split(' ')[0];
+            if (left.Length < 5 || Unescape(left[4]) != path || !(type == "fuse" || type.StartsWith("fuse.", StringComparison.Ordinal) || type == "fuseblk")) continue;
+            string[] mm = left[2].Split(':');
+            if (mm.Length == 2 && uint.TryParse(mm[0], CultureInfo.InvariantCulture, out uint ma) && uint.TryParse(mm[1], CultureInfo.InvariantCulture, out uint mi)) dev = (ma, mi);
+        }
+        return dev;
+    }
+
+    /// <summary>
+    /// Sets the mount's readahead window (<see cref="FuseMountOptions.ReadAheadKb"/>) once INIT has been answered:
+    /// the kernel offers FUSE mounts the block layer's default, 128 KiB, so buffered sequential reads arrive as 128 KiB
+    /// READs however large max_pages is; a larger window lets them grow to max_pages (1 MiB) and keeps several in
+    /// flight. The window lives in the mount's backing device (/sys/class/bdi/MAJOR:MINOR/read_ahead_kb), which INIT
+    /// can only lower; writing it needs root, and a failure leaves the kernel's default.
+    /// </summary>
+    private void ApplyReadAhead()
+    {
+        if (Interlocked.Exchange(ref _readAheadDone, 1) != 0) return;
+        int kb = _options.ReadAheadKb;
+        if (kb <= 0 || FuseLibc.geteuid() != 0) return;
+        try
+        {
+            if (DeviceOf(MountPoint) is var (major, minor))
+                File.WriteAllText($"/sys/class/bdi/{major}:{minor}/read_ahead_kb", kb.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static string Unescape(string s)
