@@ -15,7 +15,8 @@ namespace Hurd.Benchmarks;
 /// <remarks>
 /// <para>Three phases, each against the C daemon, one managed daemon at a time (so that two daemons share the CPUs):</para>
 /// <list type="bullet">
-/// <item><c>fuse.stat</c>, <c>fuse.read4k</c> (the headline, on one CPU; <c>fuse.free.*</c> the same unpinned): the hello translator, i.e. the <c>HelloFile</c> node of
+/// <item><c>fuse.stat</c>, <c>fuse.read4k</c> (the headline, on one CPU; <c>fuse.free.*</c> the same unpinned;
+///   <c>fuse.uring.*</c> unpinned and served through FUSE over io_uring, where the kernel allows it): the hello translator, i.e. the <c>HelloFile</c> node of
 ///   src/Translators/Hello (loaded from its built hello.dll) behind the whole stack `hurd settrans -a FILE hello` runs:
 ///   <c>ServedFilesystem</c> (fs/io/fsys over IPC), the FUSE bridge as its client over the in-process transport, the
 ///   FUSE session. Its root is the file, mounted on a file; the C side is hello_ll.c with its file made the root (ino 1;
@@ -53,7 +54,8 @@ public static unsafe partial class FuseBenchmark
     {
         if (args.Length >= 2 && args[0] == "--serve") return Serve(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
         if (args.Length >= 2 && args[0] == "--serve-sdk") return ServeSdk(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
-        if (args.Length >= 2 && args[0] == "--serve-hello") return ServeHello(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
+        if (args.Length >= 2 && args[0] is "--serve-hello" or "--serve-hello-uring")
+            return ServeHello(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0, ioUring: args[0] == "--serve-hello-uring");
         int rounds = 5, ops = 2000, readers = 0;
         bool cSingle = !args.Contains("--c-mt");
         for (int i = 0; i + 1 < args.Length; i++)
@@ -113,6 +115,19 @@ public static unsafe partial class FuseBenchmark
             Stop(helloMnt, hello);
             Stop(cFileMnt, cf);
 
+            // Phase 1b (fuse.uring.*), where the kernel allows it: the same hello translator served through FUSE over
+            // io_uring (one queue per CPU, a thread bound to each) against the same hello_ll, placement free: what
+            // serving each request on its client's CPU is worth on this machine.
+            PhaseResult? uring = null;
+            if (FuseUringAllowed())
+            {
+                var cf2 = StartC(fileExe, cFileMnt);
+                var helloUring = StartOurs("--serve-hello-uring", helloMnt);
+                uring = Phase(client, cFileMnt, helloMnt, ops, rounds, pin: false);
+                Stop(helloMnt, helloUring);
+                Stop(cFileMnt, cf2);
+            }
+
             // Phase 2: the protocol layer alone against hello_ll unchanged (a directory holding "hello").
             Pin(StartC(exe, cDir).Id, "0");
             var raw = StartOurs("--serve", oursDir);
@@ -131,8 +146,9 @@ public static unsafe partial class FuseBenchmark
             Print("fuse.read4k.median_us", headline.OursRead, "us");
             Print("fuse.read4k.c_median_us", headline.CRead, "us");
             Print("fuse.read4k.ratio_vs_c", headline.OursRead / headline.CRead, "x");
-            foreach (var (name, r) in new[] { ("free", free), ("raw", rawResult), ("sdk", sdk) })
+            foreach (var (name, r) in new[] { ("free", free), ("uring", uring), ("raw", rawResult), ("sdk", sdk) })
             {
+                if (r is null) continue;
                 Print($"fuse.{name}.stat.median_us", r.OursStat, "us");
                 Print($"fuse.{name}.stat.ratio_vs_c", r.OursStat / r.CStat, "x");
                 Print($"fuse.{name}.read4k.median_us", r.OursRead, "us");
@@ -140,6 +156,7 @@ public static unsafe partial class FuseBenchmark
             }
             Console.WriteLine($"# on CPU 0: {headline.Spread}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine($"# free placement: {free.Spread}");
+            Console.WriteLine(uring is null ? "# fuse.uring.*: not measured (the fuse module's enable_uring is off)" : $"# over io_uring, free placement: {uring.Spread}");
             Console.WriteLine($"# {rounds} rounds x {ops} ops per phase, blocks interleaved (C, ours, ours, C, ...), one fresh C client process per block; entry/attr timeouts 0 on both sides, no page cache kept across opens; C = libfuse {LibfuseVersion()} hello_ll ({(cSingle ? "single-threaded, -s" : "multi-threaded loop")}); ours {(readers > 0 ? readers : new FuseMountOptions().Readers)} reader thread(s)");
             return 0;
         }
@@ -289,7 +306,7 @@ public static unsafe partial class FuseBenchmark
     /// not reference an executable) behind the stack TranslatorHost mounts: ServedFilesystem, the FUSE bridge over the
     /// in-process transport, the session; entry/attr timeouts 0 and no auto_cache, as hello_ll has neither.
     /// </summary>
-    private static int ServeHello(string file, int readers)
+    private static int ServeHello(string file, int readers, bool ioUring)
     {
         var type = System.Reflection.Assembly.LoadFrom(HelloDll).GetType("HelloFile", throwOnError: true)!;
         var node = (Hurd.Translators.Node)Activator.CreateInstance(type, nonPublic: true)!;
@@ -297,12 +314,18 @@ public static unsafe partial class FuseBenchmark
         using var control = served.Control.MakeSend();
         var bo = new Hurd.Translators.Fuse.FuseBridgeOptions { EntryTimeout = TimeSpan.Zero, AttrTimeout = TimeSpan.Zero, AutoCache = false };
         if (Hurd.Translators.Fuse.FuseBridge.Connect(control, bo, out var bridge) != Errno.OK) return 1;
-        var mo = new FuseMountOptions { MountPoint = file, Subtype = "hello", FsName = "hello", Readers = readers > 0 ? readers : new FuseMountOptions().Readers };
+        var mo = new FuseMountOptions { MountPoint = file, Subtype = "hello", FsName = "hello", Readers = readers > 0 ? readers : new FuseMountOptions().Readers, IoUring = ioUring };
         bo.ApplyTo(mo);
         using (bridge)
         using (var session = FuseSession.Mount(bridge!, mo))
             session.Wait();
         return 0;
+    }
+
+    private static bool FuseUringAllowed()
+    {
+        try { return File.ReadAllText("/sys/module/fuse/parameters/enable_uring").Trim() is "Y" or "1"; }
+        catch (IOException) { return false; }
     }
 
     private static Process StartManagedDaemon(string dir, int readers, string mode = "--serve")
