@@ -188,7 +188,7 @@ internal sealed partial class ProtidPort
             if (_refs is null || !_refs.Remove(node, out p)) return Errno.ESTALE;
         }
         fs.CountNodeRefs(-1);
-        p.Release();
+        fs.ReleaseLater(p);
         return Errno.OK;
     }
 }

@@ -53,6 +53,38 @@ public sealed class ServedFilesystem : IDisposable
     public int NodeRefCount => Volatile.Read(ref _nodeRefs);
     private int _nodeRefs;
     internal void CountNodeRefs(int delta) => Interlocked.Add(ref _nodeRefs, delta);
+
+    // Peropens of released node references, closed about a millisecond later on a timer thread (as the IPC core runs
+    // the no-senders notifications of released ports): the last close may be real work (ext2 frees an unlinked inode),
+    // which should not hold up the releasing client (the bridge's FORGET, on a FUSE reader thread) nor the requests
+    // queued behind it.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Protid> _closing = new();
+    private int _closeArmed;
+    private Timer? _closeTimer;
+    private volatile bool _disposed;
+
+    /// <summary>Releases <paramref name="p"/> (a node reference's protid) about a millisecond from now.</summary>
+    internal void ReleaseLater(Protid p)
+    {
+        if (_disposed) { p.Release(); return; }
+        _closing.Enqueue(p);
+        if (Interlocked.CompareExchange(ref _closeArmed, 1, 0) != 0) return;
+        var t = Volatile.Read(ref _closeTimer);
+        if (t is null)
+        {
+            t = new Timer(static s => ((ServedFilesystem)s!).DrainClosing(), this, Timeout.Infinite, Timeout.Infinite);
+            var won = Interlocked.CompareExchange(ref _closeTimer, t, null);
+            if (won is not null) { t.Dispose(); t = won; }
+        }
+        try { t.Change(1, Timeout.Infinite); }
+        catch (ObjectDisposedException) { DrainClosing(); }
+    }
+
+    private void DrainClosing()
+    {
+        Volatile.Write(ref _closeArmed, 0);
+        while (_closing.TryDequeue(out var p)) p.Release();
+    }
     /// <summary>Where the filesystem comes from (fsys_get_source).</summary>
     public string Source { get; set; } = "";
 
@@ -232,6 +264,9 @@ public sealed class ServedFilesystem : IDisposable
     /// <summary>Stops the translators started here and destroys the control port.</summary>
     public void Dispose()
     {
+        _disposed = true;
+        Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
+        DrainClosing();
         Translators.Dispose();
         Control.Dispose();
         DotDot?.Dispose();
