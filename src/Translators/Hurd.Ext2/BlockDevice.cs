@@ -46,19 +46,24 @@ public static class BlockDeviceExtensions
 
 /// <summary>
 /// An image file accessed with pread/pwrite (<see cref="RandomAccess"/>); <see cref="Flush"/> is fsync.
-/// Every <see cref="WritebackStartBytes"/> written, writeback of the image's dirty pages is started in the
-/// background (sync_file_range SYNC_FILE_RANGE_WRITE, as the kernel's flusher would much later): the disk
-/// writes while the filesystem keeps serving, so a later fsync waits only for the tail. Durability is
-/// unchanged: only <see cref="Flush"/> says data is in the image.
+/// Every <see cref="WritebackStartBytes"/> written in streaming writes (each at least
+/// <see cref="StreamingWriteBytes"/>), writeback of the image's dirty pages is started in the background
+/// (sync_file_range SYNC_FILE_RANGE_WRITE, as the kernel's flusher would much later): the disk writes while the
+/// filesystem keeps serving, so a later fsync waits only for the tail. Small writes do not count: random
+/// rewrites of the same pages are better left to coalesce in the page cache. Durability is unchanged: only
+/// <see cref="Flush"/> says data is in the image.
 /// </summary>
 public sealed partial class FileBlockDevice : IBlockDevice
 {
-    /// <summary>Bytes written between two background writeback starts.</summary>
+    /// <summary>Bytes of streaming writes between two background writeback starts.</summary>
     public const long WritebackStartBytes = 8 << 20;
+
+    /// <summary>The smallest write that counts as streaming for <see cref="WritebackStartBytes"/>.</summary>
+    public const int StreamingWriteBytes = 64 << 10;
 
     readonly SafeFileHandle _handle;
     readonly long _size;
-    long _sinceWriteback;   // bytes written since writeback was last started
+    long _sinceWriteback;   // bytes of streaming writes since writeback was last started
     int _writebackQueued;   // 1 while a start is queued or running (at most one at a time)
 
     /// <summary>Opens <paramref name="path"/>; its current length is the device size.</summary>
@@ -102,7 +107,8 @@ public sealed partial class FileBlockDevice : IBlockDevice
         if (!BlockDeviceExtensions.InBounds(_size, offset, buffer.Length)) return Errno.EIO;
         try { RandomAccess.Write(_handle, buffer, offset); }
         catch (IOException) { return Errno.EIO; }
-        if (Interlocked.Add(ref _sinceWriteback, buffer.Length) >= WritebackStartBytes) StartWriteback();
+        if (buffer.Length >= StreamingWriteBytes && Interlocked.Add(ref _sinceWriteback, buffer.Length) >= WritebackStartBytes)
+            StartWriteback();
         return Errno.OK;
     }
 
