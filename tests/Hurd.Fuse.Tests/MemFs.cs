@@ -37,6 +37,8 @@ public sealed class MemFs : FuseFileSystem
     public int NodeCount { get { lock (_gate) return _nodes.Count; } }
     /// <summary>Called inside UNLINK's handler (the kernel holds the directory's lock meanwhile) with the parent and name.</summary>
     public Action<ulong, byte[]>? OnUnlink { get; set; }
+    /// <summary>Called at the start of LOOKUP's handler with the name, outside the filesystem's lock (a test may block in it).</summary>
+    public Action<byte[]>? OnLookup { get; set; }
     /// <summary>Set by Destroy.</summary>
     public bool Destroyed { get; private set; }
 
@@ -99,6 +101,7 @@ public sealed class MemFs : FuseFileSystem
     public override Errno Lookup(in FuseContext ctx, ReadOnlySpan<byte> name, out EntryOut entry)
     {
         entry = default;
+        OnLookup?.Invoke(name.ToArray());
         lock (_gate)
         {
             Errno e = Dir(ctx.NodeId, out Node dir);

@@ -26,6 +26,46 @@ public class MountTests
     [Fact(Timeout = 120000)]
     public Task CoreutilsOnTheMount_ThroughIoUring_BehaveAsOnAnyFilesystem() => Coreutils(ioUring: true);
 
+    /// <summary>Over io_uring each CPU's queue has two threads: while a handler blocks (here a LOOKUP held until the
+    /// test lets it go), a client on the same CPU is still served, by the queue's other thread.</summary>
+    [Fact(Timeout = 120000)]
+    public async Task IoUring_AHandlerThatBlocks_DoesNotHoldUpItsCpusOtherClients()
+    {
+        if (!TestMount.CanMount || !FuseUring.KernelAllows) return;
+        string dir = TestMount.NewMountPoint();
+        var fs = new MemFs(TimeSpan.Zero);
+        fs.AddFile("hello", "Hello, world!\n");
+        using var release = new ManualResetEventSlim();
+        using var blocked = new ManualResetEventSlim();
+        fs.OnLookup = name =>
+        {
+            if (System.Text.Encoding.UTF8.GetString(name) != "slow") return;
+            blocked.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+        };
+        try
+        {
+            using var session = MountMemFs(dir, fs, o => o.IoUring = true);
+            // Until the rings carry requests (they are registered just after INIT).
+            for (int i = 0; i < 200 && session.RequestsThroughIoUring == 0; i++) await TestMount.Sh(dir, "taskset -c 0 cat hello");
+            Assert.True(session.RequestsThroughIoUring > 0);
+            var slow = TestMount.Run(dir, "taskset", "-c", "0", "stat", "slow");
+            Assert.True(blocked.Wait(TimeSpan.FromSeconds(30)), "the blocking LOOKUP never arrived");
+            // Same CPU, while the first handler still blocks: answered by the queue's other thread.
+            Assert.Equal("Hello, world!\n", await TestMount.Sh(dir, "taskset -c 0 cat hello"));
+            Assert.False(slow.IsCompleted);
+            release.Set();
+            var r = await slow;
+            Assert.Contains("No such file or directory", r.Stderr);
+            Assert.True(session.RequestsThroughIoUring > 0);
+        }
+        finally
+        {
+            release.Set();
+            TestMount.Cleanup(dir);
+        }
+    }
+
     private static async Task Coreutils(bool ioUring)
     {
         if (!TestMount.CanMount) return;

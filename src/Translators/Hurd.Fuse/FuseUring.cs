@@ -26,9 +26,9 @@ namespace Hurd.Fuse;
 /// and the payload (a WRITE's data) is not copied. The operation header's size is what fuse_in_header.len leaves
 /// after the header and the payload. A request without payload (READ, GETATTR...) is answered in place: the reply's
 /// arguments land in the payload buffer (a READ's data is not copied either); other replies are small and copied.</para>
-/// <para><b>Blocking.</b> A queue's thread serves its entries one after the other: a handler that blocks holds up
-/// the requests of clients on that CPU (not the others). Translators whose handlers wait on other servers keep the
-/// default, read(2) on several reader threads.</para>
+/// <para><b>Blocking.</b> Each queue has two threads of one entry each: while a handler blocks, the other thread takes
+/// that CPU's requests; two blocked at once hold up the requests of clients on that CPU (not the others). Translators
+/// whose handlers wait on other servers keep the default, read(2) on several reader threads.</para>
 /// <para>Needs the fuse module's <c>enable_uring</c> parameter (<see cref="KernelAllows"/>); without it, or if any
 /// step fails, the connection simply stays on /dev/fuse.</para>
 /// </remarks>
@@ -38,7 +38,12 @@ internal sealed unsafe class FuseUring
     private const int OpInOffset = 128, EntInOutOffset = 256;
     private const int Headroom = 4096;           // room in front of the payload to rebuild the request contiguously
     private const uint CmdRegister = 1, CmdCommitAndFetch = 2;
-    private const int Depth = 2;                 // entries per queue
+    // Entries per thread, threads per queue. The kernel gives a queue's next request to the entry made available
+    // last, so a sequential client keeps meeting the same warm thread; a thread with one entry and a handler that
+    // blocks has no entry available, so the next request of that CPU goes to the queue's other thread instead of
+    // waiting behind it (a passive translator starting in a LOOKUP takes a second).
+    private const int Depth = 1;
+    private const int ThreadsPerQueue = 2;
 
     private readonly FuseDispatcher _dispatcher;
     private readonly int _fd;
@@ -87,16 +92,17 @@ internal sealed unsafe class FuseUring
         _stopping = stopping;
     }
 
-    /// <summary>Starts one thread per possible CPU; each registers its queue once INIT has been answered.</summary>
+    /// <summary>Starts two threads per possible CPU, bound to it; each registers its entry on that CPU's queue once INIT
+    /// has been answered.</summary>
     public void Start()
     {
         int n = PossibleCpus();
-        for (int q = 0; q < n; q++)
+        for (int q = 0; q < n * ThreadsPerQueue; q++)
         {
-            int qid = q;
+            int qid = q % n;
             // A failure here must not take the daemon down: the connection then stays on /dev/fuse (or, once
             // switched, loses this CPU's queue until unmount).
-            var t = new Thread(() => { try { QueueLoop(qid); } catch (Exception) { } }) { IsBackground = true, Name = $"fuse-ring-{qid}" };
+            var t = new Thread(() => { try { QueueLoop(qid); } catch (Exception) { } }) { IsBackground = true, Name = $"fuse-ring-{qid}.{q / n}" };
             _threads.Add(t);
             t.Start();
         }
