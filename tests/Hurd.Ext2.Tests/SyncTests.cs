@@ -70,4 +70,43 @@ public class SyncTests
         }
         finally { E2Tools.Delete(img); }
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Sync_RacingWritersAndUnmount_NeverThrows_FsckClean()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            E2Tools.MkfsExt2(img, 32L << 20, 4096);
+            Assert.Equal(Errno.OK, Ext2Fs.MountImage(img, null, out var mounted, out _));
+            var fs = mounted!;
+            Assert.Equal(Errno.OK, fs.Mkdir(InodeNumber.Root, "d", E2Tools.Oct(755), 0, 0, out var d));
+            var data = E2Tools.Pattern(100_000, 3);
+            // Sync fsyncs outside the filesystem's lock: writers go on meanwhile, and an unmount (which closes the
+            // image) may come between its write-back and its fsync. It answers OK or EIO, never throws.
+            var syncer = Task.Run(() =>
+            {
+                int n = 0;
+                while (fs.Sync() == Errno.OK) n++;
+                return n;
+            });
+            for (int i = 0; i < 60; i++)
+            {
+                Assert.Equal(Errno.OK, fs.Create(d, $"f{i}", E2Tools.Oct(644), 0, 0, out var f));
+                E2Tools.WriteAll(fs, f, 0, data.AsSpan(0, 1000 + i * 1500));
+            }
+            fs.Dispose(); // unmount (written back, VALID set, fsynced) and close the image
+            await syncer;
+            E2Tools.StrictFsck(img);
+            Assert.Equal(Errno.OK, Ext2Fs.MountImage(img, null, out var again, out _));
+            using (again)
+            {
+                var f59 = E2Tools.Resolve(again!, "/d/f59");
+                Assert.Equal(data.AsSpan(0, 1000 + 59 * 1500).ToArray(), E2Tools.ReadAll(again!, f59));
+            }
+            E2Tools.StrictFsck(img);
+        }
+        finally { E2Tools.Delete(img); }
+    }
 }
