@@ -85,4 +85,10 @@ public interface IFsExt
     /// O_WRITE and O_EXEC this port's identity may open it with. ESTALE if unknown.</summary>
     [Routine(7)]
     Errno noderef_check_access(ulong node, out OpenFlags allowed);
+
+    /// <summary>noderef_stat of several references at once: <paramref name="nodes"/> holds them as little-endian 64-bit
+    /// numbers; <paramref name="stats"/> receives one <see cref="Stat"/> per reference, in order, all zero for one that is
+    /// unknown or whose stat failed (a node's st_ino is never 0). The client's buffer must hold them all (EMSGSIZE).</summary>
+    [Routine(8)]
+    Errno noderef_stat_many(ReadOnlySpan<byte> nodes, Span<byte> stats, out int statsCount);
 }

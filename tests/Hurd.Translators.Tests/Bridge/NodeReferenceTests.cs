@@ -176,10 +176,32 @@ public sealed class NodeReferenceTests
         using var f = new Served();
         for (int i = 0; i < 20; i++) Assert.Equal(Errno.OK, f.Root.WriteFile($"file{i:D2}", "x"));
         ulong known = f.Lookup(1, "file05");
-        Assert.Equal(Errno.OK, f.Bridge.Opendir(Ctx(1), new OpenIn(), out var od));
+        var nodes = ReadAllPlus(f.Bridge, 1);
+        Assert.Equal(22, nodes.Count);
+        Assert.Equal(known, nodes["file05"]);
+        Assert.Equal(20, f.Fs.NodeRefCount);
+        // A second listing: every file is known, their stats come in one noderef_stat_many per chunk, and each entry
+        // counts once more. One of them is unlinked meanwhile (behind the bridge): it is no longer listed.
+        Assert.Equal(Errno.OK, f.Root.Unlink("file07"));
+        var again = ReadAllPlus(f.Bridge, 1);
+        Assert.Equal(21, again.Count);
+        foreach (var (name, node) in again) if (name is not ("." or "..")) Assert.Equal(nodes[name], node);
+        f.Bridge.Forget(nodes["file07"], 1);
+        for (int i = 0; i < 20; i++) if (i != 7) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
+        for (int i = 0; i < 20; i++) Assert.NotEqual(0ul, nodes[$"file{i:D2}"]);
+        // One lookup count per entry (and file05 had one more): forgetting those empties the table.
+        f.Bridge.Forget(known, 1);
+        for (int i = 0; i < 20; i++) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
+        Assert.Equal(1, f.Bridge.NodeCount);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+    });
+
+    private static Dictionary<string, ulong> ReadAllPlus(FuseBridge bridge, ulong dir)
+    {
+        Assert.Equal(Errno.OK, bridge.Opendir(Ctx(dir), new OpenIn(), out var od));
         var buf = new byte[64 * 1024];
         var w = new FuseDirentWriter(buf, plus: true);
-        Assert.Equal(Errno.OK, f.Bridge.Readdirplus(Ctx(1), new ReadIn { Fh = od.Fh, Size = (uint)buf.Length }, ref w));
+        Assert.Equal(Errno.OK, bridge.Readdirplus(Ctx(dir), new ReadIn { Fh = od.Fh, Size = (uint)buf.Length }, ref w));
         var nodes = new Dictionary<string, ulong>();
         int pos = 0;
         while (pos < w.Length)
@@ -190,17 +212,9 @@ public sealed class NodeReferenceTests
             nodes[Encoding.UTF8.GetString(buf, pos + 24, (int)d.Namelen)] = node;
             pos += (24 + (int)d.Namelen + 7) & ~7;
         }
-        Assert.Equal(Errno.OK, f.Bridge.Releasedir(Ctx(1), new ReleaseIn { Fh = od.Fh }));
-        Assert.Equal(22, nodes.Count);
-        Assert.Equal(known, nodes["file05"]);
-        Assert.Equal(20, f.Fs.NodeRefCount);
-        for (int i = 0; i < 20; i++) Assert.NotEqual(0ul, nodes[$"file{i:D2}"]);
-        // One lookup count per entry (and file05 had one more): forgetting those empties the table.
-        f.Bridge.Forget(known, 1);
-        for (int i = 0; i < 20; i++) f.Bridge.Forget(nodes[$"file{i:D2}"], 1);
-        Assert.Equal(1, f.Bridge.NodeCount);
-        Assert.Equal(0, f.Fs.NodeRefCount);
-    });
+        Assert.Equal(Errno.OK, bridge.Releasedir(Ctx(dir), new ReleaseIn { Fh = od.Fh }));
+        return nodes;
+    }
 
     [Fact(Timeout = T)]
     public Task NodeReferencesOff_TheBridgeUsesPorts() => Task.Run(() =>
@@ -231,6 +245,17 @@ public sealed class NodeReferenceTests
         Assert.Equal(Errno.OK, ext.noderef_lookup(d, "../a"u8, OpenFlags.NoLink, 0, false, out retry, out ulong a, out st, out _));
         Assert.Equal(4, st.Size);
         Assert.Equal(Errno.OK, ext.noderef_stat(a, out st));
+        var many = new byte[3 * System.Runtime.CompilerServices.Unsafe.SizeOf<Stat>()];
+        var refs = new byte[24];
+        BitConverter.TryWriteBytes(refs.AsSpan(0), d);
+        BitConverter.TryWriteBytes(refs.AsSpan(8), 999ul); // unknown: all zero
+        BitConverter.TryWriteBytes(refs.AsSpan(16), a);
+        Assert.Equal(Errno.OK, ext.noderef_stat_many(refs, many, out int got));
+        Assert.Equal(many.Length, got);
+        var stats = MemoryMarshal.Cast<byte, Stat>(many);
+        Assert.True(stats[0].Mode.IsDirectory());
+        Assert.Equal(0ul, stats[1].Ino);
+        Assert.Equal(4, stats[2].Size);
         Assert.Equal(Errno.OK, ext.noderef_mkdir(d, "e"u8, (FileMode)0x1ED, out ulong e, out st));
         Assert.True(st.Mode.IsDirectory());
         Assert.Equal(Errno.OK, ext.noderef_open(a, OpenFlags.Read, out var port));

@@ -335,6 +335,7 @@ public sealed partial class FuseBridge
                 var e = Fs(dir, ctx.Cancellation).dir_readdir(buf, out int len, entry, nentries, bufsiz, out int amount);
                 if (e != Errno.OK) return writer.Count > 0 ? Errno.OK : Posix(e);
                 if (amount <= 0) return Errno.OK;
+                var batch = known ? FetchKnown(buf.AsSpan(0, len), h.Node.Key.Dev, ctx.Cancellation) : null;
                 var reader = new HurdDirentReader(buf.AsSpan(0, len));
                 int i = 0;
                 while (reader.TryRead(out var d))
@@ -345,7 +346,7 @@ public sealed partial class FuseBridge
                     if (!plus || FuseDirentWriter.IsDotOrDotDot(d.Name))
                         ok = writer.TryAdd(ino, cookie, (FuseDirentType)(uint)d.Type, d.Name);
                     else
-                        ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id, known);
+                        ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id, known, batch);
                     if (!ok) return Errno.OK;
                     i++;
                 }
@@ -356,10 +357,69 @@ public sealed partial class FuseBridge
         finally { dir.Release(); }
     }
 
-    private bool AddPlus(in FuseContext ctx, ref FuseDirentWriter writer, BridgeNode dirNode, PortRef dir, ReadOnlySpan<byte> name,
-        ulong ino, FuseDirentType type, ulong cookie, BridgeIdentity id, bool known)
+    /// <summary>The stats of the entries of one dir_readdir chunk whose files the bridge holds by node reference, fetched
+    /// with one noderef_stat_many before the entries are written (per thread, reused).</summary>
+    private sealed class KnownBatch
     {
-        if (known && KnownEntry(dirNode.Key.Dev, ino, ctx.Cancellation, out var kn, out var kst))
+        public const int Max = 512;
+        public static readonly int StatSize = System.Runtime.CompilerServices.Unsafe.SizeOf<Stat>();
+        public readonly ulong[] Inos = new ulong[Max];
+        public readonly BridgeNode?[] Nodes = new BridgeNode?[Max];
+        public readonly byte[] Refs = new byte[Max * sizeof(ulong)];
+        public readonly byte[] Stats = new byte[Max * StatSize];
+        public int Count, Cursor;
+
+        public void Clear()
+        {
+            Array.Clear(Nodes, 0, Count);
+            Count = Cursor = 0;
+        }
+
+        /// <summary>The fetched stat for the next entry when its inode is <paramref name="ino"/> (entries come in the
+        /// order they were collected), or false.</summary>
+        public bool TryNext(ulong ino, out BridgeNode node, out Stat st)
+        {
+            node = null!;
+            st = default;
+            if (Cursor >= Count || Inos[Cursor] != ino) return false;
+            node = Nodes[Cursor]!;
+            st = System.Runtime.InteropServices.MemoryMarshal.Read<Stat>(Stats.AsSpan(Cursor * StatSize));
+            Cursor++;
+            return true;
+        }
+    }
+
+    [ThreadStatic] private static KnownBatch? t_known;
+
+    /// <summary>READDIRPLUS's first pass over a chunk of dirents: the entries whose files the bridge holds by node
+    /// reference get their stats in one noderef_stat_many on the session, instead of a call each in <see cref="KnownEntry"/>.
+    /// Null when fewer than two such entries, or the server cannot.</summary>
+    private KnownBatch? FetchKnown(ReadOnlySpan<byte> dirents, ulong dev, CancellationToken ct)
+    {
+        if (_noRefs) return null;
+        var b = t_known ??= new KnownBatch();
+        b.Clear();
+        var r = new HurdDirentReader(dirents);
+        while (b.Count < KnownBatch.Max && r.TryRead(out var d))
+        {
+            if (FuseDirentWriter.IsDotOrDotDot(d.Name)) continue;
+            var n = _nodes.FindByIno(dev, d.Ino);
+            if (n is null || n.Ref == 0) continue;
+            b.Inos[b.Count] = d.Ino;
+            b.Nodes[b.Count] = n;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.Refs.AsSpan(b.Count * sizeof(ulong)), n.Ref);
+            b.Count++;
+        }
+        if (b.Count < 2) { b.Clear(); return null; }
+        var e = FsExt(_session, ct).noderef_stat_many(b.Refs.AsSpan(0, b.Count * sizeof(ulong)), b.Stats, out int got);
+        if (NoRefs(e) || e != Errno.OK || got != b.Count * KnownBatch.StatSize) { b.Clear(); return null; }
+        return b;
+    }
+
+    private bool AddPlus(in FuseContext ctx, ref FuseDirentWriter writer, BridgeNode dirNode, PortRef dir, ReadOnlySpan<byte> name,
+        ulong ino, FuseDirentType type, ulong cookie, BridgeIdentity id, bool known, KnownBatch? batch)
+    {
+        if (known && KnownEntry(dirNode.Key.Dev, ino, batch, ctx.Cancellation, out var kn, out var kst))
         {
             FillEntry(dirNode, kn, in kst, out var ke);
             if (writer.TryAddPlus(in ke, cookie, name)) return true;
@@ -411,12 +471,14 @@ public sealed partial class FuseBridge
     /// have its inode number on that device: the entry names it. A translated node never matches (its dirent shows the
     /// node underneath, the table holds the translator's root), nor does a file whose link count fell to 0.
     /// </summary>
-    private bool KnownEntry(ulong dev, ulong ino, CancellationToken ct, out BridgeNode node, out Stat st)
+    private bool KnownEntry(ulong dev, ulong ino, KnownBatch? batch, CancellationToken ct, out BridgeNode node, out Stat st)
     {
+        Errno e;
+        if (batch is not null && batch.TryNext(ino, out node, out st))
+            return st.Ino != 0 && KnownStillNames(node, dev, ino, in st);
         st = default;
         node = _nodes.FindByIno(dev, ino)!;
         if (node is null) return false;
-        Errno e;
         var port = _nodes.LeaseRoot(node);
         if (port is not null)
         {
@@ -425,7 +487,13 @@ public sealed partial class FuseBridge
         }
         else if (Named(node)) e = FsExt(_session, ct).noderef_stat(node.Ref, out st);
         else return false;
-        if (e != Errno.OK || st.Nlink == 0 || st.Dev != dev || st.Ino != ino
+        return e == Errno.OK && KnownStillNames(node, dev, ino, in st);
+    }
+
+    /// <summary>The checks of <see cref="KnownEntry"/> on the node's fresh stat, then its lookup count.</summary>
+    private bool KnownStillNames(BridgeNode node, ulong dev, ulong ino, in Stat st)
+    {
+        if (st.Nlink == 0 || st.Dev != dev || st.Ino != ino
             || (st.Mode & (FileMode.PassiveTranslator | FileMode.ActiveTranslator)) != 0
             || new NodeKey(st.Dev, st.Ino, st.Generation) != node.Key) return false;
         return _nodes.TryCount(node);

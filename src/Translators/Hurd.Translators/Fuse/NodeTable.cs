@@ -92,7 +92,8 @@ internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef? root, ulong
     /// <summary>The file's type and mode as last seen (entry, getattr, setattr); decides whether names in a directory
     /// may be cached by the kernel (FuseBridge.SearchableByAll). Written without the lock: a hint, refreshed often.</summary>
     public volatile uint Mode;
-    public readonly Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>> Ports = new();
+    /// <summary>Ports for identities other than root, made on first need (most nodes are only ever root's).</summary>
+    public Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>>? Ports;
 
     // auto_cache (libfuse's): the file's mtime and size seen at the last open, guarded by lock(CacheLock). An open that
     // sees the same again lets the kernel keep the page cache filled since then (FOPEN_KEEP_CACHE); any difference drops it.
@@ -271,6 +272,7 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
     public void Forget(ulong nodeId, ulong count)
     {
         List<PortRef>? drop = null;
+        PortRef? dropRoot;
         ulong dropRef;
         lock (_lock)
         {
@@ -281,17 +283,21 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
             _byId.Remove(nodeId);
             if (_byKey.TryGetValue(n.Key, out var k) && k == n) _byKey.Remove(n.Key);
             if (_byIno.TryGetValue((n.Key.Dev, n.Key.Ino), out k) && k == n) _byIno.Remove((n.Key.Dev, n.Key.Ino));
-            drop = [];
-            if (n.Root is { } r) drop.Add(r);
+            dropRoot = n.Root;
             dropRef = n.Ref;
-            foreach (var lln in n.Ports.Values)
+            if (n.Ports is { } ports)
             {
-                _lru.Remove(lln);
-                drop.Add(lln.Value.Port);
+                drop = new List<PortRef>(ports.Count);
+                foreach (var lln in ports.Values)
+                {
+                    _lru.Remove(lln);
+                    drop.Add(lln.Value.Port);
+                }
+                n.Ports = null;
             }
-            n.Ports.Clear();
         }
-        foreach (var p in drop) p.Release();
+        dropRoot?.Release();
+        if (drop is not null) foreach (var p in drop) p.Release();
         if (dropRef != 0) releaseRef(dropRef);
     }
 
@@ -303,7 +309,7 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
         {
             if (n.Dead) return null;
             if (id.IsRoot) return n.Root is { } r && r.TryAcquire() ? r : null;
-            if (!n.Ports.TryGetValue(id, out var lln)) return null;
+            if (n.Ports is null || !n.Ports.TryGetValue(id, out var lln)) return null;
             _lru.Remove(lln);
             _lru.AddFirst(lln);
             return lln.Value.Port.TryAcquire() ? lln.Value.Port : null;
@@ -329,7 +335,7 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
         lock (_lock)
         {
             if (n.Dead || id.IsRoot) { result = null; (drop ??= []).Add(port); }
-            else if (n.Ports.TryGetValue(id, out var have) && have.Value.Port.TryAcquire())
+            else if ((n.Ports ??= new()).TryGetValue(id, out var have) && have.Value.Port.TryAcquire())
             {
                 result = have.Value.Port;
                 (drop ??= []).Add(port);
@@ -344,7 +350,7 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
                 while (_lru.Count > maxIdentityPorts && _lru.Last is { } last && last != lln)
                 {
                     _lru.RemoveLast();
-                    last.Value.Node.Ports.Remove(last.Value.Identity);
+                    last.Value.Node.Ports?.Remove(last.Value.Identity);
                     (drop ??= []).Add(last.Value.Port);
                 }
             }
@@ -371,7 +377,7 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
             }
             foreach (var ip in _lru) drop.Add(ip.Port);
             _lru.Clear();
-            foreach (var n in _byId.Values) n.Ports.Clear();
+            foreach (var n in _byId.Values) n.Ports = null;
             _byId.Clear();
             _byKey.Clear();
             _byIno.Clear();

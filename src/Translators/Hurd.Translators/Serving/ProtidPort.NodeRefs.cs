@@ -171,6 +171,29 @@ internal sealed partial class ProtidPort
         return Errno.OK;
     }
 
+    public Errno noderef_stat_many(ReadOnlySpan<byte> nodes, Span<byte> stats, out int statsCount)
+    {
+        statsCount = 0;
+        int size = System.Runtime.CompilerServices.Unsafe.SizeOf<Stat>();
+        int n = nodes.Length / sizeof(ulong);
+        if (nodes.Length % sizeof(ulong) != 0) return Errno.EINVAL;
+        if ((long)n * size > stats.Length) return Errno.EMSGSIZE;
+        for (int i = 0; i < n; i++)
+        {
+            ulong r = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(nodes[(i * sizeof(ulong))..]);
+            Stat st = default;
+            var p = RefProtid(r);
+            if (p is not null)
+            {
+                try { if (Calls.IoStat(p, out st) != Errno.OK) st = default; }
+                finally { Done(r, p); }
+            }
+            System.Runtime.InteropServices.MemoryMarshal.Write(stats[(i * size)..], in st);
+        }
+        statsCount = n * size;
+        return Errno.OK;
+    }
+
     public Errno noderef_check_access(ulong node, out OpenFlags allowed)
     {
         allowed = OpenFlags.None;
