@@ -91,4 +91,9 @@ public interface IFsExt
     /// unknown or whose stat failed (a node's st_ino is never 0). The client's buffer must hold them all (EMSGSIZE).</summary>
     [Routine(8)]
     Errno noderef_stat_many(ReadOnlySpan<byte> nodes, Span<byte> stats, out int statsCount);
+
+    /// <summary>file_get_xattr of the node reference <paramref name="node"/> (0: this port's node) with this port's
+    /// identity. ESTALE if unknown; file_get_xattr's errors.</summary>
+    [Routine(9)]
+    Errno noderef_get_xattr(ulong node, ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length);
 }

@@ -266,6 +266,10 @@ public sealed class NodeReferenceTests
             Assert.Equal("data", Encoding.UTF8.GetString(buf, 0, n));
         }
         Assert.Equal(Errno.ENOTDIR, ext.noderef_open(a, OpenFlags.Read | OpenFlags.Directory, out _));
+        Assert.Equal(Errno.ENODATA, ext.noderef_get_xattr(d, "system.posix_acl_default"u8, 0, default, out _, out _));
+        Assert.Equal(Errno.OK, root.Setxattr("d", "user.k", "v"u8.ToArray()));
+        Assert.Equal(Errno.OK, ext.noderef_get_xattr(d, "user.k"u8, 0, default, out _, out int xlen));
+        Assert.Equal(1, xlen);
         Assert.Equal(Errno.OK, ext.noderef_unlink(d, "e"u8, true));
         Assert.Equal(3, fs.NodeRefCount);
         Assert.Equal(Errno.OK, ext.noderef_release(e));

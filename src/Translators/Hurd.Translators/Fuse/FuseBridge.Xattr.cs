@@ -164,8 +164,17 @@ public sealed partial class FuseBridge
         long now = Environment.TickCount64;
         if (_defaultAcls.TryGetValue(dir, out var seen) && now - Volatile.Read(ref seen.At) < _options.AttrTimeout.TotalMilliseconds)
             return seen.Present;
-        if (PortFor(dir, Who(in ctx), ctx.Cancellation, out var port) != Errno.OK) return false;
         Errno e;
+        // A default ACL is readable by everyone (system.posix_acl_*): a directory named by reference is asked as root,
+        // which spares the port a caller's own would need.
+        if (Named(dir) && !NoRefs(e = FsExt(_session, ctx.Cancellation).noderef_get_xattr(dir.Ref, Acl.DefaultName, 0, default, out _, out _))
+            && e != Errno.ESTALE)
+        {
+            bool has = e == Errno.OK;
+            NoteDefaultAcl(dir, has);
+            return has;
+        }
+        if (PortFor(dir, Who(in ctx), ctx.Cancellation, out var port) != Errno.OK) return false;
         try { e = Fs(port, ctx.Cancellation).file_get_xattr(Acl.DefaultName, 0, default, out _, out _); }
         finally { port.Release(); }
         bool present = e == Errno.OK;

@@ -194,6 +194,16 @@ internal sealed partial class ProtidPort
         return Errno.OK;
     }
 
+    public Errno noderef_get_xattr(ulong node, ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length)
+    {
+        valueCount = 0;
+        length = 0;
+        var p = RefProtid(node);
+        if (p is null) return Errno.ESTALE;
+        try { return GetXattr(p, name, size, value, out valueCount, out length); }
+        finally { Done(node, p); }
+    }
+
     public Errno noderef_check_access(ulong node, out OpenFlags allowed)
     {
         allowed = OpenFlags.None;

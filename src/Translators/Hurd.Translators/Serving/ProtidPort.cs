@@ -396,13 +396,17 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
 
     public Errno file_record_lock(RecordLockCommand cmd, ref Flock flock64, PortName rendezvous) => Errno.EOPNOTSUPP;
 
-    public Errno file_get_xattr(ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length)
+    public Errno file_get_xattr(ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length) =>
+        GetXattr(Protid, name, size, value, out valueCount, out length);
+
+    /// <summary>file_get_xattr for <paramref name="p"/>.</summary>
+    private static Errno GetXattr(Protid p, ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length)
     {
         valueCount = 0;
         length = 0;
         if (name.SequenceEqual("gnu.translator"u8))
         {
-            var e2 = Calls.FileGetTranslator(Protid, Node, out var argz);
+            var e2 = Calls.FileGetTranslator(p, p.Node, out var argz);
             if (e2 != Errno.OK) return e2 == Errno.EOPNOTSUPP ? Errno.ENODATA : e2;
             if (argz.IsEmpty) return Errno.ENODATA;
             length = argz.Length;
@@ -416,10 +420,10 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         if (size == 0)
         {
             byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(Limits.XattrSizeMax);
-            try { return Calls.Getxattr(Protid, Node, name, scratch.AsSpan(0, Limits.XattrSizeMax), out length); }
+            try { return Calls.Getxattr(p, p.Node, name, scratch.AsSpan(0, Limits.XattrSizeMax), out length); }
             finally { System.Buffers.ArrayPool<byte>.Shared.Return(scratch); }
         }
-        var e = Calls.Getxattr(Protid, Node, name, value[..Math.Min(size, value.Length)], out length);
+        var e = Calls.Getxattr(p, p.Node, name, value[..Math.Min(size, value.Length)], out length);
         if (e == Errno.OK) valueCount = length;
         return e;
     }
