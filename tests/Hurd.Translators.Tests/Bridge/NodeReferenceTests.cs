@@ -217,6 +217,46 @@ public sealed class NodeReferenceTests
     }
 
     [Fact(Timeout = T)]
+    public async Task ConcurrentRequests_OfSeveralIdentities_LeaveNoReferenceBehind()
+    {
+        using var f = new Served(new FuseBridgeOptions { MaxIdentityPorts = 2 });
+        Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
+        Assert.Equal(Errno.OK, f.Root.Link("a", "b"));
+        Assert.Equal(Errno.OK, f.Root.Mkdir("d", 0x1FF));
+        ulong d = f.Lookup(1, "d");
+        var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var rnd = new Random(w);
+            var mine = Encoding.ASCII.GetBytes($"w{w}");
+            for (int i = 0; i < 400; i++)
+            {
+                uint uid = (uint)rnd.Next(3) * 1000; // root, 1000, 2000
+                var e = f.Bridge.Lookup(Ctx(1, uid, uid), rnd.Next(2) == 0 ? "a"u8 : "b"u8, out var entry);
+                if (e != Errno.OK) { errors.Add($"lookup {e}"); continue; }
+                e = f.Bridge.Getattr(Ctx(entry.NodeId, (uint)rnd.Next(3) * 1000, 0), default, out var attr);
+                if (e != Errno.OK) errors.Add($"getattr {e}");
+                else if (attr.Attr.Size != 4) errors.Add($"size {attr.Attr.Size}");
+                f.Bridge.Forget(entry.NodeId, 1);
+                // A file of this worker's own, made, opened, removed and forgotten by root.
+                e = f.Bridge.Create(Ctx(d), mine, new CreateIn { Flags = OpenFlagsLinux.O_RDWR | OpenFlagsLinux.O_CREAT, Mode = 0x81A4 },
+                    out var c, out var o);
+                if (e != Errno.OK) { errors.Add($"create {e}"); continue; }
+                f.Bridge.Release(Ctx(c.NodeId), new ReleaseIn { Fh = o.Fh });
+                if ((e = f.Bridge.Unlink(Ctx(d), mine)) != Errno.OK) errors.Add($"unlink {e}");
+                if ((e = f.Bridge.Getattr(Ctx(c.NodeId), default, out var gone)) != Errno.OK) errors.Add($"getattr unlinked {e}");
+                else if (gone.Attr.Nlink != 0) errors.Add($"nlink {gone.Attr.Nlink}");
+                f.Bridge.Forget(c.NodeId, 1);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        Assert.Empty(errors);
+        f.Bridge.Forget(d, 1);
+        Assert.Equal(1, f.Bridge.NodeCount);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+    }
+
+    [Fact(Timeout = T)]
     public Task NodeReferencesOff_TheBridgeUsesPorts() => Task.Run(() =>
     {
         using var f = new Served(new FuseBridgeOptions { NodeReferences = false });
