@@ -263,35 +263,23 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         var snap = fs.SnapshotOf(Protid.File);
         lock (snap.Lock)
         {
-            if (entry == 0 || snap.Entries is null)
+            if (entry == 0 || !snap.Valid)
             {
-                var sink = new CollectingSink();
-                var e = Calls.DirReaddir(Protid, 0, sink);
-                if (e != Errno.OK) return e;
-                snap.Entries = sink.Entries;
+                snap.Clear();
+                var e = Calls.DirReaddir(Protid, 0, snap);
+                if (e != Errno.OK) { snap.Clear(); return e; }
+                snap.Valid = true;
             }
             var w = new DirentWriter(bufsiz > 0 ? data[..Math.Min(bufsiz, data.Length)] : data);
-            var list = snap.Entries;
-            for (int i = entry; i < list.Count && (nentries < 0 || amount < nentries); i++)
+            for (int i = entry; i < snap.Count && (nentries < 0 || amount < nentries); i++)
             {
-                var (name, ino, type) = list[i];
-                if (!w.TryAdd(ino, ToDirentType(type), name)) break;
+                if (!w.TryAdd(snap.Ino(i), ToDirentType(snap.Type(i)), snap.Name(i))) break;
                 amount++;
             }
-            if (amount == 0 && entry < list.Count) return Errno.EMSGSIZE;
+            if (amount == 0 && entry < snap.Count) return Errno.EMSGSIZE;
             dataCount = w.Length;
         }
         return Errno.OK;
-    }
-
-    private sealed class CollectingSink : IDirEntrySink
-    {
-        public readonly List<(byte[], ulong, FileMode)> Entries = new();
-        public bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie, Node? node)
-        {
-            Entries.Add((name.ToArray(), ino, type));
-            return true;
-        }
     }
 
     private static DirentType ToDirentType(FileMode type) => (type & FileMode.TypeMask) switch

@@ -275,11 +275,50 @@ public sealed class ServedFilesystem : IDisposable
 }
 
 /// <summary>The entries of a directory as a peropen first read them (dir_readdir entry numbers index it), so that
-/// entry numbers stay stable while the directory changes (what fuse.md §4 recommends for readdir cookies).</summary>
-internal sealed class DirSnapshot
+/// entry numbers stay stable while the directory changes (what fuse.md §4 recommends for readdir cookies). The names
+/// live back to back in one buffer, reused when the peropen reads from entry 0 again, so a listing of a large
+/// directory costs a few arrays rather than one per name. Guarded by <see cref="Lock"/>.</summary>
+internal sealed class DirSnapshot : IDirEntrySink
 {
     public readonly Lock Lock = new();
-    public List<(byte[] Name, ulong Ino, FileMode Type)>? Entries;
+    /// <summary>Set once the snapshot holds the directory (after the first read from entry 0).</summary>
+    public bool Valid;
+    public int Count;
+    private byte[] _names = new byte[1024];
+    private int _namesLength;
+    private int[] _starts = new int[64];
+    private ulong[] _inos = new ulong[64];
+    private FileMode[] _types = new FileMode[64];
+
+    /// <summary>Empties the snapshot before the directory is read again (the buffers stay).</summary>
+    public void Clear()
+    {
+        Valid = false;
+        Count = 0;
+        _namesLength = 0;
+    }
+
+    public ReadOnlySpan<byte> Name(int i) => _names.AsSpan(_starts[i], (i + 1 < Count ? _starts[i + 1] : _namesLength) - _starts[i]);
+    public ulong Ino(int i) => _inos[i];
+    public FileMode Type(int i) => _types[i];
+
+    public bool Add(ReadOnlySpan<byte> name, ulong ino, FileMode type, long nextCookie, Node? node)
+    {
+        if (Count == _starts.Length)
+        {
+            Array.Resize(ref _starts, Count * 2);
+            Array.Resize(ref _inos, Count * 2);
+            Array.Resize(ref _types, Count * 2);
+        }
+        if (_namesLength + name.Length > _names.Length) Array.Resize(ref _names, Math.Max(_names.Length * 2, _namesLength + name.Length));
+        name.CopyTo(_names.AsSpan(_namesLength));
+        _starts[Count] = _namesLength;
+        _inos[Count] = ino;
+        _types[Count] = type;
+        _namesLength += name.Length;
+        Count++;
+        return true;
+    }
 }
 
 /// <summary>
