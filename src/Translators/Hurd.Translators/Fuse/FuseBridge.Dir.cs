@@ -345,6 +345,8 @@ public sealed partial class FuseBridge
                     bool ok;
                     if (!plus || FuseDirentWriter.IsDotOrDotDot(d.Name))
                         ok = writer.TryAdd(ino, cookie, (FuseDirentType)(uint)d.Type, d.Name);
+                    else if (writer.Length + FuseDirentWriter.DirentplusSize(d.Name.Length) > (int)Math.Min(input.Size, int.MaxValue))
+                        ok = false; // the reply is full: no lookup for an entry it could not take (the kernel asks again from here)
                     else
                         ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id, known, batch);
                     if (!ok) return Errno.OK;
