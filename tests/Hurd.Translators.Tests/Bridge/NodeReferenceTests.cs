@@ -84,6 +84,8 @@ public sealed class NodeReferenceTests
         using var f = new Served();
         Assert.Equal(Errno.OK, f.Bridge.Mkdir(Ctx(1), "d"u8, new MkdirIn { Mode = 0x1ED }, out var d));
         Assert.Equal(Errno.EEXIST, f.Bridge.Mkdir(Ctx(1), "d"u8, new MkdirIn { Mode = 0x1ED }, out _));
+        Assert.Equal(Errno.OK, f.Bridge.Access(Ctx(d.NodeId), 7)); // root: a directory is always readable, writable, searchable
+        Assert.Equal(Errno.EACCES, f.Bridge.Access(Ctx(d.NodeId, 1000, 1000), 2)); // 0755 root's
         var create = new CreateIn { Flags = OpenFlagsLinux.O_WRONLY | OpenFlagsLinux.O_CREAT | OpenFlagsLinux.O_EXCL, Mode = 0x8100 };
         Assert.Equal(Errno.OK, f.Bridge.Create(Ctx(d.NodeId), "g"u8, create, out var g, out var open));
         Assert.Equal(Errno.EEXIST, f.Bridge.Create(Ctx(d.NodeId), "g"u8, create, out _, out _));

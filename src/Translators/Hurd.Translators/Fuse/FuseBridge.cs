@@ -700,6 +700,10 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         Errno e;
         OpenFlags allowed;
+        // Root may read, write and search every directory of the SDK's filesystems (Permissions.Check): the answer for
+        // one of the bridge's own needs no call (a node's type never changes). fchdir asks this for each directory.
+        if (ctx.Uid == 0 && _nodes.Get(ctx.NodeId) is { } dn && Named(dn) && ((FileMode)dn.Mode).IsDirectory())
+            return AccessAnswer(mask, OpenFlags.Read | OpenFlags.Write | OpenFlags.Exec);
         if (ctx.Uid == 0 && _nodes.Get(ctx.NodeId) is { } rn && Named(rn)
             && !NoRefs(e = FsExt(_session, ctx.Cancellation).noderef_check_access(rn.Ref, out allowed)) && e != Errno.ESTALE)
         {
