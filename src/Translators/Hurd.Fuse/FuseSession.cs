@@ -484,6 +484,8 @@ public sealed class FuseSession : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Unmount();
         bool ended = _readers.Count == 0 || _ended.Wait(timeout);
+        // The rings' threads end with the connection too (the kernel completes their entries with ENOTCONN).
+        if (_uring is not null && !_uring.Join(TimeSpan.FromSeconds(2))) ended = false;
         _notifications.CompleteAdding();
         _notifier?.Join(TimeSpan.FromSeconds(1));
         if (ended)
