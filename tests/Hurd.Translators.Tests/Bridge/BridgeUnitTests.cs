@@ -90,16 +90,7 @@ public sealed class BridgeUnitTests
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
         {
             var rnd = new Random(w);
-            for (int i = 0; i < 500; i++)
-            {
-                uint uid = (uint)rnd.Next(3) * 1000; // root, 1000, 2000
-                var e = f.Bridge.Lookup(Ctx(1, uid, uid), rnd.Next(2) == 0 ? "a"u8 : "b"u8, out var entry);
-                if (e != Errno.OK) { errors.Add($"lookup {e}"); continue; }
-                e = f.Bridge.Getattr(Ctx(entry.NodeId, (uint)rnd.Next(3) * 1000, 0), default, out var attr);
-                if (e != Errno.OK) errors.Add($"getattr {e}");
-                else if (attr.Attr.Size != 4) errors.Add($"size {attr.Attr.Size}");
-                f.Bridge.Forget(entry.NodeId, 1);
-            }
+            for (int i = 0; i < 500; i++) BridgeFixture.LookupStatForget(f.Bridge, rnd, errors);
         })).ToArray();
         await Task.WhenAll(workers);
         Assert.Empty(errors);

@@ -233,15 +233,9 @@ public sealed class NodeReferenceTests
             var mine = Encoding.ASCII.GetBytes($"w{w}");
             for (int i = 0; i < 400; i++)
             {
-                uint uid = (uint)rnd.Next(3) * 1000; // root, 1000, 2000
-                var e = f.Bridge.Lookup(Ctx(1, uid, uid), rnd.Next(2) == 0 ? "a"u8 : "b"u8, out var entry);
-                if (e != Errno.OK) { errors.Add($"lookup {e}"); continue; }
-                e = f.Bridge.Getattr(Ctx(entry.NodeId, (uint)rnd.Next(3) * 1000, 0), default, out var attr);
-                if (e != Errno.OK) errors.Add($"getattr {e}");
-                else if (attr.Attr.Size != 4) errors.Add($"size {attr.Attr.Size}");
-                f.Bridge.Forget(entry.NodeId, 1);
+                BridgeFixture.LookupStatForget(f.Bridge, rnd, errors);
                 // A file of this worker's own, made, opened, removed and forgotten by root.
-                e = f.Bridge.Create(Ctx(d), mine, new CreateIn { Flags = OpenFlagsLinux.O_RDWR | OpenFlagsLinux.O_CREAT, Mode = 0x81A4 },
+                var e = f.Bridge.Create(Ctx(d), mine, new CreateIn { Flags = OpenFlagsLinux.O_RDWR | OpenFlagsLinux.O_CREAT, Mode = 0x81A4 },
                     out var c, out var o);
                 if (e != Errno.OK) { errors.Add($"create {e}"); continue; }
                 f.Bridge.Release(Ctx(c.NodeId), new ReleaseIn { Fh = o.Fh });
