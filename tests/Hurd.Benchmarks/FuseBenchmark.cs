@@ -119,7 +119,7 @@ public static unsafe partial class FuseBenchmark
             // io_uring (one queue per CPU, a thread bound to each) against the same hello_ll, placement free: what
             // serving each request on its client's CPU is worth on this machine.
             PhaseResult? uring = null;
-            if (FuseUringAllowed())
+            if (FuseSession.IoUringAvailable)
             {
                 var cf2 = StartC(fileExe, cFileMnt);
                 var helloUring = StartOurs("--serve-hello-uring", helloMnt);
@@ -320,12 +320,6 @@ public static unsafe partial class FuseBenchmark
         using (var session = FuseSession.Mount(bridge!, mo))
             session.Wait();
         return 0;
-    }
-
-    private static bool FuseUringAllowed()
-    {
-        try { return File.ReadAllText("/sys/module/fuse/parameters/enable_uring").Trim() is "Y" or "1"; }
-        catch (IOException) { return false; }
     }
 
     private static Process StartManagedDaemon(string dir, int readers, string mode = "--serve")

@@ -55,7 +55,7 @@ public sealed class FuseSession : IDisposable
     {
         _options = options;
         _viaFusermount = viaFusermount;
-        if (options.IoUring && FuseUring.KernelAllows) options.Connection.Want |= InitFlags.OverIoUring;
+        if (options.IoUring && IoUringAvailable) options.Connection.Want |= InitFlags.OverIoUring;
         Dispatcher = new FuseDispatcher(fs, options.Connection);
         MountPoint = Path.GetFullPath(options.MountPoint);
         fs.Session = this;
@@ -186,7 +186,7 @@ public sealed class FuseSession : IDisposable
         foreach (Thread t in _readers) t.Start();
         _notifier = new Thread(NotifierLoop) { IsBackground = true, Name = "fuse-notify" };
         _notifier.Start();
-        if (_options.IoUring && FuseUring.KernelAllows)
+        if (_options.IoUring && IoUringAvailable)
         {
             _uring = new FuseUring(Dispatcher, masterFd, bufferSize, () => Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _running) == 0);
             _uring.Start();
@@ -293,6 +293,10 @@ public sealed class FuseSession : IDisposable
 
     /// <summary>Queues DELETE for <paramref name="name"/> (node <paramref name="child"/>) in <paramref name="parent"/>. Never wait for it in a handler.</summary>
     public Task<Errno> NotifyDelete(ulong parent, ulong child, ReadOnlySpan<byte> name) => Queue(FuseNotify.Delete(parent, child, name));
+
+    /// <summary>True when this kernel lets connections use FUSE over io_uring (the fuse module's enable_uring), i.e.
+    /// when <see cref="FuseMountOptions.IoUring"/> takes effect.</summary>
+    public static bool IoUringAvailable => FuseUring.KernelAllows;
 
     /// <summary>Requests answered through FUSE over io_uring (<see cref="FuseMountOptions.IoUring"/>); 0 when the
     /// connection uses /dev/fuse only.</summary>

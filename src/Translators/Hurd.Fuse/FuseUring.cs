@@ -38,11 +38,10 @@ internal sealed unsafe class FuseUring
     private const int OpInOffset = 128, EntInOutOffset = 256;
     private const int Headroom = 4096;           // room in front of the payload to rebuild the request contiguously
     private const uint CmdRegister = 1, CmdCommitAndFetch = 2;
-    // Entries per thread, threads per queue. The kernel gives a queue's next request to the entry made available
-    // last, so a sequential client keeps meeting the same warm thread; a thread with one entry and a handler that
-    // blocks has no entry available, so the next request of that CPU goes to the queue's other thread instead of
-    // waiting behind it (a passive translator starting in a LOOKUP takes a second).
-    private const int Depth = 1;
+    // Threads per queue, one entry each. The kernel gives a queue's next request to the entry made available last, so
+    // a sequential client keeps meeting the same warm thread; a thread whose handler blocks has no entry available,
+    // so the next request of that CPU goes to the queue's other thread instead of waiting behind it (a passive
+    // translator starting in a LOOKUP takes a second).
     private const int ThreadsPerQueue = 2;
 
     private readonly FuseDispatcher _dispatcher;
@@ -50,10 +49,20 @@ internal sealed unsafe class FuseUring
     private readonly uint _payloadBytes;
     private readonly Func<bool> _stopping;
     private readonly List<Thread> _threads = [];
-    private long _served;
+    // Requests answered, one counter per thread (each written by its thread only: no shared cache line per request),
+    // 8 longs apart.
+    private long[] _served = [];
 
     /// <summary>Requests answered through the rings so far.</summary>
-    public long Served => Volatile.Read(ref _served);
+    public long Served
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < _served.Length; i += 8) sum += Volatile.Read(ref _served[i]);
+            return sum;
+        }
+    }
 
     /// <summary>True when the fuse module lets connections use io_uring (parameter enable_uring).</summary>
     public static bool KernelAllows
@@ -97,12 +106,13 @@ internal sealed unsafe class FuseUring
     public void Start()
     {
         int n = PossibleCpus();
+        _served = new long[n * ThreadsPerQueue * 8];
         for (int q = 0; q < n * ThreadsPerQueue; q++)
         {
-            int qid = q % n;
+            int qid = q % n, counter = q * 8;
             // A failure here must not take the daemon down: the connection then stays on /dev/fuse (or, once
             // switched, loses this CPU's queue until unmount).
-            var t = new Thread(() => { try { QueueLoop(qid); } catch (Exception) { } }) { IsBackground = true, Name = $"fuse-ring-{qid}.{q / n}" };
+            var t = new Thread(() => { try { QueueLoop(qid, ref _served[counter]); } catch (Exception) { } }) { IsBackground = true, Name = $"fuse-ring-{qid}.{q / n}" };
             _threads.Add(t);
             t.Start();
         }
@@ -130,26 +140,22 @@ internal sealed unsafe class FuseUring
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void QueueLoop(int qid)
+    private void QueueLoop(int qid, ref long served)
     {
         IoUring.PinToCpu(qid);
-        if (IoUring.Create(Depth * 2, out IoUring? ring) != 0) return;
-        var entries = new Entry[Depth];
+        if (IoUring.Create(2, out IoUring? ring) != 0) return;
+        var e = new Entry();
         byte* reply = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096);
         uint replyBytes = _payloadBytes + Headroom;
         FuseRequestSlot slot = _dispatcher.CreateSlot();
         try
         {
-            for (int i = 0; i < Depth; i++)
-            {
-                ref Entry e = ref entries[i];
-                e.Header = (byte*)NativeMemory.AlignedAlloc(HeaderBytes, 4096);
-                new Span<byte>(e.Header, HeaderBytes).Clear();
-                e.Payload = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096) + Headroom;
-                e.Iov = (nint*)NativeMemory.Alloc(32);
-                e.Iov[0] = (nint)e.Header; e.Iov[1] = HeaderBytes;
-                e.Iov[2] = (nint)e.Payload; e.Iov[3] = (nint)_payloadBytes;
-            }
+            e.Header = (byte*)NativeMemory.AlignedAlloc(HeaderBytes, 4096);
+            new Span<byte>(e.Header, HeaderBytes).Clear();
+            e.Payload = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096) + Headroom;
+            e.Iov = (nint*)NativeMemory.Alloc(32);
+            e.Iov[0] = (nint)e.Header; e.Iov[1] = HeaderBytes;
+            e.Iov[2] = (nint)e.Payload; e.Iov[3] = (nint)_payloadBytes;
             // Registration needs the kernel to have taken INIT's answer (EAGAIN before).
             while (!_dispatcher.Initialized)
             {
@@ -157,53 +163,41 @@ internal sealed unsafe class FuseUring
                 Thread.Sleep(1);
             }
             if ((_dispatcher.Connection.Flags & InitFlags.OverIoUring) == 0) return; // the kernel did not agree
-            for (int i = 0; i < Depth; i++) Prepare(ring!, ref entries[i], i, qid, CmdRegister);
+            Prepare(ring!, ref e, qid, CmdRegister);
             while (!_stopping())
             {
                 int r = ring!.Enter(wait: true);
                 if (r < 0 && r != -(int)Errno.EINTR && r != -(int)Errno.EBUSY) break;
-                bool stop = false;
-                while (ring.TryTake(out IoUring.Cqe cqe))
+                if (!ring.TryTake(out IoUring.Cqe cqe)) continue;
+                if (cqe.Res == -(int)Errno.EAGAIN || cqe.Res == -(int)Errno.EINTR)
                 {
-                    int i = (int)cqe.UserData;
-                    if ((uint)i >= Depth) continue;
-                    ref Entry e = ref entries[i];
-                    if (cqe.Res == -(int)Errno.EAGAIN || cqe.Res == -(int)Errno.EINTR)
-                    {
-                        if (e.LastCmd == CmdRegister) Thread.Sleep(1);
-                        Prepare(ring, ref e, i, qid, e.LastCmd);
-                        continue;
-                    }
-                    if (cqe.Res < 0) { stop = true; continue; } // ENOTCONN: unmounted; anything else: leave the queue
-                    Serve(ref e, reply, replyBytes, slot);
-                    Interlocked.Increment(ref _served);
-                    Prepare(ring, ref e, i, qid, CmdCommitAndFetch);
+                    if (e.LastCmd == CmdRegister) Thread.Sleep(1);
+                    Prepare(ring, ref e, qid, e.LastCmd);
+                    continue;
                 }
-                if (stop) break;
+                if (cqe.Res < 0) break; // ENOTCONN: unmounted; anything else: leave the queue
+                Serve(ref e, reply, replyBytes, slot);
+                Volatile.Write(ref served, served + 1);
+                Prepare(ring, ref e, qid, CmdCommitAndFetch);
             }
         }
         finally
         {
             ring!.Dispose(); // cancels what is still registered
-            for (int i = 0; i < Depth; i++)
-            {
-                ref Entry e = ref entries[i];
-                if (e.Header is not null) NativeMemory.AlignedFree(e.Header);
-                if (e.Payload is not null) NativeMemory.AlignedFree(e.Payload - Headroom);
-                if (e.Iov is not null) NativeMemory.Free(e.Iov);
-            }
+            if (e.Header is not null) NativeMemory.AlignedFree(e.Header);
+            if (e.Payload is not null) NativeMemory.AlignedFree(e.Payload - Headroom);
+            if (e.Iov is not null) NativeMemory.Free(e.Iov);
             NativeMemory.AlignedFree(reply);
         }
     }
 
-    private void Prepare(IoUring ring, ref Entry e, int index, int qid, uint cmd)
+    private void Prepare(IoUring ring, ref Entry e, int qid, uint cmd)
     {
         byte* sqe = ring.NextSqe();
-        if (sqe is null) return; // cannot happen: one submission per entry, twice as many slots
+        if (sqe is null) return; // cannot happen: one entry, one submission at a time, two slots
         sqe[0] = IoUring.OpUringCmd;
         *(int*)(sqe + 4) = _fd;
         *(uint*)(sqe + 8) = cmd;                         // cmd_op
-        *(ulong*)(sqe + 32) = (ulong)index;              // user_data
         if (cmd == CmdRegister)
         {
             *(ulong*)(sqe + 16) = (ulong)e.Iov;          // addr: the iovec pair
