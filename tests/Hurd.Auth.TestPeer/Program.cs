@@ -150,4 +150,19 @@ public static class Giver
         req.ReplyBody.WriteOptionalRight(r.Name, Disposition.MakeSend);
         return Errno.OK;
     });
+
+    /// <summary>Looks up the giver published as <paramref name="name"/> and asks it for its rendezvous port.</summary>
+    public static Errno Fetch(string name, out SendRight? rendezvous)
+    {
+        rendezvous = null;
+        var e = Bootstrap.Lookup(name, out var giver);
+        if (e != Errno.OK) return e;
+        using (giver)
+        {
+            using var call = giver!.BeginCall(Id);
+            e = call.Invoke();
+            if (e == Errno.OK) rendezvous = SendRight.FromName(call.Reply.ReadOptionalRight(out _));
+        }
+        return e == Errno.OK && rendezvous is null ? Errno.EPROTO : e;
+    }
 }

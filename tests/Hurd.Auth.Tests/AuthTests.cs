@@ -113,16 +113,8 @@ public class AuthTests(AuthFixture fx)
         var name = fx.UniqueName("user");
         using var user = Child.Peer(fx.Dir, asNobody: true, "user-own", name);
         Assert.Equal("ready", await user.WaitForAsync("ready"));
-        Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var giver));
-        SendRight rv;
-        using (giver)
-        {
-            var call = giver!.BeginCall(Giver.Id);
-            Assert.Equal(Errno.OK, call.Invoke());
-            rv = SendRight.FromName(call.Reply.ReadOptionalRight(out _))!;
-            call.Dispose();
-        }
-        using var _rv = rv;
+        Assert.Equal(Errno.OK, Giver.Fetch(name, out var found));
+        using var rv = found!;
         using var mine = new ReceivePort();
         uint[] a = new uint[64], b = new uint[64], c = new uint[64], d = new uint[64];
         int na = 0, nb = 0, nc = 0, nd = 0;
@@ -139,16 +131,8 @@ public class AuthTests(AuthFixture fx)
         var name = fx.UniqueName("hold");
         using var holder = Child.Peer(fx.Dir, asNobody: false, "hold", name);
         Assert.Equal("hold OK", await holder.WaitForAsync("hold"));
-        Assert.Equal(Errno.OK, Bootstrap.Lookup(name, out var giver));
-        SendRight rv;
-        using (giver)
-        {
-            var call = giver!.BeginCall(Giver.Id);
-            Assert.Equal(Errno.OK, call.Invoke());
-            rv = SendRight.FromName(call.Reply.ReadOptionalRight(out _))!;
-            call.Dispose();
-        }
-        using var _rv = rv;
+        Assert.Equal(Errno.OK, Giver.Fetch(name, out var found));
+        using var rv = found!;
         using var mine = new ReceivePort();
         var t = Task.Run(() => new AuthClient(root).auth_server_authenticate(rv.Name, PortRight.MakeSend(mine.Name),
             new uint[8], out _, new uint[8], out _, new uint[8], out _, new uint[8], out _));

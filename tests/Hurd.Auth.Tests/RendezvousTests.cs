@@ -190,16 +190,8 @@ public class RendezvousTests(AuthFixture fx)
         var giverName = fx.UniqueName("gated");
         using var user = Child.Peer(fx.Dir, asNobody: true, "user-gated", giverName, authName);
         Assert.Equal("ready", await user.WaitForAsync("ready"));
-        Assert.Equal(Errno.OK, Bootstrap.Lookup(giverName, out var giver));
-        SendRight rv;
-        using (giver)
-        {
-            var call = giver!.BeginCall(Giver.Id);
-            Assert.Equal(Errno.OK, call.Invoke());
-            rv = SendRight.FromName(call.Reply.ReadOptionalRight(out _))!;
-            call.Dispose();
-        }
-        using var _rv = rv;
+        Assert.Equal(Errno.OK, Giver.Fetch(giverName, out var found));
+        using var rv = found!;
         using var mine = new ReceivePort();
         string ids = "";
         Task<Errno> server;

@@ -60,7 +60,7 @@ public sealed class AclMountTests
             Directory.CreateDirectory(kdir);
             Assert.Equal(0, E2Tools.Run("mount", $"-t tmpfs -o size=16m none {kdir}").Rc);
             string expected;
-            try { expected = Sh(kdir, AclSession); }
+            try { var k = await DaemonMount.RunIn(kdir, AclSession); expected = k.Stdout + k.Stderr; }
             finally { E2Tools.Run("umount", "-l " + kdir); }
             E2Tools.MkfsExt2(image, 32L << 20, 1024);
             using (var m = await DaemonMount.Start(image))
@@ -76,19 +76,6 @@ public sealed class AclMountTests
             E2Tools.Delete(image);
             try { Directory.Delete(kdir); } catch (IOException) { }
         }
-    }
-
-    static string Sh(string dir, string script)
-    {
-        var psi = new ProcessStartInfo("sh") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        psi.Environment["LC_ALL"] = "C";
-        using var p = Process.Start(psi)!;
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(60_000)) p.Kill(true);
-        return so.Result + se.Result;
     }
 
     [Fact(Timeout = T)]

@@ -99,11 +99,14 @@ internal sealed class DaemonMount : IDisposable
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>Runs <c>sh -c <paramref name="script"/></c> in the mount with a deadline.</summary>
-    public async Task<Result> Run(string script, int timeoutSeconds = 120)
+    public Task<Result> Run(string script, int timeoutSeconds = 120) => RunIn(Dir, script, timeoutSeconds);
+
+    /// <summary>The same in any directory (a kernel filesystem to compare with, say).</summary>
+    public static async Task<Result> RunIn(string dir, string script, int timeoutSeconds = 120)
     {
         var psi = new ProcessStartInfo("sh")
         {
-            WorkingDirectory = Dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script);
