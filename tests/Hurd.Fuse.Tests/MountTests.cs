@@ -66,6 +66,50 @@ public class MountTests
         }
     }
 
+    /// <summary>With <c>-o nouring_idle</c> the queue threads keep the normal policy (SCHED_OTHER).</summary>
+    [Fact(Timeout = 120000)]
+    public async Task IoUring_NoUringIdle_KeepsTheQueueThreadsAtNormalPriority()
+    {
+        if (!TestMount.CanMount || !FuseSession.IoUringAvailable) return;
+        string dir = TestMount.NewMountPoint();
+        var fs = new MemFs();
+        fs.AddFile("hello", "Hello, world!\n");
+        try
+        {
+            var o = new FuseMountOptions();
+            Assert.True(o.ApplyOptions("io_uring,nouring_idle", out _));
+            using var session = MountMemFs(dir, fs, m => { m.IoUring = o.IoUring; m.IoUringIdle = o.IoUringIdle; });
+            for (int i = 0; i < 200 && session.RequestsThroughIoUring == 0; i++) await TestMount.Sh(dir, "cat hello");
+            Assert.True(session.RequestsThroughIoUring > 0);
+            var policies = RingThreadPolicies();
+            Assert.NotEmpty(policies);
+            Assert.All(policies, p => Assert.Equal(0, p));
+        }
+        finally { TestMount.Cleanup(dir); }
+    }
+
+    private const int SchedIdle = 5;
+
+    /// <summary>The scheduling policy (field 41 of /proc/self/task/TID/stat) of this process's io_uring queue threads
+    /// that are still alive, found by their names (fuse-ring-CPU.N).</summary>
+    private static List<int> RingThreadPolicies()
+    {
+        var policies = new List<int>();
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith("fuse-ring-", StringComparison.Ordinal)) continue;
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                // Fields after the command name, which is in parentheses and may hold spaces: field 3 is index 0.
+                string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                policies.Add(int.Parse(f[41 - 3], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (IOException) { } // the thread ended meanwhile
+        }
+        return policies;
+    }
+
     private static async Task Coreutils(bool ioUring)
     {
         if (!TestMount.CanMount) return;
@@ -109,7 +153,14 @@ public class MountTests
             Assert.True(session.IsRunning);
             // As root the session raised the mount's readahead window after INIT (FuseMountOptions.ReadAheadKb).
             Assert.Equal("4096\n", await TestMount.Sh(dir, "cat /sys/class/bdi/$(mountpoint -d .)/read_ahead_kb"));
-            if (ioUring && FuseSession.IoUringAvailable) Assert.True(session.RequestsThroughIoUring > 20, $"{session.RequestsThroughIoUring} requests through the rings");
+            if (ioUring && FuseSession.IoUringAvailable)
+            {
+                Assert.True(session.RequestsThroughIoUring > 20, $"{session.RequestsThroughIoUring} requests through the rings");
+                // The queue threads run under SCHED_IDLE (FuseMountOptions.IoUringIdle), so clients are woken where they slept.
+                var policies = RingThreadPolicies();
+                Assert.NotEmpty(policies);
+                Assert.All(policies, p => Assert.Equal(SchedIdle, p));
+            }
             else Assert.Equal(0, session.RequestsThroughIoUring);
         }
         finally { TestMount.Cleanup(dir); }

@@ -188,7 +188,7 @@ public sealed class FuseSession : IDisposable
         _notifier.Start();
         if (_options.IoUring && IoUringAvailable)
         {
-            _uring = new FuseUring(Dispatcher, masterFd, bufferSize, () => Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _running) == 0);
+            _uring = new FuseUring(Dispatcher, masterFd, bufferSize, _options.IoUringIdle, () => Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _running) == 0);
             _uring.Start();
         }
     }

@@ -29,6 +29,15 @@ namespace Hurd.Fuse;
 /// <para><b>Blocking.</b> Each queue has two threads of one entry each: while a handler blocks, the other thread takes
 /// that CPU's requests; two blocked at once hold up the requests of clients on that CPU (not the others). Translators
 /// whose handlers wait on other servers keep the default, read(2) on several reader threads.</para>
+/// <para><b>Placement.</b> Binding a queue's threads to its CPU is half of it: when the thread answers, it is still
+/// running, so the scheduler wakes the client on an idle CPU, which on a VM is a halted vCPU (25-40 µs to wake here),
+/// and the client's next request goes to that CPU's queue: every round trip paid a halted-vCPU wake-up. Under
+/// SCHED_IDLE (<see cref="FuseMountOptions.IoUringIdle"/>, the default) the answering thread's CPU counts as idle,
+/// so the client is woken where it slept, and preempts the thread, which was about to wait anyway. The threads do not
+/// starve under load: a request arrives when its client blocks on it, and what the client leaves is the CPU the
+/// thread was woken on (measured with three CPU-bound loops bound to each CPU: 4 KiB O_DIRECT reads' p99 14 µs, as at
+/// normal priority). Measured on a quiet machine: O_DIRECT 4 KiB reads 27k -> 56k IOPS, an untar of 4,500 files
+/// 1.9 -> 1.0 s, mkdir -p of 1,110 directories 0.24 -> 0.15 s.</para>
 /// <para>Needs the fuse module's <c>enable_uring</c> parameter (<see cref="KernelAllows"/>); without it, or if any
 /// step fails, the connection simply stays on /dev/fuse.</para>
 /// </remarks>
@@ -48,6 +57,7 @@ internal sealed unsafe class FuseUring
     private readonly int _fd;
     private readonly uint _payloadBytes;
     private readonly Func<bool> _stopping;
+    private readonly bool _schedIdle;
     private readonly List<Thread> _threads = [];
     // Requests answered, one counter per thread (each written by its thread only: no shared cache line per request),
     // 8 longs apart.
@@ -92,8 +102,9 @@ internal sealed unsafe class FuseUring
         catch (Exception) { return Environment.ProcessorCount; }
     }
 
-    public FuseUring(FuseDispatcher dispatcher, int fd, uint payloadBytes, Func<bool> stopping)
+    public FuseUring(FuseDispatcher dispatcher, int fd, uint payloadBytes, bool schedIdle, Func<bool> stopping)
     {
+        _schedIdle = schedIdle;
         _dispatcher = dispatcher;
         _fd = fd;
         // The kernel wants at least max(8 KiB, max_write, max_pages pages) of payload per entry.
@@ -143,6 +154,7 @@ internal sealed unsafe class FuseUring
     private void QueueLoop(int qid, ref long served)
     {
         IoUring.PinToCpu(qid);
+        if (_schedIdle) IoUring.SetSchedIdle(); // best effort: a refusal only costs the placement
         if (IoUring.Create(2, out IoUring? ring) != 0) return;
         var e = new Entry();
         byte* reply = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096);

@@ -147,6 +147,19 @@ internal sealed unsafe partial class IoUring : IDisposable
         fixed (ulong* m = mask) return sched_setaffinity(0, (nuint)(mask.Length * 8), m) == 0;
     }
 
+    /// <summary>Puts the calling thread under SCHED_IDLE (sched(7)): it runs only when its CPU has nothing else to run,
+    /// and the CPU counts as idle when the kernel chooses where to wake a task.</summary>
+    public static bool SetSchedIdle()
+    {
+        int param = 0; // sched_priority: must be 0 for SCHED_IDLE
+        return sched_setscheduler(0, SchedIdle, &param) == 0;
+    }
+
+    private const int SchedIdle = 5;
+
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    private static partial int sched_setscheduler(int pid, int policy, int* param);
+
     [LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
     private static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
 }
