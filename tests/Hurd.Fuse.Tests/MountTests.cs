@@ -156,10 +156,12 @@ public class MountTests
             if (ioUring && FuseSession.IoUringAvailable)
             {
                 Assert.True(session.RequestsThroughIoUring > 20, $"{session.RequestsThroughIoUring} requests through the rings");
-                // The queue threads run under SCHED_IDLE (FuseMountOptions.IoUringIdle), so clients are woken where they slept.
+                // The queue threads are placed by RingPlacement (FuseMountOptions.IoUringIdle, the default): SCHED_IDLE
+                // while the machine has idle CPU, normal priority while it is busy (as it may be during the tests).
                 var policies = RingThreadPolicies();
                 Assert.NotEmpty(policies);
-                Assert.All(policies, p => Assert.Equal(SchedIdle, p));
+                Assert.All(policies, p => Assert.True(p is 0 or SchedIdle, $"policy {p}"));
+                Assert.True(RingPlacement.Registered.Length >= policies.Count, $"{RingPlacement.Registered.Length} threads placed, {policies.Count} ring threads");
             }
             else Assert.Equal(0, session.RequestsThroughIoUring);
         }

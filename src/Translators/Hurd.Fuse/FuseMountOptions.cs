@@ -57,12 +57,12 @@ public sealed class FuseMountOptions
     /// </summary>
     public bool IoUring { get; set; }
     /// <summary>
-    /// Run the io_uring queue threads under SCHED_IDLE (default true; <c>-o nouring_idle</c> turns it off). The kernel
-    /// places a woken task on an idle CPU rather than on a busy one, and a CPU running only SCHED_IDLE threads counts
-    /// as idle: when a queue thread answers, its client (which sent the request from this CPU) is woken on this same
-    /// CPU instead of on another, halted one. On a VM whose idle vCPUs halt, that wake-up is most of a round trip
-    /// (measured on these 2-vCPU machines: a 4 KiB O_DIRECT read 37 -> 18 µs). Under CPU load nothing changes: no CPU is
-    /// idle, and the threads still run when their clients block waiting for them (see <see cref="FuseUring"/>).
+    /// Run the io_uring queue threads under SCHED_IDLE while the machine has idle CPU (default true;
+    /// <c>-o nouring_idle</c> keeps them at normal priority). The kernel wakes a task on an idle CPU rather than on a
+    /// busy one, and a CPU running only SCHED_IDLE threads counts as idle: a queue thread's answer then wakes its client
+    /// on this same CPU instead of on another, halted one (on a VM whose idle vCPUs halt, that wake-up is most of a
+    /// round trip: a 4 KiB O_DIRECT read 37 -> 18 µs here). When the machine is busy, SCHED_IDLE would leave requests
+    /// waiting behind other work, so the threads go back to normal priority (<see cref="RingPlacement"/>).
     /// </summary>
     public bool IoUringIdle { get; set; } = true;
     /// <summary>

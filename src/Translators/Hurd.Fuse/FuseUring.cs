@@ -33,11 +33,12 @@ namespace Hurd.Fuse;
 /// running, so the scheduler wakes the client on an idle CPU, which on a VM is a halted vCPU (25-40 µs to wake here),
 /// and the client's next request goes to that CPU's queue: every round trip paid a halted-vCPU wake-up. Under
 /// SCHED_IDLE (<see cref="FuseMountOptions.IoUringIdle"/>, the default) the answering thread's CPU counts as idle,
-/// so the client is woken where it slept, and preempts the thread, which was about to wait anyway. The threads do not
-/// starve under load: a request arrives when its client blocks on it, and what the client leaves is the CPU the
-/// thread was woken on (measured with three CPU-bound loops bound to each CPU: 4 KiB O_DIRECT reads' p99 14 µs, as at
-/// normal priority). Measured on a quiet machine: O_DIRECT 4 KiB reads 27k -> 56k IOPS, an untar of 4,500 files
-/// 1.9 -> 1.0 s, mkdir -p of 1,110 directories 0.24 -> 0.15 s.</para>
+/// so the client is woken where it slept, and preempts the thread, which was about to wait anyway. Measured on a
+/// quiet machine: O_DIRECT 4 KiB reads 27k -> 56k IOPS, an untar of 4,500 files 1.9 -> 1.0 s, mkdir -p of 1,110
+/// directories 0.24 -> 0.15 s. But a SCHED_IDLE thread runs only when nothing else wants its CPU, and on a busy
+/// machine requests then wait behind other work (buffered 4 KiB random reads fell from 35k to 0.6-2k IOPS during
+/// three engineers' builds), so <see cref="RingPlacement"/> keeps the threads under SCHED_IDLE only while the machine
+/// has idle CPU.</para>
 /// <para>Needs the fuse module's <c>enable_uring</c> parameter (<see cref="KernelAllows"/>); without it, or if any
 /// step fails, the connection simply stays on /dev/fuse.</para>
 /// </remarks>
@@ -58,6 +59,7 @@ internal sealed unsafe class FuseUring
     private readonly uint _payloadBytes;
     private readonly Func<bool> _stopping;
     private readonly bool _schedIdle;
+    private Func<long>? _activity; // Served, as watched by RingPlacement
     private readonly List<Thread> _threads = [];
     // Requests answered, one counter per thread (each written by its thread only: no shared cache line per request),
     // 8 longs apart.
@@ -118,6 +120,7 @@ internal sealed unsafe class FuseUring
     {
         int n = PossibleCpus();
         _served = new long[n * ThreadsPerQueue * 8];
+        if (_schedIdle) RingPlacement.Watch(_activity = () => Served);
         for (int q = 0; q < n * ThreadsPerQueue; q++)
         {
             int qid = q % n, counter = q * 8;
@@ -133,6 +136,7 @@ internal sealed unsafe class FuseUring
     public bool Join(TimeSpan timeout)
     {
         var end = DateTime.UtcNow + timeout;
+        if (_activity is not null) RingPlacement.Unwatch(_activity);
         foreach (Thread t in _threads)
         {
             var left = end - DateTime.UtcNow;
@@ -154,8 +158,8 @@ internal sealed unsafe class FuseUring
     private void QueueLoop(int qid, ref long served)
     {
         IoUring.PinToCpu(qid);
-        if (_schedIdle) IoUring.SetSchedIdle(); // best effort: a refusal only costs the placement
         if (IoUring.Create(2, out IoUring? ring) != 0) return;
+        if (_schedIdle) RingPlacement.Register();
         var e = new Entry();
         byte* reply = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096);
         uint replyBytes = _payloadBytes + Headroom;
@@ -195,6 +199,7 @@ internal sealed unsafe class FuseUring
         }
         finally
         {
+            if (_schedIdle) RingPlacement.Unregister();
             ring!.Dispose(); // cancels what is still registered
             if (e.Header is not null) NativeMemory.AlignedFree(e.Header);
             if (e.Payload is not null) NativeMemory.AlignedFree(e.Payload - Headroom);

@@ -155,14 +155,22 @@ internal sealed unsafe partial class IoUring : IDisposable
         fixed (ulong* m = mask) return sched_setaffinity(0, (nuint)(mask.Length * 8), m) == 0;
     }
 
-    /// <summary>Puts the calling thread under SCHED_IDLE (sched(7)): it runs only when its CPU has nothing else to run,
-    /// and the CPU counts as idle when the kernel chooses where to wake a task.</summary>
-    public static bool SetSchedIdle()
+    /// <summary>Puts thread <paramref name="tid"/> of this process under SCHED_IDLE (sched(7): it runs only when its CPU
+    /// has nothing else to run, and the CPU counts as idle when the kernel chooses where to wake a task), or back under
+    /// SCHED_OTHER. Best effort: a refusal only costs the placement.</summary>
+    public static bool SetSchedIdle(int tid, bool idle)
     {
-        int param = 0; // sched_priority: must be 0 for SCHED_IDLE
-        return sched_setscheduler(0, SchedIdle, &param) == 0;
+        int param = 0; // sched_priority: 0 for both policies
+        return sched_setscheduler(tid, idle ? SchedIdle : SchedOther, &param) == 0;
     }
 
+    /// <summary>The calling thread's kernel id (gettid).</summary>
+    public static int CurrentThreadId() => gettid();
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int gettid();
+
+    private const int SchedOther = 0;
     private const int SchedIdle = 5;
 
     [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
