@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using Hurd.Ipc.Abi;
+using Microsoft.Win32.SafeHandles;
+
+namespace Hurd.Ext2.Tests;
+
+/// <summary><see cref="FileBlockDevice"/> reads: from the page cache alone (RWF_NOWAIT) and, on a miss, after reading the
+/// window around it ahead; either way the bytes are the file's, at every size and alignment.</summary>
+public partial class DeviceReadTests
+{
+    [Fact(Timeout = 60_000)]
+    public async Task Reads_ColdAndWarm_AreTheFilesBytes()
+    {
+        await Task.Yield();
+        string img = E2Tools.TempPath();
+        try
+        {
+            int size = 3 * FileBlockDevice.MissWindowBytes + 12_288 + 512;
+            var data = E2Tools.Pattern(size, 7);
+            File.WriteAllBytes(img, data);
+            using var dev = new FileBlockDevice(img, readOnly: true);
+            var rnd = new Random(5);
+            for (int round = 0; round < 3; round++)
+            {
+                DropPageCache(img);
+                var cases = new List<(long Off, int Len)>
+                {
+                    (0, 4096), (size - 4096, 4096), (size - 1, 1), (FileBlockDevice.MissWindowBytes - 100, 200),
+                    (4096 * 3, 4096 * 40), (0, size), (size, 0),
+                };
+                for (int i = 0; i < 200; i++)
+                {
+                    long off = rnd.NextInt64(size);
+                    int len = (int)Math.Min(size - off, rnd.Next(2) == 0 ? 4096 : rnd.Next(1, 300_000));
+                    if (rnd.Next(2) == 0) off &= ~4095L;
+                    cases.Add((off, (int)Math.Min(len, size - off)));
+                }
+                foreach (var (off, len) in cases)
+                {
+                    var buf = new byte[len];
+                    Assert.Equal(Errno.OK, dev.Read(off, buf));
+                    Assert.True(data.AsSpan((int)off, len).SequenceEqual(buf), $"read of {len} at {off}");
+                }
+            }
+            Assert.Equal(Errno.EIO, dev.Read(size - 10, new byte[11]));
+            Assert.Equal(Errno.EIO, dev.Read(-1, new byte[1]));
+        }
+        finally { File.Delete(img); }
+    }
+
+    /// <summary>Drops the file's clean pages from the page cache, so the next reads miss.</summary>
+    static void DropPageCache(string path)
+    {
+        using var h = File.OpenHandle(path, System.IO.FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(h);
+        _ = PosixFadvise(h, 0, 0, 4); // POSIX_FADV_DONTNEED
+    }
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int PosixFadvise(SafeFileHandle fd, long offset, long len, int advice);
+}
