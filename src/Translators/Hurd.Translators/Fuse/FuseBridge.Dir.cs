@@ -250,7 +250,7 @@ public sealed partial class FuseBridge
         {
             if (e != Errno.OK) return e;
             FillEntry(dir, rn, in rst, out entry);
-            open.Fh = AddHandle(handle!, rn, append);
+            open.Fh = AddHandle(handle!, rn, append, root: true);
             bool keep1 = _options.KeepCache || (_options.AutoCache && rn.CacheStillValid(in rst));
             open.OpenFlags = OpenReplyFlags.NoFlush | (keep1 ? OpenReplyFlags.KeepCache : OpenReplyFlags.None);
             return Errno.OK;
@@ -265,7 +265,7 @@ public sealed partial class FuseBridge
         e = Enter(parent, name, opened, isNodePort: false, id, ctx.Cancellation, out var node, out var st);
         if (e != Errno.OK) { opened.Release(); return e; }
         FillEntry(parent, node, in st, out entry);
-        open.Fh = AddHandle(opened, node, append);
+        open.Fh = AddHandle(opened, node, append, id.IsRoot);
         // A new (or, without O_EXCL, existing) file: the cache stamp starts at what Enter saw.
         bool keep = _options.KeepCache || (_options.AutoCache && node.CacheStillValid(in st));
         open.OpenFlags = OpenReplyFlags.NoFlush | (keep ? OpenReplyFlags.KeepCache : OpenReplyFlags.None);

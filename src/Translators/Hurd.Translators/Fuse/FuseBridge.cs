@@ -55,10 +55,12 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private long _nextHandle;
     private int _disposed;
 
-    private sealed class OpenHandle(PortRef port, BridgeNode node, bool append)
+    private sealed class OpenHandle(PortRef port, BridgeNode node, bool append, bool root)
     {
         public readonly PortRef Port = port;
         public readonly BridgeNode Node = node;
+        /// <summary>Opened by root (a uid-0 protid): the node's <see cref="BridgeNode.RootHandle"/> while open.</summary>
+        public readonly bool Root = root;
         /// <summary>Opened with O_APPEND: the server writes every io_write at the end of file.</summary>
         public readonly bool Append = append;
         /// <summary>For an <see cref="Append"/> handle, a peropen of the same node without O_APPEND, made at the first
@@ -267,16 +269,18 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// <summary>A lease on open handle <paramref name="fh"/>'s port, or null (EBADF).</summary>
     private PortRef? LeaseHandle(ulong fh) => _handles.TryGetValue(fh, out var h) && h.Port.TryAcquire() ? h.Port : null;
 
-    private ulong AddHandle(PortRef port, BridgeNode node, bool append = false)
+    private ulong AddHandle(PortRef port, BridgeNode node, bool append = false, bool root = false)
     {
         ulong fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _handles[fh] = new OpenHandle(port, node, append);
+        _handles[fh] = new OpenHandle(port, node, append, root);
+        if (root) Volatile.Write(ref node.RootHandle, port);
         return fh;
     }
 
     private void DropHandle(ulong fh)
     {
         if (!_handles.TryRemove(fh, out var h)) return;
+        if (h.Root) Interlocked.CompareExchange(ref h.Node.RootHandle, null, h.Port);
         h.Port.Release();
         Interlocked.Exchange(ref h.Positional, null)?.Release();
     }
@@ -601,6 +605,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             | SetattrValid.Atime | SetattrValid.Mtime | SetattrValid.AtimeNow | SetattrValid.MtimeNow;
         if (_options.ReadOnly && (v & Changes) != 0) return Errno.EROFS;
         PortRef? port = (v & SetattrValid.Fh) != 0 ? LeaseHandle(input.Fh) : null;
+        if (port is null && ctx.Uid == 0) port = LeaseRootHandle(ctx.NodeId);
         if (port is null)
         {
             var e0 = NodePort(in ctx, ctx.NodeId, Who(in ctx), out _, out port);
@@ -673,6 +678,20 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             return Errno.OK;
         }
         finally { port.Release(); }
+    }
+
+    /// <summary>
+    /// For root's SETATTR without a handle (fchown, fchmod, futimens: the kernel names no handle for them): the node's
+    /// uid-0 port if it has one, else the port of a handle root holds open on it (<see cref="BridgeNode.RootHandle"/>).
+    /// Equivalent for what SETATTR calls: file_chown, file_chmod, file_utimens and io_stat check only the identity,
+    /// never the open modes, and a size by name reopens for writing first. So an untar (create, write, futimens, fchown,
+    /// fchmod, close) makes no port for the files it writes. Null: take <see cref="NodePort"/>.
+    /// </summary>
+    private PortRef? LeaseRootHandle(ulong nodeId)
+    {
+        if (_nodes.Get(nodeId) is not { } n) return null;
+        if (_nodes.LeaseRoot(n) is { } root) return root;
+        return Volatile.Read(ref n.RootHandle) is { } h && h.TryAcquire() ? h : null;
     }
 
     /// <summary>

@@ -94,6 +94,11 @@ internal sealed class BridgeNode(ulong nodeId, NodeKey key, PortRef? root, ulong
     public volatile uint Mode;
     /// <summary>Ports for identities other than root, made on first need (most nodes are only ever root's).</summary>
     public Dictionary<BridgeIdentity, LinkedListNode<IdentityPort>>? Ports;
+    /// <summary>The port of a FUSE handle root holds open on the node (the last one made), or null: a protid with uid-0
+    /// identity, which the calls that check only the identity (chown, chmod, utimens, stat) may use instead of
+    /// <see cref="Root"/>, so a node entered by reference needs no port of its own for them. Set and cleared with
+    /// Interlocked by the bridge (FuseBridge.AddHandle / DropHandle); used only under a lease (PortRef.TryAcquire).</summary>
+    public PortRef? RootHandle;
 
     // auto_cache (libfuse's): the file's mtime and size seen at the last open, guarded by lock(CacheLock). An open that
     // sees the same again lets the kernel keep the page cache filled since then (FOPEN_KEEP_CACHE); any difference drops it.
