@@ -23,7 +23,17 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
     }
 
     /// <inheritdoc/>
-    public Errno Lookup(ReadOnlySpan<byte> name, out Node? node) => Node(Core.Lookup(Inode, name, out var child), child, out node);
+    public Errno Lookup(ReadOnlySpan<byte> name, out Node? node)
+    {
+        node = null;
+        // The entry and the inode it names in one core call (one read lock, no stat decoded): the cached node is checked
+        // against the generation and type.
+        var e = Core.Lookup(Inode, name, out var child, out uint generation, out var type);
+        // The directory's own errors (ESTALE: it was removed) as for every operation; the entry's inode's as they come
+        // (an entry naming an inode not in use is the image's problem, not a vanished file).
+        if (e != Errno.OK) return child.Value == 0 ? Gone(e) : e;
+        return Fs.GetNode(child, generation, type, out node);
+    }
 
     /// <inheritdoc/>
     public Errno Create(ReadOnlySpan<byte> name, in NewNode attrs, out Node? node) =>

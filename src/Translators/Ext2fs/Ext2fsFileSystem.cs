@@ -90,22 +90,28 @@ public sealed class Ext2fsFileSystem : IDisposable
     public Errno GetNode(InodeNumber ino, out Node? node)
     {
         node = null;
-        var err = Core.GetAttr(ino, out var st);
+        var err = Core.Identify(ino, out uint generation, out var type);
         if (err != Errno.OK) return err;
-        var type = st.Mode.Type();
+        return GetNode(ino, generation, type, out node);
+    }
+
+    /// <summary><see cref="GetNode(InodeNumber, out Node?)"/> for an inode whose generation and type the caller has just
+    /// read from the core (<see cref="Ext2Fs.Lookup(InodeNumber, ReadOnlySpan{byte}, out InodeNumber, out uint, out FileMode)"/>).</summary>
+    internal Errno GetNode(InodeNumber ino, uint generation, FileMode type, out Node? node)
+    {
         lock (cacheLock)
         {
-            if (nodes.TryGetValue(ino.Value, out var w) && w.TryGetTarget(out var n) && n.Generation == st.Generation && n.Type == type)
+            if (nodes.TryGetValue(ino.Value, out var w) && w.TryGetTarget(out var n) && n.Generation == generation && n.Type == type)
             {
                 node = n;
                 return Errno.OK;
             }
             Ext2fsNode made = type switch
             {
-                FileMode.Directory => new Ext2fsDirectory(this, ino, st.Generation),
-                FileMode.Regular => new Ext2fsFile(this, ino, st.Generation),
-                FileMode.Symlink => new Ext2fsSymlink(this, ino, st.Generation),
-                _ => new Ext2fsSpecial(this, ino, st.Generation, type),
+                FileMode.Directory => new Ext2fsDirectory(this, ino, generation),
+                FileMode.Regular => new Ext2fsFile(this, ino, generation),
+                FileMode.Symlink => new Ext2fsSymlink(this, ino, generation),
+                _ => new Ext2fsSpecial(this, ino, generation, type),
             };
             if (w is not null) w.SetTarget(made);
             else nodes[ino.Value] = new WeakReference<Ext2fsNode>(made);

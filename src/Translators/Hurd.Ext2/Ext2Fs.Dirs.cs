@@ -268,6 +268,56 @@ public sealed partial class Ext2Fs
     }
 
     /// <summary>
+    /// <see cref="Lookup"/>, then what names the inode found (its generation and file type, as <see cref="Identify"/>),
+    /// under one read lock: the node layer checks its cached node against them on every lookup. When the entry was
+    /// found but its inode cannot be read, <paramref name="ino"/> is set and the error is the inode's.
+    /// </summary>
+    public Errno Lookup(InodeNumber dir, ReadOnlySpan<byte> name, out InodeNumber ino, out uint generation, out FileMode type)
+    {
+        ino = default;
+        generation = 0;
+        type = FileMode.None;
+        if (name.Length > 255) return Errno.ENAMETOOLONG;
+        var err = BeginRead();
+        if (err != Errno.OK) return err;
+        try
+        {
+            err = ReadLiveInodeScratch(dir.Value, out var d);
+            if (err != Errno.OK) return err;
+            if (!d.IsDirectory) return Errno.ENOTDIR;
+            err = DirFind(d, name, out var slot);
+            if (err != Errno.OK) return err;
+            ino = new InodeNumber(slot.Ino);
+            // d (the scratch copy) is not used past this point.
+            err = ReadLiveInodeScratch(slot.Ino, out var child);
+            if (err != Errno.OK) return err;
+            generation = child.Generation;
+            type = ((FileMode)child.Mode).Type();
+            return Errno.OK;
+        }
+        finally { EndRead(); }
+    }
+
+    /// <summary>The generation and file type of live inode <paramref name="ino"/> (what <see cref="GetAttr"/> gives for
+    /// them, without decoding the rest). ESTALE for an inode not in use, EIO for a reserved or out-of-range one.</summary>
+    public Errno Identify(InodeNumber ino, out uint generation, out FileMode type)
+    {
+        generation = 0;
+        type = FileMode.None;
+        var err = BeginRead();
+        if (err != Errno.OK) return err;
+        try
+        {
+            err = ReadLiveInodeScratch(ino.Value, out var inode);
+            if (err != Errno.OK) return err;
+            generation = inode.Generation;
+            type = ((FileMode)inode.Mode).Type();
+            return Errno.OK;
+        }
+        finally { EndRead(); }
+    }
+
+    /// <summary>
     /// Lists a directory from cookie <paramref name="offset"/> (0 = start; otherwise a nextOffset the
     /// visitor was given). Entries removed meanwhile are skipped, never repeated.
     /// </summary>
