@@ -33,7 +33,7 @@ public interface IIo
     /// <paramref name="amount"/> bytes); zero bytes means end of file.
     /// </summary>
     [Routine(1)]
-    Errno io_read(Span<byte> data, out int dataCount, long offset, int amount);
+    Errno io_read([CallerBuffer] Span<byte> data, out int dataCount, long offset, int amount);
 
     /// <summary>
     /// Moves the peropen's file pointer (lseek): <paramref name="whence"/> is a <see cref="SeekWhence"/>

@@ -29,6 +29,16 @@ public sealed class MaxLengthAttribute(int length) : Attribute
 }
 
 /// <summary>
+/// An out byte array that the server may write straight into the caller's buffer when both are in one process (the
+/// in-process transport lends the buffer to the dispatch): the data is written once, where the caller wants it, instead
+/// of into the reply and then copied out. The server then gets at most the caller's buffer (a short result, never
+/// ERANGE), so use it where the caller's buffer bounds the answer anyway (io_read's <c>amount</c>). Honoured on a
+/// routine with exactly one out array; across processes nothing changes (the array travels in the reply).
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class CallerBufferAttribute : Attribute;
+
+/// <summary>
 /// A port with the disposition it travels with, chosen at run time: MIG's polymorphic
 /// <c>mach_port_send_t</c>. A server returns <see cref="Disposition.MakeSend"/> for a port it
 /// serves and <see cref="Disposition.MoveSend"/>/<see cref="Disposition.CopySend"/> for a send right

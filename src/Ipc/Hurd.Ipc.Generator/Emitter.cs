@@ -110,6 +110,15 @@ namespace Hurd.Ipc.Generator
 
         private static string ParamList(RoutineModel r) => string.Join(", ", r.Params.Select(Signature));
 
+        /// <summary>The out byte array an in-process server writes straight into the caller's buffer
+        /// (<c>[CallerBuffer]</c>, honoured when it is the routine's only out array), or null.</summary>
+        private static ParamModel? LentArray(RoutineModel r)
+        {
+            if (r.IsSimple) return null;
+            var arrays = r.Params.Where(IsOutArray).ToList();
+            return arrays.Count == 1 && arrays[0].Kind == ParamKind.BytesOut && arrays[0].CallerBuffer ? arrays[0] : null;
+        }
+
         // ---------------------------------------------------------------- client
 
         private static void EmitClient(StringBuilder sb, SubsystemModel m)
@@ -169,6 +178,8 @@ namespace Hurd.Ipc.Generator
                 else
                 {
                     sb.AppendLine($"            if (__call.Request.Overflow) return {E}.EMSGSIZE;");
+                    var lent = LentArray(r);
+                    if (lent is not null) sb.AppendLine($"            __call.Lent = {P(lent)};");
                     sb.AppendLine($"            var __e = __call.Invoke();");
                     sb.AppendLine($"            if (__e != {E}.OK) return __e;");
                     var arrays = r.Params.Where(IsOutArray).ToList();
@@ -179,6 +190,8 @@ namespace Hurd.Ipc.Generator
                     sb.AppendLine($"            if (__call.Reply.Error) return {E}.EBADMSG;");
                     foreach (var p in r.Params.Where(InReply))
                         sb.AppendLine($"            {P(p)} = __o_{p.Name};");
+                    if (lent is not null)
+                        sb.AppendLine($"            if (__call.LentUsed) {{ @{lent.CountName} = __call.LentLength; return {E}.OK; }}");
                     if (arrays.Count > 0)
                     {
                         sb.AppendLine($"            var __result = {E}.OK;");
@@ -234,7 +247,10 @@ namespace Hurd.Ipc.Generator
             sb.AppendLine("    };");
             sb.AppendLine();
             sb.AppendLine($"    /// <summary>True if <paramref name=\"id\"/> is a routine of this subsystem: a port serving several subsystems (fs and io) routes on it.</summary>");
-            sb.AppendLine($"    public static bool Handles(uint id) => RoutineName(id) is not null;");
+            // Dense indexes 0..n-1 (every subsystem here): a range check, run once per request on a port serving several.
+            bool dense = m.Routines.Select(r => r.Index).OrderBy(i => i).SequenceEqual(Enumerable.Range(0, m.Routines.Count));
+            if (dense && m.Routines.Count > 0) sb.AppendLine($"    public static bool Handles(uint id) => id - BaseId < {m.Routines.Count}u;");
+            else sb.AppendLine($"    public static bool Handles(uint id) => RoutineName(id) is not null;");
             sb.AppendLine();
             sb.AppendLine($"    /// <summary>");
             sb.AppendLine($"    /// Decodes <paramref name=\"req\"/>, calls <paramref name=\"impl\"/> and writes the reply body, per the");
@@ -355,12 +371,24 @@ namespace Hurd.Ipc.Generator
                 // call they are written down in order (WriteBytes moves them; the copy is overlap-safe).
                 sb.AppendLine($"        __req.ReplyBody.WriteInt32(0);");
                 sb.AppendLine("        int __ahead = 0;");
+                var lent = LentArray(r);
                 for (int k = 0; k < arrays.Count; k++)
                 {
                     var a = arrays[k];
                     int es = ElementSize(a);
                     string room = $"__req.ReplyBody.Capacity - __req.ReplyBody.Position - __ahead - 12 - ({FixedReplyBound(r)})";
                     string max = a.MaxLength > 0 ? $"global::System.Math.Min({(long)a.MaxLength * es}, {room})" : room;
+                    if (a == lent)
+                    {
+                        // In process, the caller's buffer (RpcRequest.Lent) takes the array's place: written once, no copy.
+                        string lentMax = a.MaxLength > 0 ? $"global::System.Math.Min({a.MaxLength}, __req.Lent.Length)" : "__req.Lent.Length";
+                        sb.AppendLine($"        bool __lent = !__req.Lent.IsEmpty;");
+                        sb.AppendLine($"        var __r_{a.Name} = __lent ? __req.Lent.Slice(0, {lentMax}) : __req.ReplyBody.Ahead(__ahead + 4, {max});");
+                        sb.AppendLine($"        global::System.Span<byte> {P(a)} = __r_{a.Name};");
+                        sb.AppendLine($"        if (!__lent) __ahead += 4 + ((__r_{a.Name}.Length + 3) & ~3);");
+                        sb.AppendLine($"        int @{a.CountName};");
+                        continue;
+                    }
                     sb.AppendLine($"        var __r_{a.Name} = __req.ReplyBody.Ahead(__ahead + 4, {max});");
                     if (es == 1)
                         sb.AppendLine($"        global::System.Span<byte> {P(a)} = __r_{a.Name};");
@@ -375,7 +403,11 @@ namespace Hurd.Ipc.Generator
                 foreach (var a in arrays)
                     sb.AppendLine($"        if ((uint)@{a.CountName} > (uint){P(a)}.Length) return __Fail(ref __req, __at, __rights, {E}.EPROTO);");
                 foreach (var a in arrays)
-                    sb.AppendLine("        " + Write("__req.ReplyBody", a, $"{P(a)}.Slice(0, @{a.CountName})"));
+                {
+                    if (a == lent)
+                        sb.AppendLine($"        if (__lent) {{ __req.ReplyBody.WriteBytes(default); __req.LentUsed = true; __req.LentLength = @{a.CountName}; }} else " + Write("__req.ReplyBody", a, $"{P(a)}.Slice(0, @{a.CountName})"));
+                    else sb.AppendLine("        " + Write("__req.ReplyBody", a, $"{P(a)}.Slice(0, @{a.CountName})"));
+                }
             }
             else
             {

@@ -69,7 +69,8 @@ namespace Hurd.Ipc.Generator
         string Underlying,
         string Disposition,
         int MaxLength,
-        string CountName);
+        string CountName,
+        bool CallerBuffer = false);
 
     /// <summary>One routine or simpleroutine.</summary>
     internal sealed record RoutineModel(

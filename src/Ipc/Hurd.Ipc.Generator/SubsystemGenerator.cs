@@ -26,6 +26,7 @@ namespace Hurd.Ipc.Generator
         internal const string PortRightType = "Hurd.Interfaces.PortRight";
         internal const string RightAttribute = "Hurd.Interfaces.RightAttribute";
         internal const string MaxLengthAttribute = "Hurd.Interfaces.MaxLengthAttribute";
+        internal const string CallerBufferAttribute = "Hurd.Interfaces.CallerBufferAttribute";
 
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -202,11 +203,15 @@ namespace Hurd.Ipc.Generator
                     }
                     i++;
                     int max = 0;
+                    bool callerBuffer = false;
                     foreach (var a in p.GetAttributes())
+                    {
                         if (a.AttributeClass?.ToDisplayString() == MaxLengthAttribute && a.ConstructorArguments.Length == 1 && a.ConstructorArguments[0].Value is int mx)
                             max = mx;
+                        if (a.AttributeClass?.ToDisplayString() == CallerBufferAttribute) callerBuffer = true;
+                    }
                     return arg == SpecialType.System_Byte
-                        ? Make(ParamKind.BytesOut, max: max, count: next.Name)
+                        ? Make(ParamKind.BytesOut, max: max, count: next.Name) with { CallerBuffer = callerBuffer }
                         : Make(ParamKind.UIntsOut, underlying: elem, max: max, count: next.Name);
                 }
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && arg == SpecialType.System_Byte)

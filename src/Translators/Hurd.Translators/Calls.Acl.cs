@@ -20,7 +20,7 @@ public static partial class Calls
     /// </summary>
     public static Errno CheckAccess(Identity who, Node node, in Stat st, Access want)
     {
-        if (who.IsRoot || who.HasUid(st.Uid) || node is not IXattrs x) return Permissions.Check(who, st, want);
+        if (who.IsRoot || who.HasUid(st.Uid) || node.AsXattrs is not { } x) return Permissions.Check(who, st, want);
         // The common case, no ACL, costs one size query.
         if (x.Getxattr(Acl.AccessName, default, out int size) != Errno.OK || size <= Acl.HeaderSize)
             return Permissions.Check(who, st, want);
@@ -33,7 +33,7 @@ public static partial class Calls
     /// <summary>io_stat's addition for a directory with a stored access ACL: <see cref="Acl.ExtendedAclMode"/>.</summary>
     static void MarkExtendedAcl(Node node, ref Stat st)
     {
-        if (st.Mode.IsDirectory() && node is IXattrs x && x.Getxattr(Acl.AccessName, default, out int n) == Errno.OK
+        if (st.Mode.IsDirectory() && node.AsXattrs is { } x && x.Getxattr(Acl.AccessName, default, out int n) == Errno.OK
             && n > Acl.HeaderSize)
             st.Mode |= Acl.ExtendedAclMode;
     }

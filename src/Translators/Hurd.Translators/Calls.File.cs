@@ -12,7 +12,7 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = Permissions.Chmod(who.User, st, mode, out var perm);
         if (e != Errno.OK) return e;
-        if (node is not IAttributes a) return Errno.EOPNOTSUPP;
+        if (node.AsAttributes is not { } a) return Errno.EOPNOTSUPP;
         e = a.SetAttributes(new SetAttr { Valid = AttrMask.Mode, Mode = perm });
         return e != Errno.OK ? e : ChmodAcl(node, perm);
     }
@@ -25,7 +25,7 @@ public static partial class Calls
         if (e != Errno.OK) return e;
         e = Permissions.Chown(who.User, st, uid, gid, out var change);
         if (e != Errno.OK) return e;
-        if (node is not IAttributes a) return Errno.EOPNOTSUPP;
+        if (node.AsAttributes is not { } a) return Errno.EOPNOTSUPP;
         return a.SetAttributes(change);
     }
 
@@ -44,7 +44,7 @@ public static partial class Calls
         if (atime.Nsec != TimeSpec.UtimeOmit) { change.Valid |= AttrMask.Atime; change.Atime = atime.Nsec == TimeSpec.UtimeNow ? now : atime; }
         if (mtime.Nsec != TimeSpec.UtimeOmit) { change.Valid |= AttrMask.Mtime; change.Mtime = mtime.Nsec == TimeSpec.UtimeNow ? now : mtime; }
         if (change.Valid == AttrMask.None) return Errno.OK;
-        if (node is not IAttributes a) return Errno.EOPNOTSUPP;
+        if (node.AsAttributes is not { } a) return Errno.EOPNOTSUPP;
         return a.SetAttributes(change);
     }
 
@@ -92,7 +92,7 @@ public static partial class Calls
         size = 0;
         var e = XattrAccess(who, node, name, write: false);
         if (e != Errno.OK) return e;
-        return node is IXattrs x ? x.Getxattr(name, value, out size) : Errno.EOPNOTSUPP;
+        return node.AsXattrs is { } x ? x.Getxattr(name, value, out size) : Errno.EOPNOTSUPP;
     }
 
     /// <summary>setxattr: namespace rules (<c>user.</c> needs write permission, a regular file or directory, and in a

@@ -15,10 +15,10 @@ public static partial class Calls
         read = 0;
         var f = who.File;
         if (!f.CanRead) return Errno.EBADF;
-        if (f.Node is not IReadable r)
+        if (f.Node.AsReadable is not { } r)
         {
-            if (f.Node is ISymlink s) return ReadSymlink(f, s, offset, buffer, out read);
-            return f.Node is IDirectory ? Errno.EISDIR : Errno.EOPNOTSUPP;
+            if (f.Node.AsSymlink is { } s) return ReadSymlink(f, s, offset, buffer, out read);
+            return f.Node.IsDirectory ? Errno.EISDIR : Errno.EOPNOTSUPP;
         }
         if (offset == OpenFile.FilePointer)
         {
@@ -64,10 +64,10 @@ public static partial class Calls
         written = 0;
         var f = who.File;
         if (!f.CanWrite) return Errno.EBADF;
-        if (f.Node is not IWritable w) return f.Node is IDirectory ? Errno.EISDIR : Errno.EOPNOTSUPP;
+        if (f.Node.AsWritable is not { } w) return f.Node.IsDirectory ? Errno.EISDIR : Errno.EOPNOTSUPP;
         if (offset < 0 && offset != OpenFile.FilePointer) return Errno.EINVAL;
         if (data.IsEmpty) return Errno.OK;
-        if (!who.User.IsRoot && f.Node is IAttributes)
+        if (!who.User.IsRoot && f.Node.AsAttributes is not null)
         {
             var e = Stat(who, f.Node, out var st);
             if (e != Errno.OK) return e;

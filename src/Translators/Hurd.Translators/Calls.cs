@@ -24,8 +24,8 @@ public static partial class Calls
         st.Generation = node.Generation;
         st.Nlink = 1;
         st.Blksize = 4096;
-        st.Mode = node is IDirectory ? FileMode.Directory | (FileMode)0x16d : FileMode.Regular | (FileMode)0x124;
-        if (node is IStatable s)
+        st.Mode = node.IsDirectory ? FileMode.Directory | (FileMode)0x16d : FileMode.Regular | (FileMode)0x124;
+        if (node.AsStatable is { } s)
         {
             var e = s.Stat(who, ref st);
             if (e != Errno.OK) return e;
@@ -35,7 +35,7 @@ public static partial class Calls
         // st_dev 0 would have their roots (both inode 1) taken for one node.
         if (st.Dev == 0) st.Dev = ProcessFsid;
         if (node.ActiveTranslator is not null) st.Mode |= FileMode.ActiveTranslator;
-        if (node is ITranslatable t && t.HasPassiveTranslator) st.Mode |= FileMode.PassiveTranslator;
+        if (node.AsTranslatable is { } t && t.HasPassiveTranslator) st.Mode |= FileMode.PassiveTranslator;
         return Errno.OK;
     }
 
@@ -87,12 +87,12 @@ public static partial class Calls
         }
         var file = new OpenFile(node, flags);
         protid = new Protid(user, file);
-        if (node is IOpenHook h)
+        if (node.AsOpenHook is { } h)
         {
             e = h.Open(file);
             if (e != Errno.OK) { protid.Release(); protid = null; return e; }
         }
-        if (node is IOpenerHook oh)
+        if (node.AsOpenerHook is { } oh)
         {
             e = oh.Opened(protid);
             if (e != Errno.OK) { protid.Release(); protid = null; return e; }
@@ -131,7 +131,7 @@ public static partial class Calls
     /// write or truncate by a non-root caller (<see cref="Permissions.KillPriv"/>).</summary>
     static void DropSuid(Identity who, Node node, in Stat st)
     {
-        if (node is IAttributes a && Permissions.KillPriv(who, st, out var perm))
+        if (node.AsAttributes is { } a && Permissions.KillPriv(who, st, out var perm))
             a.SetAttributes(new SetAttr { Valid = AttrMask.Mode, Mode = perm });
     }
 

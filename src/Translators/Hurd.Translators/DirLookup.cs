@@ -69,7 +69,7 @@ public static partial class Calls
                 bool last = next.IsEmpty;
                 trailingSlash = last && slash >= 0;
                 if (comp.Length > Limits.NameMax) return Errno.ENAMETOOLONG;
-                if (cur is not IDirectory d) return Errno.ENOTDIR;
+                if (cur.AsDirectory is not { } d) return Errno.ENOTDIR;
                 var e = Stat(dir, cur, out var dst);
                 if (e != Errno.OK) return e;
                 e = CheckAccess(who, cur, dst, Access.Exec);
@@ -114,7 +114,7 @@ public static partial class Calls
                     return Errno.OK;
                 }
 
-                if (np is ISymlink sl && (!last || trailingSlash || (flags & OpenFlags.NoLink) == 0))
+                if (np.AsSymlink is { } sl && (!last || trailingSlash || (flags & OpenFlags.NoLink) == 0))
                 {
                     if (last && !trailingSlash && (flags & OpenFlags.NoFollow) != 0) return Errno.ELOOP;
                     if (++links > Limits.SymlinkMax) return Errno.ELOOP;
@@ -143,7 +143,7 @@ public static partial class Calls
             }
         }
 
-        if ((trailingSlash || (flags & OpenFlags.Directory) != 0) && node is not IDirectory) return Errno.ENOTDIR;
+        if ((trailingSlash || (flags & OpenFlags.Directory) != 0) && !node.IsDirectory) return Errno.ENOTDIR;
         result = new LookupResult { Retry = RetryType.Normal, RetryName = [], Node = node, Created = created };
         return Errno.OK;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Hurd.Ipc.Abi;
 
 namespace Hurd.Translators;
@@ -20,8 +21,38 @@ public abstract class Node
 {
     int opens;
 
+    /// <summary>The optional operations this node's class implements, found once when it is made: the SDK asks on
+    /// every request (is it a directory, can it stat itself...), and an interface type test walks the class's
+    /// interface map each time.</summary>
+    private readonly NodeOps _ops;
+
     /// <summary>A node with inode number <paramref name="ino"/> (st_ino, unique within the filesystem while the node lives).</summary>
-    protected Node(ulong ino) { Ino = ino; }
+    protected Node(ulong ino)
+    {
+        Ino = ino;
+        _ops = (this is IStatable ? NodeOps.Statable : 0) | (this is IReadable ? NodeOps.Readable : 0)
+            | (this is IWritable ? NodeOps.Writable : 0) | (this is IAttributes ? NodeOps.Attributes : 0)
+            | (this is IDirectory ? NodeOps.Directory : 0) | (this is ISymlink ? NodeOps.Symlink : 0)
+            | (this is IXattrs ? NodeOps.Xattrs : 0) | (this is ITranslatable ? NodeOps.Translatable : 0)
+            | (this is IOpenHook ? NodeOps.OpenHook : 0) | (this is IOpenerHook ? NodeOps.OpenerHook : 0)
+            | (this is ICloseHook ? NodeOps.CloseHook : 0);
+    }
+
+    // The node as one of its operation interfaces, or null: what `node as IX` gives, without the type test.
+    // (Unsafe.As is exact here: the bit is set only when the class implements the interface.)
+    internal IStatable? AsStatable => (_ops & NodeOps.Statable) != 0 ? Unsafe.As<IStatable>(this) : null;
+    internal IReadable? AsReadable => (_ops & NodeOps.Readable) != 0 ? Unsafe.As<IReadable>(this) : null;
+    internal IWritable? AsWritable => (_ops & NodeOps.Writable) != 0 ? Unsafe.As<IWritable>(this) : null;
+    internal IAttributes? AsAttributes => (_ops & NodeOps.Attributes) != 0 ? Unsafe.As<IAttributes>(this) : null;
+    internal IDirectory? AsDirectory => (_ops & NodeOps.Directory) != 0 ? Unsafe.As<IDirectory>(this) : null;
+    internal ISymlink? AsSymlink => (_ops & NodeOps.Symlink) != 0 ? Unsafe.As<ISymlink>(this) : null;
+    internal IXattrs? AsXattrs => (_ops & NodeOps.Xattrs) != 0 ? Unsafe.As<IXattrs>(this) : null;
+    internal ITranslatable? AsTranslatable => (_ops & NodeOps.Translatable) != 0 ? Unsafe.As<ITranslatable>(this) : null;
+    internal IOpenHook? AsOpenHook => (_ops & NodeOps.OpenHook) != 0 ? Unsafe.As<IOpenHook>(this) : null;
+    internal IOpenerHook? AsOpenerHook => (_ops & NodeOps.OpenerHook) != 0 ? Unsafe.As<IOpenerHook>(this) : null;
+    internal ICloseHook? AsCloseHook => (_ops & NodeOps.CloseHook) != 0 ? Unsafe.As<ICloseHook>(this) : null;
+    /// <summary><c>this is IDirectory</c>.</summary>
+    internal bool IsDirectory => (_ops & NodeOps.Directory) != 0;
 
     /// <summary>st_ino.</summary>
     public ulong Ino { get; }
@@ -44,8 +75,16 @@ public abstract class Node
 
     /// <summary>True when a lookup through this node must reach a translator: an active one is set,
     /// or the node is <see cref="ITranslatable"/> with a passive record.</summary>
-    public bool IsTranslated => ActiveTranslator is not null || (this is ITranslatable t && t.HasPassiveTranslator);
+    public bool IsTranslated => ActiveTranslator is not null || (AsTranslatable is { } t && t.HasPassiveTranslator);
 
     internal void AddOpen() => Interlocked.Increment(ref opens);
     internal int RemoveOpen() => Interlocked.Decrement(ref opens);
+}
+
+/// <summary>The optional-operation interfaces of a node's class that the SDK tests on hot paths (<see cref="Node"/>).</summary>
+[Flags]
+internal enum NodeOps : ushort
+{
+    Statable = 1, Readable = 2, Writable = 4, Attributes = 8, Directory = 16, Symlink = 32, Xattrs = 64,
+    Translatable = 128, OpenHook = 256, OpenerHook = 512, CloseHook = 1024,
 }

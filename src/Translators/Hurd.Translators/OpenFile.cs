@@ -73,11 +73,24 @@ public sealed class OpenFile
         if (Interlocked.Increment(ref refs) <= 1) throw new ObjectDisposedException(nameof(OpenFile));
     }
 
+    /// <summary>Adds a reference unless the last one is already gone (then false: the open is closed or closing).</summary>
+    internal bool TryAddRef()
+    {
+        int r = Volatile.Read(ref refs);
+        while (r > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref refs, r + 1, r);
+            if (seen == r) return true;
+            r = seen;
+        }
+        return false;
+    }
+
     internal void Release()
     {
         int n = Interlocked.Decrement(ref refs);
         if (n != 0) return;
         Node.RemoveOpen();
-        if (Node is ICloseHook h) h.Close(this);
+        if (Node.AsCloseHook is { } h) h.Close(this);
     }
 }

@@ -18,6 +18,10 @@ public sealed class Protid
     /// <summary>The per-open state (peropen).</summary>
     public OpenFile File { get; }
 
+    /// <summary>The number of the node reference (fs_ext noderef_*) this protid is, set once before the serving layer
+    /// publishes it in its port's table; 0 for a protid of a port.</summary>
+    internal ulong RefNumber;
+
     /// <summary>The node (shortcut for <c>File.Node</c>).</summary>
     public Node Node => File.Node;
 

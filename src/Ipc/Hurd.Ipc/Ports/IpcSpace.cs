@@ -368,7 +368,7 @@ public sealed class ReceivePort : IDisposable
     public void SetHandler<T>(T target, RpcDispatch<T> dispatch) where T : class
     {
         HandlerTarget = target;
-        Dispatcher = (object t, ref RpcRequest r) => dispatch((T)t, ref r);
+        Dispatcher = Dispatchers<T>.Untyped(dispatch);
     }
 
     /// <summary>Makes a new send right to this port (MAKE_SEND), as an object owning one user reference.</summary>
@@ -431,6 +431,31 @@ public sealed class ReceivePort : IDisposable
 
 /// <summary>The non-generic form of a registered dispatcher.</summary>
 internal delegate Errno RpcDispatcher(object target, ref RpcRequest request);
+
+/// <summary>
+/// The untyped form of a typed dispatcher, made once per dispatcher rather than once per port: a server that makes a
+/// port per open file (a protid port per dir_lookup) registers the same static method group each time, which C#
+/// caches as one delegate, so the last one made is nearly always the one asked for.
+/// </summary>
+internal static class Dispatchers<T> where T : class
+{
+    private sealed class Pair(RpcDispatch<T> typed, RpcDispatcher untyped)
+    {
+        public readonly RpcDispatch<T> Typed = typed;
+        public readonly RpcDispatcher Untyped = untyped;
+    }
+
+    private static Pair? s_last;
+
+    public static RpcDispatcher Untyped(RpcDispatch<T> dispatch)
+    {
+        var last = Volatile.Read(ref s_last);
+        if (last is not null && ReferenceEquals(last.Typed, dispatch)) return last.Untyped;
+        RpcDispatcher u = (object t, ref RpcRequest r) => dispatch((T)t, ref r);
+        Volatile.Write(ref s_last, new Pair(dispatch, u));
+        return u;
+    }
+}
 
 /// <summary>A grant: this process gave the peer of a connection send rights to <see cref="Port"/> under
 /// <see cref="Handle"/>; <see cref="Count"/> of them are still outstanding. Guarded by IpcSpace.Lock.</summary>
@@ -556,7 +581,7 @@ public sealed class PortSet : IDisposable
     public void SetHandler<T>(T target, RpcDispatch<T> dispatch) where T : class
     {
         HandlerTarget = target;
-        Dispatcher = (object t, ref RpcRequest r) => dispatch((T)t, ref r);
+        Dispatcher = Dispatchers<T>.Untyped(dispatch);
     }
 
     /// <summary>Moves <paramref name="port"/> into this set (out of any other).</summary>

@@ -53,8 +53,26 @@ public ref struct RpcCall
     public ICallEngine? Engine;
     public object? State;
     public long StateId;
+    /// <summary>
+    /// The caller's own buffer for the reply's out byte array, set by a generated stub for a routine whose array is
+    /// marked <c>[CallerBuffer]</c>. The in-process transport lends it to the server (<see cref="RpcRequest.Lent"/>),
+    /// which then writes the array straight into it: no copy through the reply. Other transports ignore it.
+    /// </summary>
+    public Span<byte> Lent;
+    /// <summary>Set by the in-process transport when the server wrote the out array into <see cref="Lent"/>; its
+    /// length is then <see cref="LentLength"/> (the reply body carries an empty array in its place).</summary>
+    public bool LentUsed;
+    /// <summary>The bytes the server wrote into <see cref="Lent"/> (valid when <see cref="LentUsed"/>).</summary>
+    public int LentLength;
 
-    public Errno Invoke() => Engine is null ? Errno.EBADF : Engine.Invoke(ref this);
-    public Errno Send() => Engine is null ? Errno.EBADF : Engine.Send(ref this);
-    public void Dispose() { Engine?.Release(ref this); Engine = null; }
+    // The in-process engine is called directly: a type test instead of an interface dispatch per call (a call site
+    // that sees both transports would otherwise go through the runtime's polymorphic resolve stub).
+    public Errno Invoke() => Engine is Transport.Loopback ? Transport.Loopback.Run(ref this, oneWay: false) : Engine is null ? Errno.EBADF : Engine.Invoke(ref this);
+    public Errno Send() => Engine is Transport.Loopback ? Transport.Loopback.Run(ref this, oneWay: true) : Engine is null ? Errno.EBADF : Engine.Send(ref this);
+    public void Dispose()
+    {
+        if (Engine is Transport.Loopback) Transport.Loopback.ReleaseFrame(ref this);
+        else Engine?.Release(ref this);
+        Engine = null;
+    }
 }

@@ -20,4 +20,15 @@ public ref struct RpcRequest
     public MessageWriter ReplyBody;
     /// <summary>Who sent it, its cancellation, deferral. Also in <see cref="CallContext.Current"/> during dispatch.</summary>
     public CallContext Context;
+    /// <summary>
+    /// In process only: the caller's buffer for the routine's out byte array (<see cref="RpcCall.Lent"/>), empty
+    /// otherwise. A generated dispatch of a <c>[CallerBuffer]</c> routine gives it to the routine as the array instead
+    /// of a region of the reply, then writes an empty array into the reply and sets <see cref="LentUsed"/> and
+    /// <see cref="LentLength"/>. Valid only until the dispatch returns (the caller's stack may hold it).
+    /// </summary>
+    public Span<byte> Lent;
+    /// <summary>Set by the dispatch when the routine's out array went into <see cref="Lent"/>.</summary>
+    public bool LentUsed;
+    /// <summary>The length of what the routine wrote into <see cref="Lent"/>.</summary>
+    public int LentLength;
 }

@@ -17,7 +17,9 @@ internal sealed class Loopback : ICallEngine
 {
     private static readonly Loopback s_instance = new();
 
-    [ThreadStatic] private static List<Frame>? t_frames;
+    // The thread's frames, a chain (calls nest when a handler calls another local port): one thread-static read per
+    // call, and the first frame is nearly always the free one.
+    [ThreadStatic] private static Frame? t_frames;
 
     /// <summary>Buffers of one call level on one thread (calls nest when a handler calls another local port).</summary>
     internal sealed class Frame
@@ -31,14 +33,22 @@ internal sealed class Loopback : ICallEngine
         /// <summary>The send-once right the call goes through, deallocated when the call is disposed.</summary>
         public SendEntry? Once;
         public bool InUse;
+        /// <summary>The thread's next frame (owned by that thread only).</summary>
+        public Frame? Next;
     }
 
     public static RpcCall BeginCall(ReceivePort port, uint id, SendEntry? once = null)
     {
-        var frames = t_frames ??= new List<Frame>();
-        Frame? f = null;
-        foreach (var fr in frames) if (!fr.InUse) { f = fr; break; }
-        if (f is null) { f = new Frame(); frames.Add(f); }
+        var f = t_frames;
+        while (f is not null && f.InUse) f = f.Next;
+        if (f is null)
+        {
+            f = new Frame();
+            // Appended last, so that the outermost level keeps using the first frame.
+            ref Frame? tail = ref t_frames;
+            while (tail is not null) tail = ref tail.Next;
+            tail = f;
+        }
         f.InUse = true;
         f.Port = port;
         f.Once = once;
@@ -52,7 +62,9 @@ internal sealed class Loopback : ICallEngine
         };
     }
 
-    public void Release(ref RpcCall call)
+    public void Release(ref RpcCall call) => ReleaseFrame(ref call);
+
+    internal static void ReleaseFrame(ref RpcCall call)
     {
         if (call.State is Frame f)
         {
@@ -115,7 +127,7 @@ internal sealed class Loopback : ICallEngine
 
     public Errno Send(ref RpcCall call) => Run(ref call, oneWay: true);
 
-    private static Errno Run(ref RpcCall call, bool oneWay)
+    internal static Errno Run(ref RpcCall call, bool oneWay)
     {
         if (call.State is not Frame f || f.Port is null) return Errno.EBADF;
         var port = f.Port;
@@ -137,12 +149,14 @@ internal sealed class Loopback : ICallEngine
             Body = new MessageReader(f.Request.AsSpan(0, call.Request.PaddedLength), f.RequestRights.AsSpan(0, nr)),
             ReplyBody = oneWay ? default : new MessageWriter(f.Reply, f.ReplyRights),
             Context = ctx,
+            Lent = oneWay ? default : call.Lent,
         };
+        call.LentUsed = false;
         Errno r;
         var prev = CallContext.Current;
         CallContext.Current = ctx;
         try { r = disp(target, ref req); }
-        catch { r = Errno.EIO; req.ReplyBody = oneWay ? default : new MessageWriter(f.Reply, f.ReplyRights); }
+        catch { r = Errno.EIO; req.ReplyBody = oneWay ? default : new MessageWriter(f.Reply, f.ReplyRights); req.LentUsed = false; }
         finally { CallContext.Current = prev; }
         if (oneWay) { ctx.End(); return Errno.OK; }
 
@@ -168,6 +182,7 @@ internal sealed class Loopback : ICallEngine
                 bodyLen = rb.Position; rights = rb.RightCount;
                 e = TranslateLocal(rb.Rights, f.ReplyRights);
                 if (e != Errno.OK) { BitConverterWrite(f.Reply, (int)e); bodyLen = 4; rights = 0; }
+                else if (req.LentUsed) { call.LentUsed = true; call.LentLength = req.LentLength; }
             }
         }
         ctx.End();
@@ -201,6 +216,9 @@ internal sealed class LoopbackContext : CallContext
 
     public void End()
     {
+        // The common call: its handler neither asked for its cancellation token nor deferred. Both are made only by the
+        // handler while it runs (on this thread, or by a thread it waited for), so no lock is needed to see that.
+        if (Volatile.Read(ref _cts) is null && Volatile.Read(ref _deferred) is null) { _port = null; return; }
         CancellationTokenSource? c;
         lock (_sync) { c = _cts; _cts = null; _port = null; if (_deferred is { } d) d.Abandon(); _deferred = null; }
         c?.Dispose();
@@ -209,7 +227,7 @@ internal sealed class LoopbackContext : CallContext
     public Errno CheckExpired()
     {
         if (_callerToken.IsCancellationRequested) return Errno.EINTR;
-        if (Environment.TickCount64 >= _deadline) return Errno.ETIMEDOUT;
+        if (_deadline != long.MaxValue && Environment.TickCount64 >= _deadline) return Errno.ETIMEDOUT;
         return Errno.OK;
     }
 

@@ -13,25 +13,33 @@ namespace Hurd.Translators.Serving;
 /// </summary>
 internal sealed partial class ProtidPort
 {
+    // The table: a reference number is (a sequence number << 32) | its slot, so a call finds its entry by index, with
+    // no lock and no hash lookup, and checks the whole number against the entry's (a released number never names the
+    // slot's next entry; the sequence would have to come round 2^32 times while a client held the old number). Writers
+    // (make, release, grow, destroy) serialise on _refsLock; readers read the slot array and the entry once each.
+    // A slot holds the reference's protid, which carries its number (Protid.RefNumber, set before it is published).
     private readonly Lock _refsLock = new();
-    private Dictionary<ulong, Protid>? _refs;
-    private ulong _nextRef;
+    private Protid?[]? _slots;
+    private int[]? _freeSlots;
+    private int _freeCount, _usedSlots, _refCount;
+    private uint _nextSeq;
 
     /// <summary>Node references alive on this port (for tests).</summary>
-    internal int NodeRefCount { get { lock (_refsLock) return _refs?.Count ?? 0; } }
+    internal int NodeRefCount { get { lock (_refsLock) return _refCount; } }
 
     /// <summary>The protid that reference <paramref name="r"/> names (0: this port's own), or null; for a reference, its
     /// peropen carries one more reference for the call (<see cref="Done"/> drops it), so a concurrent
-    /// <see cref="noderef_release"/> cannot close it under the call.</summary>
+    /// <see cref="noderef_release"/> cannot close it under the call. A call that races a release may still get the
+    /// protid (its peropen is closed a little later): as if it had started just before the release.</summary>
     private Protid? RefProtid(ulong r)
     {
         if (r == 0) return Protid;
-        lock (_refsLock)
-        {
-            if (_refs is null || !_refs.TryGetValue(r, out var p)) return null;
-            p.File.AddRef();
-            return p;
-        }
+        var slots = Volatile.Read(ref _slots);
+        uint i = (uint)r;
+        if (slots is null || i >= (uint)slots.Length) return null;
+        var p = Volatile.Read(ref slots[i]);
+        if (p is null || p.RefNumber != r || !p.File.TryAddRef()) return null;
+        return p;
     }
 
     /// <summary>Ends a call on what <see cref="RefProtid"/> gave for <paramref name="r"/>.</summary>
@@ -48,14 +56,46 @@ internal sealed partial class ProtidPort
         {
             if (Volatile.Read(ref Destroyed) == 0)
             {
-                ulong r = ++_nextRef;
-                (_refs ??= new()).Add(r, p);
+                int slot;
+                if (_freeCount > 0) slot = _freeSlots![--_freeCount];
+                else
+                {
+                    var slots = _slots ?? new Protid?[16];
+                    if (_usedSlots == slots.Length)
+                    {
+                        // Readers may still look at the old array: an entry removed from the new one after the copy is
+                        // still in it, which RefProtid treats as a call racing the release (above).
+                        Array.Resize(ref slots, slots.Length * 2);
+                    }
+                    if (!ReferenceEquals(slots, _slots)) Volatile.Write(ref _slots, slots);
+                    slot = _usedSlots++;
+                }
+                uint seq = ++_nextSeq;
+                if (seq == 0) seq = ++_nextSeq; // never 0: the number is never 0 (the port's own node)
+                ulong r = ((ulong)seq << 32) | (uint)slot;
+                p.RefNumber = r;
+                Volatile.Write(ref _slots![slot], p);
+                _refCount++;
                 fs.CountNodeRefs(1);
                 return r;
             }
         }
         p.Release();
         return 0;
+    }
+
+    /// <summary>Takes reference <paramref name="r"/> out of the table (under <see cref="_refsLock"/>).</summary>
+    private Protid? RemoveRef(ulong r)
+    {
+        var slots = _slots;
+        uint i = (uint)r;
+        if (slots is null || i >= (uint)_usedSlots || slots[i] is not { } p || p.RefNumber != r) return null;
+        Volatile.Write(ref slots[i], null);
+        _freeSlots ??= new int[16];
+        if (_freeCount == _freeSlots.Length) Array.Resize(ref _freeSlots, _freeSlots.Length * 2);
+        _freeSlots[_freeCount++] = (int)i;
+        _refCount--;
+        return p;
     }
 
     /// <summary>A new reference to <paramref name="node"/> with this port's identity, and its io_stat.</summary>
@@ -74,11 +114,25 @@ internal sealed partial class ProtidPort
     /// <summary>Drops every node reference (the port is being destroyed).</summary>
     internal void ReleaseNodeRefs()
     {
-        Dictionary<ulong, Protid>? all;
-        lock (_refsLock) { all = _refs; _refs = null; }
+        Protid?[]? all;
+        int used;
+        lock (_refsLock)
+        {
+            all = _slots; used = _usedSlots;
+            // Later calls on a released number find no table (ESTALE); the slots are not cleared, so a call that read
+            // the array just before still finds its entry, and its peropen's own count decides.
+            Volatile.Write(ref _slots, null);
+            _usedSlots = 0; _freeCount = 0; _refCount = 0;
+        }
         if (all is null) return;
-        fs.CountNodeRefs(-all.Count);
-        foreach (var p in all.Values) p.Release();
+        int n = 0;
+        for (int i = 0; i < used; i++)
+        {
+            if (all[i] is not { } p) continue;
+            n++;
+            p.Release();
+        }
+        fs.CountNodeRefs(-n);
     }
 
     public Errno noderef_lookup(ulong dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
@@ -215,11 +269,9 @@ internal sealed partial class ProtidPort
 
     public Errno noderef_release(ulong node)
     {
-        Protid? p = null;
-        lock (_refsLock)
-        {
-            if (_refs is null || !_refs.Remove(node, out p)) return Errno.ESTALE;
-        }
+        Protid? p;
+        lock (_refsLock) p = RemoveRef(node);
+        if (p is null) return Errno.ESTALE;
         fs.CountNodeRefs(-1);
         fs.ReleaseLater(p);
         return Errno.OK;
