@@ -454,9 +454,21 @@ public sealed partial class Ext2Fs
                 long lblk = pos / BlockSize;
                 int within = (int)(pos % BlockSize);
                 int n = Math.Min(BlockSize - within, src.Length - done);
-                if (goal == 0) goal = AllocGoal(inode, lblk);
-                err = BmapAlloc(inode, lblk, goal, out uint pb, out bool fresh);
-                if (err != Errno.OK) { result = err; break; }
+                uint pb = 0;
+                bool fresh = false;
+                // Inside the file, a rewrite is the common case: a plain lookup, and no allocation goal (which would
+                // map the previous block too). Past the end, the block is a hole: allocate at once.
+                if (pos < inode.Size)
+                {
+                    err = Bmap(inode, lblk, out pb, out _);
+                    if (err != Errno.OK) { result = err; break; }
+                }
+                if (pb == 0)
+                {
+                    if (goal == 0) goal = AllocGoal(inode, lblk);
+                    err = BmapAlloc(inode, lblk, goal, out pb, out fresh);
+                    if (err != Errno.OK) { result = err; break; }
+                }
                 goal = pb + 1;
                 if (n == BlockSize)
                 {
