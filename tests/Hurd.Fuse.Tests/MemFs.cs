@@ -39,6 +39,9 @@ public sealed class MemFs : FuseFileSystem
     public Action<ulong, byte[]>? OnUnlink { get; set; }
     /// <summary>Called at the start of LOOKUP's handler with the name, outside the filesystem's lock (a test may block in it).</summary>
     public Action<byte[]>? OnLookup { get; set; }
+    /// <summary>WRITE requests served so far.</summary>
+    public int Writes => Volatile.Read(ref _writes);
+    private int _writes;
     /// <summary>Set by Destroy.</summary>
     public bool Destroyed { get; private set; }
 
@@ -349,6 +352,7 @@ public sealed class MemFs : FuseFileSystem
 
     public override Errno Write(in FuseContext ctx, in WriteIn input, ReadOnlySpan<byte> data, out uint written)
     {
+        Interlocked.Increment(ref _writes);
         written = 0;
         lock (_gate)
         {

@@ -66,6 +66,30 @@ public class MountTests
         }
     }
 
+    /// <summary>A write-only open is answered with FOPEN_DIRECT_IO (FuseConnection.WriteOnlyDirectIo): a write(2) that
+    /// starts inside a page is one WRITE, where the page cache's write-through mode splits it at the first page it fills
+    /// only in part; a reader that cached the file before sees the new bytes after the write.</summary>
+    [Theory(Timeout = 120000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WriteOnlyOpens_DirectIo_OneWritePerUnalignedWrite_ReadersSeeTheData(bool direct)
+    {
+        if (!TestMount.CanMount) return;
+        string dir = TestMount.NewMountPoint();
+        var fs = new MemFs();
+        try
+        {
+            using var session = MountMemFs(dir, fs, o => { if (!direct) Assert.True(o.ApplyOptions("nodirect_io_writeonly", out _)); });
+            await TestMount.Sh(dir, "head -c 7680 /dev/zero | tr '\\0' a > f && cat f > /dev/null");
+            int before = fs.Writes;
+            // 6,321 bytes at offset 7,680 (inside the second page) through O_WRONLY|O_APPEND, in one write(2).
+            await TestMount.Sh(dir, "head -c 6321 /dev/zero | tr '\\0' b > /tmp/hurd-wo.$$ && dd if=/tmp/hurd-wo.$$ of=f bs=6321 count=1 oflag=append conv=notrunc status=none; r=$?; rm -f /tmp/hurd-wo.$$; exit $r");
+            Assert.Equal(direct ? 1 : 2, fs.Writes - before);
+            Assert.Equal("14001 7680 6321\n", await TestMount.Sh(dir, "printf '%s %s %s\\n' $(stat -c %s f) $(tr -cd a < f | wc -c) $(tr -cd b < f | wc -c)"));
+        }
+        finally { TestMount.Cleanup(dir); }
+    }
+
     /// <summary>With <c>-o nouring_idle</c> the queue threads keep the normal policy (SCHED_OTHER).</summary>
     [Fact(Timeout = 120000)]
     public async Task IoUring_NoUringIdle_KeepsTheQueueThreadsAtNormalPriority()

@@ -123,6 +123,13 @@ public sealed class FuseDispatcher
         }
     }
 
+    /// <summary>FOPEN_DIRECT_IO for a write-only open (<see cref="FuseConnection.WriteOnlyDirectIo"/>).</summary>
+    private void WriteOnlyDirect(int openFlags, ref OpenOut open)
+    {
+        const int AccessMode = 3, WriteOnly = 1; // O_ACCMODE, O_WRONLY
+        if (Connection.WriteOnlyDirectIo && (openFlags & AccessMode) == WriteOnly) open.OpenFlags |= OpenReplyFlags.DirectIo;
+    }
+
     private int Call(in FuseContext ctx, in FuseInHeader h, ReadOnlySpan<byte> body, Span<byte> reply)
     {
         ulong u = h.Unique;
@@ -214,7 +221,9 @@ public sealed class FuseDispatcher
                 if (!TryRead(body, 8, out OpenIn input)) return Error(reply, u, Errno.EINVAL);
                 OpenOut open;
                 e = h.Opcode == FuseOpcode.Open ? _fs.Open(in ctx, in input, out open) : _fs.Opendir(in ctx, in input, out open);
-                return e != 0 ? Error(reply, u, e) : Ok(reply, u, in open);
+                if (e != 0) return Error(reply, u, e);
+                if (h.Opcode == FuseOpcode.Open) WriteOnlyDirect(input.Flags, ref open);
+                return Ok(reply, u, in open);
             }
             case FuseOpcode.Read:
             {
@@ -313,7 +322,9 @@ public sealed class FuseDispatcher
                 if (!TryRead(body, 16, out CreateIn input)) return Error(reply, u, Errno.EINVAL);
                 if ((e = OneName(body.Slice(16), out name)) != 0) return Error(reply, u, e);
                 e = _fs.Create(in ctx, name, in input, out EntryOut entry, out OpenOut open);
-                return e != 0 ? Error(reply, u, e) : EntryOpen(reply, u, in entry, in open);
+                if (e != 0) return Error(reply, u, e);
+                WriteOnlyDirect(input.Flags, ref open);
+                return EntryOpen(reply, u, in entry, in open);
             }
             case FuseOpcode.Tmpfile:
             {

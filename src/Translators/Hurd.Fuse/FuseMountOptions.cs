@@ -155,6 +155,7 @@ public sealed class FuseMountOptions
         "    -o max_read=N, max_write=N, threads=N\n" +
         "    -o io_uring             requests through io_uring, one queue per CPU (fuse enable_uring=Y)\n" +
         "    -o nouring_idle         io_uring queue threads at normal priority instead of SCHED_IDLE\n" +
+        "    -o nodirect_io_writeonly  write-only opens through the page cache too (default: direct I/O)\n" +
         "    -o readahead_kb=N       readahead window of the mount, as root (default 4096; 0: the kernel's)\n";
 
     /// <summary>Applies a comma-separated option list (the argument of -o). Commas may be escaped with a backslash.</summary>
@@ -205,6 +206,8 @@ public sealed class FuseMountOptions
                     if (!int.TryParse(val, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ra) || ra > 1 << 20) { error = $"bad value for {key}: '{val}'"; return false; }
                     ReadAheadKb = ra; break;
                 case "noio_uring": IoUring = false; break;
+                case "direct_io_writeonly": Connection.WriteOnlyDirectIo = true; break;
+                case "nodirect_io_writeonly": Connection.WriteOnlyDirectIo = false; break;
                 case "uring_idle": IoUringIdle = true; break;
                 case "nouring_idle": IoUringIdle = false; break;
                 case "threads": case "max_threads":
