@@ -38,6 +38,45 @@ public class CallerBufferTests
         }
     }
 
+    private sealed unsafe class Writer : IoBase
+    {
+        public nint Seen;
+        public byte[] Got = [];
+
+        public override Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount)
+        {
+            Seen = data.IsEmpty ? 0 : (nint)Unsafe.AsPointer(ref Unsafe.AsRef(in data[0]));
+            Got = data.ToArray();
+            amount = data.Length;
+            return Errno.OK;
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public Task InProcess_TheServerReadsTheCallersBytes() => T.Run(() =>
+    {
+        var w = new Writer();
+        using var port = ReceivePort.Create<IIo>(w, IoServer.Dispatch);
+        using var send = port.MakeSend();
+        var c = new IoClient(send);
+        var buf = GC.AllocateArray<byte>(4096, pinned: true);
+        for (int i = 0; i < buf.Length; i++) buf[i] = (byte)i;
+        Assert.Equal(Errno.OK, c.io_write(buf.AsSpan(16, 1000), 0, out int n));
+        Assert.Equal(1000, n);
+        Assert.Equal(AddressOf(buf, 16), w.Seen); // read where it is: no copy into the request
+        Assert.Equal(buf[16..1016], w.Got);
+        Assert.Equal(Errno.OK, c.io_write(default, 0, out n));
+        Assert.Equal(0, n);
+        Assert.Empty(w.Got);
+        // Beyond what a message can carry: EMSGSIZE, as when the bytes were copied into the request.
+        Assert.Equal(Errno.EMSGSIZE, c.io_write(new byte[2 << 20], 0, out n));
+        // The test transport copies them (the wire encoding).
+        var t = new TestTransport((ref RpcRequest req) => IoServer.Dispatch(w, ref req));
+        Assert.Equal(Errno.OK, new IoClient(t).io_write(buf.AsSpan(0, 10), 0, out n));
+        Assert.Equal(buf[..10], w.Got);
+        Assert.NotEqual(AddressOf(buf, 0), w.Seen);
+    });
+
     private static unsafe nint AddressOf(byte[] b, int at) => (nint)Unsafe.AsPointer(ref b[at]);
 
     [Fact(Timeout = 30_000)]

@@ -96,4 +96,17 @@ public interface IFsExt
     /// identity. ESTALE if unknown; file_get_xattr's errors.</summary>
     [Routine(9)]
     Errno noderef_get_xattr(ulong node, ReadOnlySpan<byte> name, int size, Span<byte> value, out int valueCount, out int length);
+
+    /// <summary>
+    /// <see cref="noderef_lookup"/> that answers with the reference this port already has for the node the walk reaches,
+    /// when it has one: <paramref name="known"/> is then true, <paramref name="node"/> is that reference, and no new one
+    /// is made, so the client must neither count it again nor release it for this lookup (a FUSE bridge revalidating a
+    /// node it holds: one call where noderef_lookup takes a second to release the duplicate). Otherwise exactly
+    /// noderef_lookup (<paramref name="known"/> false, a new reference). The server remembers one reference per node
+    /// (the last one made through this port), so with several references to one node it may answer with a new one.
+    /// A client that has released the number meanwhile (a release racing the lookup) looks up again with noderef_lookup.
+    /// </summary>
+    [Routine(10)]
+    Errno noderef_lookup_known(ulong dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
+        out bool retry, out ulong node, out bool known, out Stat st, out PortName opened);
 }

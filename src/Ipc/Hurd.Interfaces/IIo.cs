@@ -24,7 +24,7 @@ public interface IIo
     /// A server may delay the reply for flow control.
     /// </summary>
     [Routine(0)]
-    Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount);
+    Errno io_write([CallerBuffer] ReadOnlySpan<byte> data, long offset, out int amount);
 
     /// <summary>
     /// Reads up to <paramref name="amount"/> bytes at <paramref name="offset"/>, or at the

@@ -29,11 +29,17 @@ public sealed class MaxLengthAttribute(int length) : Attribute
 }
 
 /// <summary>
-/// An out byte array that the server may write straight into the caller's buffer when both are in one process (the
-/// in-process transport lends the buffer to the dispatch): the data is written once, where the caller wants it, instead
-/// of into the reply and then copied out. The server then gets at most the caller's buffer (a short result, never
-/// ERANGE), so use it where the caller's buffer bounds the answer anyway (io_read's <c>amount</c>). Honoured on a
-/// routine with exactly one out array; across processes nothing changes (the array travels in the reply).
+/// A byte array that, when client and server are in one process, stays in the caller's memory (the in-process
+/// transport lends it to the dispatch) instead of being copied through the message.
+/// <list type="bullet">
+/// <item>An out array (<c>Span&lt;byte&gt;</c>): the server writes straight into the caller's buffer, the data is written
+/// once, where the caller wants it. The server then gets at most the caller's buffer (a short result, never ERANGE), so
+/// use it where the caller's buffer bounds the answer anyway (io_read's <c>amount</c>). Honoured on a routine with exactly
+/// one out array.</item>
+/// <item>An in array (<c>ReadOnlySpan&lt;byte&gt;</c>): the server reads the caller's bytes where they are (io_write's
+/// data). Honoured on the routine's first such array; the server must serve the same protocol at that id.</item>
+/// </list>
+/// Across processes nothing changes: the array travels in the message.
 /// </summary>
 [AttributeUsage(AttributeTargets.Parameter)]
 public sealed class CallerBufferAttribute : Attribute;

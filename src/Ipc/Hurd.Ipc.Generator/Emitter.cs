@@ -112,6 +112,8 @@ namespace Hurd.Ipc.Generator
 
         /// <summary>The out byte array an in-process server writes straight into the caller's buffer
         /// (<c>[CallerBuffer]</c>, honoured when it is the routine's only out array), or null.</summary>
+        private static ParamModel? LentIn(RoutineModel r) => r.Params.FirstOrDefault(p => p.Kind == ParamKind.BytesIn && p.CallerBuffer);
+
         private static ParamModel? LentArray(RoutineModel r)
         {
             if (r.IsSimple) return null;
@@ -168,8 +170,13 @@ namespace Hurd.Ipc.Generator
                 sb.AppendLine("        try");
                 sb.AppendLine("        {");
                 sb.AppendLine("            __Apply(ref __call);");
+                var lentIn = LentIn(r);
                 foreach (var p in r.Params.Where(InRequest))
-                    sb.AppendLine("            " + Write("__call.Request", p, P(p)));
+                {
+                    if (p == lentIn)
+                        sb.AppendLine($"            if (__call.InProcess) {{ __call.LentIn = {P(p)}; __call.Request.WriteBytes(default); }} else " + Write("__call.Request", p, P(p)));
+                    else sb.AppendLine("            " + Write("__call.Request", p, P(p)));
+                }
                 if (r.IsSimple)
                 {
                     sb.AppendLine($"            if (__call.Request.Overflow) return{(r.ReturnsVoid ? "" : $" {E}.EMSGSIZE")};");
@@ -338,6 +345,8 @@ namespace Hurd.Ipc.Generator
                 sb.AppendLine($"        {type} {P(p)} = {Read("__req.Body", p)};");
             }
             sb.AppendLine($"        if (__req.Body.Error{extraChecks}) return {E}.EBADMSG;");
+            if (LentIn(r) is { } li)
+                sb.AppendLine($"        if (!__req.LentIn.IsEmpty) {P(li)} = __req.LentIn; // in process: the caller's own bytes");
 
             var args = new List<string>();
             foreach (var p in r.Params)

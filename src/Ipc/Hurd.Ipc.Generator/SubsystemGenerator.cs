@@ -215,7 +215,7 @@ namespace Hurd.Ipc.Generator
                         : Make(ParamKind.UIntsOut, underlying: elem, max: max, count: next.Name);
                 }
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && arg == SpecialType.System_Byte)
-                    return Make(ParamKind.BytesIn);
+                    return Make(ParamKind.BytesIn) with { CallerBuffer = p.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == CallerBufferAttribute) };
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && int32)
                     return Make(ParamKind.UIntsIn, underlying: elem);
                 if (p.RefKind == RefKind.None && def == "System.ReadOnlySpan<T>" && nt.TypeArguments[0].ToDisplayString() == PortNameType)

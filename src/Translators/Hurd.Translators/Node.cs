@@ -54,6 +54,12 @@ public abstract class Node
     /// <summary><c>this is IDirectory</c>.</summary>
     internal bool IsDirectory => (_ops & NodeOps.Directory) != 0;
 
+    /// <summary>The serving layer's note of the last node reference made for this node: the session port it was made
+    /// on and its number (noderef_lookup_known answers with it while it is alive). Written by that port under its table
+    /// lock; read without it, and checked against the port's table before use.</summary>
+    internal object? RefSession;
+    internal ulong RefSessionNumber;
+
     /// <summary>st_ino.</summary>
     public ulong Ino { get; }
 

@@ -170,4 +170,74 @@ public sealed class NodeRefTableTests
         }
         finally { session.Dispose(); }
     }
+
+    [Fact(Timeout = T)]
+    public async Task LookupKnown_AnswersWithTheReferenceHeld()
+    {
+        await Task.Yield();
+        var (_, fs, session) = Serve(2);
+        using var _fs = fs;
+        var ext = new FsExtClient(session);
+        try
+        {
+            Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f0"u8, OpenFlags.NoLink, 0, false, out bool retry, out ulong a, out bool known, out var st, out _));
+            Assert.False(retry);
+            Assert.False(known);
+            Assert.Equal("file 0".Length, st.Size);
+            Assert.Equal(1, fs.NodeRefCount);
+            Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f0"u8, OpenFlags.NoLink, 0, false, out _, out ulong again, out known, out var st2, out _));
+            Assert.True(known);
+            Assert.Equal(a, again);
+            Assert.Equal(st.Ino, st2.Ino);
+            Assert.Equal(1, fs.NodeRefCount); // nothing new to release
+
+            // With open: a port opened as noderef_lookup's, the known reference as the node.
+            Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f0"u8, OpenFlags.Read, 0, true, out _, out again, out known, out _, out var port));
+            Assert.True(known);
+            Assert.Equal(a, again);
+            using (var opened = SendRight.FromName(port))
+            {
+                var buf = new byte[16];
+                Assert.Equal(Errno.OK, new IoClient(opened!).io_read(buf, out int n, 0, 16));
+                Assert.Equal("file 0", Encoding.UTF8.GetString(buf, 0, n));
+            }
+
+            // Plain noderef_lookup still makes its own; the other node has none yet.
+            Assert.Equal(Errno.OK, ext.noderef_lookup(0, "f0"u8, OpenFlags.NoLink, 0, false, out _, out ulong b, out _, out _));
+            Assert.NotEqual(a, b);
+            Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f1"u8, OpenFlags.NoLink, 0, false, out _, out ulong c, out known, out _, out _));
+            Assert.False(known);
+            Assert.Equal(3, fs.NodeRefCount);
+
+            // Once released, the number is not given out again: a new reference.
+            Assert.Equal(Errno.OK, ext.noderef_release(b));
+            Assert.Equal(Errno.OK, ext.noderef_release(a));
+            Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f0"u8, OpenFlags.NoLink, 0, false, out _, out ulong d, out known, out _, out _));
+            Assert.False(known);
+            Assert.NotEqual(a, d);
+            Assert.NotEqual(b, d);
+            Assert.Equal(Errno.ENOENT, ext.noderef_lookup_known(0, "none"u8, OpenFlags.NoLink, 0, false, out _, out _, out known, out _, out _));
+            Assert.False(known);
+
+            // Another session's reference to the node is not this one's.
+            Assert.Equal(Errno.OK, fs.GetRoot(Identity.Root, OpenFlags.None, out var other));
+            using (other)
+            {
+                var ext2 = new FsExtClient(other!);
+                Assert.Equal(Errno.OK, ext2.noderef_lookup_known(0, "f0"u8, OpenFlags.NoLink, 0, false, out _, out ulong e, out known, out _, out _));
+                Assert.False(known);
+                Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f0"u8, OpenFlags.NoLink, 0, false, out _, out ulong f, out known, out _, out _));
+                Assert.False(known); // the node remembers the other session's last; a new one here
+                Assert.Equal(Errno.OK, ext.noderef_lookup_known(0, "f0"u8, OpenFlags.NoLink, 0, false, out _, out ulong g, out known, out _, out _));
+                Assert.True(known);
+                Assert.Equal(f, g);
+                Assert.Equal(Errno.OK, ext2.noderef_release(e));
+            }
+            Assert.Equal(Errno.OK, ext.noderef_release(c));
+        }
+        finally { session.Dispose(); }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (fs.NodeRefCount != 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(0, fs.NodeRefCount);
+    }
 }

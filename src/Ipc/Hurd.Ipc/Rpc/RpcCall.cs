@@ -64,6 +64,14 @@ public ref struct RpcCall
     public bool LentUsed;
     /// <summary>The bytes the server wrote into <see cref="Lent"/> (valid when <see cref="LentUsed"/>).</summary>
     public int LentLength;
+    /// <summary>
+    /// In process only: the caller's own bytes for the request's <c>[CallerBuffer]</c> in array, which the generated
+    /// stub then leaves out of the request (an empty array in its place); the server reads them where they are
+    /// (<see cref="RpcRequest.LentIn"/>). Set only when <see cref="InProcess"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> LentIn;
+    /// <summary>True when the call runs in this process (the in-process transport): a stub may lend its in array.</summary>
+    public readonly bool InProcess => Engine is Transport.Loopback;
 
     // The in-process engine is called directly: a type test instead of an interface dispatch per call (a call site
     // that sees both transports would otherwise go through the runtime's polymorphic resolve stub).

@@ -31,4 +31,10 @@ public ref struct RpcRequest
     public bool LentUsed;
     /// <summary>The length of what the routine wrote into <see cref="Lent"/>.</summary>
     public int LentLength;
+    /// <summary>
+    /// In process only: the caller's bytes for the routine's <c>[CallerBuffer]</c> in array (<see cref="RpcCall.LentIn"/>),
+    /// which the body then carries as an empty array; a generated dispatch reads them from here. Empty otherwise.
+    /// Valid only until the dispatch returns.
+    /// </summary>
+    public ReadOnlySpan<byte> LentIn;
 }

@@ -132,7 +132,8 @@ internal sealed class Loopback : ICallEngine
         if (call.State is not Frame f || f.Port is null) return Errno.EBADF;
         var port = f.Port;
         if (port.IsDestroyed) return Errno.EDIED;
-        if (call.Request.Overflow) return Errno.EMSGSIZE;
+        // A lent in array counts as part of the request, as if it had been copied into it.
+        if (call.Request.Overflow || call.LentIn.Length > Layout.MaxBody - call.Request.PaddedLength) return Errno.EMSGSIZE;
         int nr = call.Request.RightCount;
         var e = TranslateLocal(call.Request.Rights, f.RequestRights);
         if (e != Errno.OK) return e;
@@ -150,6 +151,7 @@ internal sealed class Loopback : ICallEngine
             ReplyBody = oneWay ? default : new MessageWriter(f.Reply, f.ReplyRights),
             Context = ctx,
             Lent = oneWay ? default : call.Lent,
+            LentIn = call.LentIn,
         };
         call.LentUsed = false;
         Errno r;

@@ -75,6 +75,9 @@ internal sealed partial class ProtidPort
                 ulong r = ((ulong)seq << 32) | (uint)slot;
                 p.RefNumber = r;
                 Volatile.Write(ref _slots![slot], p);
+                var node = p.Node;
+                Volatile.Write(ref node.RefSessionNumber, r);
+                Volatile.Write(ref node.RefSession, this);
                 _refCount++;
                 fs.CountNodeRefs(1);
                 return r;
@@ -96,6 +99,19 @@ internal sealed partial class ProtidPort
         _freeSlots[_freeCount++] = (int)i;
         _refCount--;
         return p;
+    }
+
+    /// <summary>The reference this port has for <paramref name="node"/> (the last one made), or 0.</summary>
+    private ulong KnownRef(Node node)
+    {
+        if (!ReferenceEquals(Volatile.Read(ref node.RefSession), this)) return 0;
+        ulong r = Volatile.Read(ref node.RefSessionNumber);
+        var slots = Volatile.Read(ref _slots);
+        uint i = (uint)r;
+        if (r == 0 || slots is null || i >= (uint)slots.Length) return 0;
+        // The pair above may mix two ports' writes: the number must name this very node in this port's table.
+        var p = Volatile.Read(ref slots[i]);
+        return p is not null && p.RefNumber == r && ReferenceEquals(p.Node, node) ? r : 0;
     }
 
     /// <summary>A new reference to <paramref name="node"/> with this port's identity, and its io_stat.</summary>
@@ -145,15 +161,31 @@ internal sealed partial class ProtidPort
         if (fs.IsGoingAway) return Errno.EBUSY;
         var start = RefProtid(dir);
         if (start is null) return Errno.ESTALE;
-        try { return Lookup(start, name, flags, mode, open, out retry, out node, out st, out opened); }
+        try { return Lookup(start, name, flags, mode, open, false, out retry, out node, out _, out st, out opened); }
         finally { Done(dir, start); }
     }
 
-    private Errno Lookup(Protid start, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
-        out bool retry, out ulong node, out Stat st, out PortName opened)
+    public Errno noderef_lookup_known(ulong dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
+        out bool retry, out ulong node, out bool known, out Stat st, out PortName opened)
     {
         retry = false;
         node = 0;
+        known = false;
+        st = default;
+        opened = PortName.Null;
+        if (fs.IsGoingAway) return Errno.EBUSY;
+        var start = RefProtid(dir);
+        if (start is null) return Errno.ESTALE;
+        try { return Lookup(start, name, flags, mode, open, true, out retry, out node, out known, out st, out opened); }
+        finally { Done(dir, start); }
+    }
+
+    private Errno Lookup(Protid start, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open, bool shareKnown,
+        out bool retry, out ulong node, out bool known, out Stat st, out PortName opened)
+    {
+        retry = false;
+        node = 0;
+        known = false;
         st = default;
         opened = PortName.Null;
         var e = Calls.DirLookup(start, fs.Root, name, flags, mode, out var lr);
@@ -167,8 +199,19 @@ internal sealed partial class ProtidPort
             e = Calls.Open(User, lr.Node!, flags, lr.Created, out o);
             if (e != Errno.OK) return e;
         }
-        e = NewRef(lr.Node!, out node, out st);
-        if (e != Errno.OK) { o?.Release(); return e; }
+        if (shareKnown && KnownRef(lr.Node!) is var k and not 0 && RefProtid(k) is { } kp)
+        {
+            try { e = Calls.IoStat(kp, out st); }
+            finally { Done(k, kp); }
+            if (e != Errno.OK) { o?.Release(); return e; }
+            node = k;
+            known = true;
+        }
+        else
+        {
+            e = NewRef(lr.Node!, out node, out st);
+            if (e != Errno.OK) { o?.Release(); return e; }
+        }
         if (o is not null) opened = fs.MakePort(o);
         return Errno.OK;
     }
