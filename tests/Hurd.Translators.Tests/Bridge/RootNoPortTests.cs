@@ -88,6 +88,34 @@ public sealed class RootNoPortTests
     });
 
     [Fact(Timeout = T)]
+    public Task RevalidatingLookups_CountOnTheReferenceHeld() => Task.Run(() =>
+    {
+        using var f = new Served();
+        Assert.Equal(Errno.OK, f.Root.Mkdir("d"));
+        Assert.Equal(Errno.OK, f.Bridge.Lookup(Ctx(1), "d"u8, out var first));
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(Errno.OK, f.Bridge.Lookup(Ctx(1), "d"u8, out var again));
+            Assert.Equal(first.NodeId, again.NodeId);
+            Assert.Equal(1, f.Fs.NodeRefCount);
+        }
+        // Renamed away and replaced: the name reaches another node, with a reference of its own.
+        Assert.Equal(Errno.OK, f.Root.Rename("d", "e"));
+        Assert.Equal(Errno.OK, f.Root.Mkdir("d"));
+        Assert.Equal(Errno.OK, f.Bridge.Lookup(Ctx(1), "d"u8, out var other));
+        Assert.NotEqual(first.NodeId, other.NodeId);
+        Assert.Equal(2, f.Fs.NodeRefCount);
+        f.Bridge.Forget(other.NodeId, 1);
+        f.Bridge.Forget(first.NodeId, 4);
+        Assert.Equal(1, f.Fs.NodeRefCount);
+        Assert.Equal(Errno.OK, f.Bridge.Lookup(Ctx(1), "e"u8, out var e));
+        Assert.Equal(first.NodeId, e.NodeId);
+        f.Bridge.Forget(first.NodeId, 2);
+        Assert.Equal(0, f.Fs.NodeRefCount);
+        Assert.Equal(1, f.Bridge.NodeCount);
+    });
+
+    [Fact(Timeout = T)]
     public Task OtherCallers_DoNotUseRootsHandle() => Task.Run(() =>
     {
         using var f = new Served();

@@ -51,6 +51,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     private readonly PortRef _session;
     // Set when the server has no node references (MIG_BAD_ID), or the options turn them off: every node has ports.
     private volatile bool _noRefs;
+    // Set when the server has references but not noderef_lookup_known (MIG_BAD_ID): lookups use noderef_lookup.
+    private volatile bool _noKnown;
     private readonly ulong _rootDev;
     private long _nextHandle;
     private int _disposed;
@@ -189,7 +191,29 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     {
         node = null!;
         opened = null;
-        e = FsExt(_session, ct).noderef_lookup(dir.Ref, name, flags, mode, open, out bool retry, out ulong r, out st, out var o);
+        bool retry;
+        ulong r;
+        // A lookup that opens nothing asks noderef_lookup_known: when it reaches a node the bridge already holds by
+        // reference (the kernel revalidating a cached entry: 3 of every 4 LOOKUPs of `mkdir -p`, and every walk after the
+        // entry timeout), the server answers with that reference and makes none, instead of a new one the table would
+        // release at once (a second call, and a deferred close on the server).
+        if (!open && !_noKnown)
+        {
+            e = FsExt(_session, ct).noderef_lookup_known(dir.Ref, name, flags, mode, false, out retry, out r, out bool known,
+                out st, out _);
+            if (e == Errno.MIG_BAD_ID) _noKnown = true; // references, but not this routine: noderef_lookup below
+            else
+            {
+                if (e == Errno.ESTALE) return false;
+                if (e != Errno.OK) { e = LookupError(e); return true; }
+                if (retry) return false;
+                var key = new NodeKey(st.Dev, st.Ino, st.Generation);
+                if (!known) { node = _nodes.EnterRef(key, r); return true; }
+                if (_nodes.CountKnownRef(key, r) is { } held) { node = held; return true; }
+                // The reference was released while the lookup ran (a FORGET raced it): look up again for a new one.
+            }
+        }
+        e = FsExt(_session, ct).noderef_lookup(dir.Ref, name, flags, mode, open, out retry, out r, out st, out var o);
         if (NoRefs(e) || e == Errno.ESTALE) return false;
         if (e != Errno.OK) { e = LookupError(e); return true; }
         if (retry) return false;

@@ -250,6 +250,19 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
         return n;
     }
 
+    /// <summary>The node with <paramref name="key"/> named by reference <paramref name="nodeRef"/>, with one more lookup
+    /// count, or null when there is none (it was forgotten, and its reference released, meanwhile). For
+    /// noderef_lookup_known's answer "the reference you hold": nothing to release.</summary>
+    public BridgeNode? CountKnownRef(NodeKey key, ulong nodeRef)
+    {
+        lock (_lock)
+        {
+            if (!_byKey.TryGetValue(key, out var n) || n.Ref != nodeRef || n.Dead) return null;
+            n.Lookups++;
+            return n;
+        }
+    }
+
     /// <summary>Gives <paramref name="n"/> its uid-0 port (made from its reference) and returns a lease on the node's
     /// port: <paramref name="root"/>, or the one a racing request installed first (and <paramref name="root"/> is
     /// released). Null (port released) when the node is gone.</summary>
