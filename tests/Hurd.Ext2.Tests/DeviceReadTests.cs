@@ -4,8 +4,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Hurd.Ext2.Tests;
 
-/// <summary><see cref="FileBlockDevice"/> reads: from the page cache alone (RWF_NOWAIT) and, on a miss, after reading the
-/// window around it ahead; either way the bytes are the file's, at every size and alignment.</summary>
+/// <summary><see cref="FileBlockDevice"/> reads: data from the page cache alone (RWF_NOWAIT) and, on a miss, after reading
+/// the window around it ahead; metadata with a plain pread; either way the bytes are the file's, at every size and
+/// alignment.</summary>
 public partial class DeviceReadTests
 {
     [Fact(Timeout = 60_000)]
@@ -18,7 +19,8 @@ public partial class DeviceReadTests
             int size = 3 * FileBlockDevice.MissWindowBytes + 12_288 + 512;
             var data = E2Tools.Pattern(size, 7);
             File.WriteAllBytes(img, data);
-            using var dev = new FileBlockDevice(img, readOnly: true);
+            IBlockDevice dev = new FileBlockDevice(img, readOnly: true);
+            using var _ = dev;
             var rnd = new Random(5);
             for (int round = 0; round < 3; round++)
             {
@@ -38,10 +40,14 @@ public partial class DeviceReadTests
                 foreach (var (off, len) in cases)
                 {
                     var buf = new byte[len];
+                    Assert.Equal(Errno.OK, dev.ReadData(off, buf));
+                    Assert.True(data.AsSpan((int)off, len).SequenceEqual(buf), $"data read of {len} at {off}");
+                    Array.Clear(buf);
                     Assert.Equal(Errno.OK, dev.Read(off, buf));
                     Assert.True(data.AsSpan((int)off, len).SequenceEqual(buf), $"read of {len} at {off}");
                 }
             }
+            Assert.Equal(Errno.EIO, dev.ReadData(size - 10, new byte[11]));
             Assert.Equal(Errno.EIO, dev.Read(size - 10, new byte[11]));
             Assert.Equal(Errno.EIO, dev.Read(-1, new byte[1]));
         }

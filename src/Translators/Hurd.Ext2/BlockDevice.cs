@@ -22,6 +22,10 @@ public interface IBlockDevice : IDisposable
     /// <summary>Fills <paramref name="buffer"/> from byte <paramref name="offset"/>. EIO if out of bounds or on an I/O error.</summary>
     Errno Read(long offset, Span<byte> buffer);
 
+    /// <summary>Reads file data: as <see cref="Read"/>, and a device may read ahead around it (an image file does when
+    /// the data is not in the page cache). Metadata goes through <see cref="Read"/>, which never reads ahead.</summary>
+    Errno ReadData(long offset, Span<byte> buffer) => Read(offset, buffer);
+
     /// <summary>Writes <paramref name="buffer"/> at byte <paramref name="offset"/>. EIO if out of bounds, EROFS if read-only.</summary>
     Errno Write(long offset, ReadOnlySpan<byte> buffer);
 
@@ -35,6 +39,10 @@ public static class BlockDeviceExtensions
     /// <summary>Reads whole blocks <paramref name="block"/>.. into <paramref name="buffer"/> (its length a multiple of <paramref name="blockSize"/>).</summary>
     public static Errno ReadBlocks(this IBlockDevice dev, long block, int blockSize, Span<byte> buffer) =>
         block < 0 || block > long.MaxValue / blockSize ? Errno.EIO : dev.Read(block * blockSize, buffer);
+
+    /// <summary>Reads whole blocks of file data (<see cref="IBlockDevice.ReadData"/>).</summary>
+    public static Errno ReadDataBlocks(this IBlockDevice dev, long block, int blockSize, Span<byte> buffer) =>
+        block < 0 || block > long.MaxValue / blockSize ? Errno.EIO : dev.ReadData(block * blockSize, buffer);
 
     /// <summary>Writes whole blocks starting at <paramref name="block"/>.</summary>
     public static Errno WriteBlocks(this IBlockDevice dev, long block, int blockSize, ReadOnlySpan<byte> buffer) =>
@@ -94,12 +102,13 @@ public sealed partial class FileBlockDevice : IBlockDevice
     int _noWait = 1;         // 0 once the image's filesystem refused RWF_NOWAIT reads
 
     /// <inheritdoc/>
-    /// <remarks>A read first asks the page cache alone (preadv2 with RWF_NOWAIT: no extra system call when the data is
-    /// there). On a miss smaller than <see cref="MissWindowBytes"/>, the aligned window around it is read ahead
+    /// <remarks>File data is first asked of the page cache alone (preadv2 with RWF_NOWAIT: no extra system call when it
+    /// is there). On a miss smaller than <see cref="MissWindowBytes"/>, the aligned window around it is read ahead
     /// (readahead(2), asynchronous) before the blocking read: random reads of a file on the image would otherwise reach
     /// the disk one 4 KiB page at a time (the host's readahead stays off for a random pattern), while the disk reads a
-    /// window in about the time of a page.</remarks>
-    public Errno Read(long offset, Span<byte> buffer)
+    /// window in about the time of a page. Metadata reads (<see cref="Read"/>) do not read ahead: a cold walk of inode
+    /// tables and directories would pay for windows it mostly does not use.</remarks>
+    public Errno ReadData(long offset, Span<byte> buffer)
     {
         if (!BlockDeviceExtensions.InBounds(_size, offset, buffer.Length)) return Errno.EIO;
         if (buffer.Length > 0 && Volatile.Read(ref _noWait) != 0)
@@ -110,6 +119,13 @@ public sealed partial class FileBlockDevice : IBlockDevice
             else if (n < 0 && errno is Eopnotsupp or Einval) Volatile.Write(ref _noWait, 0);
             if (n >= 0 || errno == Eagain) ReadAhead(offset, buffer.Length);
         }
+        return Read(offset, buffer);
+    }
+
+    /// <inheritdoc/>
+    public Errno Read(long offset, Span<byte> buffer)
+    {
+        if (!BlockDeviceExtensions.InBounds(_size, offset, buffer.Length)) return Errno.EIO;
         try
         {
             while (buffer.Length > 0)

@@ -351,6 +351,9 @@ public sealed partial class Ext2Fs
 
     // ───────────────────────────── read / write ─────────────────────────────
 
+    /// <summary>A block-sized buffer per thread for reads of part of an uncached data block.</summary>
+    [ThreadStatic] static byte[]? t_dataBlock;
+
     /// <summary>Reads up to dst.Length bytes at <paramref name="offset"/>; <paramref name="read"/> is 0 at or past EOF. Holes read as zeros.</summary>
     public Errno Read(InodeNumber ino, long offset, Span<byte> dst, out int read)
     {
@@ -383,7 +386,7 @@ public sealed partial class Ext2Fs
                     if (runLen > 0 && pb == runStart + (uint)runLen && runLen < 1024) runLen++;
                     else
                     {
-                        if (runLen > 0 && (err = _dev.ReadBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
+                        if (runLen > 0 && (err = _dev.ReadDataBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
                         runStart = pb; runLen = 1; runDst = done;
                     }
                     done += n;
@@ -391,19 +394,23 @@ public sealed partial class Ext2Fs
                 }
                 if (runLen > 0)
                 {
-                    if ((err = _dev.ReadBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
+                    if ((err = _dev.ReadDataBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
                     runLen = 0;
                 }
                 if (pb == 0) dst.Slice(done, n).Clear();
+                else if (Cache.TryPeek(pb, out var data)) data.AsSpan(within, n).CopyTo(dst.Slice(done));
                 else
                 {
-                    err = Cache.Get(pb, out var data);
-                    if (err != Errno.OK) return err;
-                    data.AsSpan(within, n).CopyTo(dst.Slice(done));
+                    // Part of a block that is not cached (a clean cached block equals the device, so the device has
+                    // the latest): read from the device as data, without filling the metadata cache with it.
+                    if (pb >= BlocksCount) return Errno.EIO;
+                    var block = t_dataBlock is { } b && b.Length == BlockSize ? b : (t_dataBlock = new byte[BlockSize]);
+                    if ((err = _dev.ReadDataBlocks(pb, BlockSize, block)) != Errno.OK) return err;
+                    block.AsSpan(within, n).CopyTo(dst.Slice(done));
                 }
                 done += n;
             }
-            if (runLen > 0 && (err = _dev.ReadBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
+            if (runLen > 0 && (err = _dev.ReadDataBlocks(runStart, BlockSize, dst.Slice(runDst, runLen * BlockSize))) != Errno.OK) return err;
             read = done;
             return Errno.OK;
         }
