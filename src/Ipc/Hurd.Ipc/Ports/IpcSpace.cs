@@ -491,7 +491,13 @@ public sealed class SendRight : IRpcTarget, IDisposable
     /// <summary>True when the port lives in this process (calls use the in-process transport).</summary>
     public bool IsLocal => Entry.Local is not null;
     /// <summary>A timeout applied to every call begun on this right (sets <see cref="RpcCall.DeadlineMs"/>); infinite by default.</summary>
-    public TimeSpan Timeout { get; set; } = System.Threading.Timeout.InfiniteTimeSpan;
+    public TimeSpan Timeout
+    {
+        get => _timeout;
+        set { _timeout = value; _hasTimeout = value != System.Threading.Timeout.InfiniteTimeSpan; }
+    }
+    private TimeSpan _timeout = System.Threading.Timeout.InfiniteTimeSpan;
+    private bool _hasTimeout;
     /// <summary>The credentials of the process holding the receive right (kernel-attested), or null if unknown.</summary>
     public PeerCredentials? Peer => Entry.Local is not null ? PeerCredentials.Self : Entry.Conn?.Peer;
 
@@ -518,6 +524,28 @@ public sealed class SendRight : IRpcTarget, IDisposable
     /// <remarks>On a send-once right this consumes it: the call (or one-way message) is the one use, sent or not;
     /// the right is deallocated once the message is published (or the call disposed). A second call gets EBADF.</remarks>
     public RpcCall BeginCall(uint id)
+    {
+        var e = Entry;
+        // The common in-process call (a send right to a port of this process, no timeout): the call is built straight
+        // into the caller's, without a copy through a local here.
+        if (e.Local is { } local && !_hasTimeout && !e.SendOnce && !e.Dead && Volatile.Read(ref _disposed) == 0)
+            return Loopback.BeginCall(local, id);
+        return BeginCallSlow(id);
+    }
+
+    /// <summary><see cref="BeginCall(uint)"/> with <see cref="RpcCall.Cancellation"/> set to <paramref name="cancellation"/>
+    /// (an <see cref="IRpcTarget"/> wrapping a right returns this directly, with no copy of the call of its own).</summary>
+    public RpcCall BeginCall(uint id, CancellationToken cancellation)
+    {
+        var e = Entry;
+        if (e.Local is { } local && !_hasTimeout && !e.SendOnce && !e.Dead && Volatile.Read(ref _disposed) == 0)
+            return Loopback.BeginCall(local, id, null, cancellation);
+        var call = BeginCallSlow(id);
+        call.Cancellation = cancellation;
+        return call;
+    }
+
+    private RpcCall BeginCallSlow(uint id)
     {
         RpcCall call;
         var e = Entry;

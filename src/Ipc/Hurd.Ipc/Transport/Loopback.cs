@@ -37,7 +37,7 @@ internal sealed class Loopback : ICallEngine
         public Frame? Next;
     }
 
-    public static RpcCall BeginCall(ReceivePort port, uint id, SendEntry? once = null)
+    public static RpcCall BeginCall(ReceivePort port, uint id, SendEntry? once = null, CancellationToken cancellation = default)
     {
         var f = t_frames;
         while (f is not null && f.InUse) f = f.Next;
@@ -57,6 +57,7 @@ internal sealed class Loopback : ICallEngine
             Id = id,
             Request = new MessageWriter(f.Request, f.RequestRights),
             DeadlineMs = long.MaxValue,
+            Cancellation = cancellation,
             Engine = s_instance,
             State = f,
         };
