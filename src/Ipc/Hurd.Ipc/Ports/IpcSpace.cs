@@ -547,8 +547,10 @@ public sealed class SendRight : IRpcTarget, IDisposable
 
     private RpcCall BeginCallSlow(uint id)
     {
-        RpcCall call;
         var e = Entry;
+        if (!_hasTimeout && Volatile.Read(ref _disposed) == 0 && !e.Dead && !e.SendOnce && e.Conn is { } conn)
+            return conn.BeginCall(e.Handle, id, null); // a remote call without timeout: built in place too
+        RpcCall call;
         if (Volatile.Read(ref _disposed) != 0) call = FailedEngine.Make(id, Errno.EBADF);
         else if (e.Dead) call = FailedEngine.Make(id, Errno.EDIED);
         else if (e.SendOnce && Interlocked.Exchange(ref e.Used, 1) != 0) call = FailedEngine.Make(id, Errno.EBADF);
