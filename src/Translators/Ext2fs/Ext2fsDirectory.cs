@@ -1,4 +1,3 @@
-using System.Buffers;
 using Hurd.Ext2;
 using Hurd.Ipc.Abi;
 using Hurd.Translators;
@@ -76,26 +75,29 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
     }
 
     /// <summary>One batch of entries read under the core's lock, handed to the sink after it is released (the sink
-    /// may look entries up or open them, which must not happen inside the core's read lock).</summary>
+    /// may look entries up or open them, which must not happen inside the core's read lock). Big enough that a listing
+    /// restarts the core's walk rarely (each restart rescans the entries before the cookie in its block), reused per
+    /// thread.</summary>
     sealed class Batch
     {
-        public const int Max = 64;
-        public byte[] Names = ArrayPool<byte>.Shared.Rent(Max * 256);
+        public const int Max = 512;
+        public readonly byte[] Names = new byte[Max * 32];
         public readonly (int Start, int Length, uint Ino, DirEntryType Type, long Next)[] Entries = new (int, int, uint, DirEntryType, long)[Max];
-        public readonly uint[] Inos = new uint[Max];
-        public readonly Ext2fsNode?[] Nodes = new Ext2fsNode?[Max];
         public int Count, Used;
 
+        /// <summary>False when the batch is full (by entries, or by name bytes).</summary>
         public bool Add(ReadOnlySpan<byte> name, InodeNumber ino, DirEntryType type, long next)
         {
-            if (Count == Max) return false;
+            if (Count == Max || Used + name.Length > Names.Length) return false;
             name.CopyTo(Names.AsSpan(Used));
-            Inos[Count] = ino.Value;
             Entries[Count++] = (Used, name.Length, ino.Value, type, next);
             Used += name.Length;
             return true;
         }
     }
+
+    // Taken while a listing runs (a sink that lists another directory on the same thread gets a fresh one).
+    [ThreadStatic] static Batch? t_batch;
 
     static FileMode ModeOf(DirEntryType t) => t switch
     {
@@ -110,9 +112,13 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
     };
 
     /// <inheritdoc/>
+    /// <remarks>Entries other than "." come without their node (the contract allows it): looking each up in the node
+    /// cache was the largest single cost of listing a big directory, and the server's only sink (the peropen's
+    /// snapshot) does not use it.</remarks>
     public Errno ReadDir(long cookie, IDirEntrySink sink)
     {
-        var batch = new Batch();
+        var batch = t_batch ?? new Batch();
+        t_batch = null;
         try
         {
             long pos = cookie;
@@ -128,7 +134,6 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
                     return false;
                 });
                 if (e != Errno.OK) return Gone(e);
-                Fs.CachedMany(batch.Inos.AsSpan(0, batch.Count), batch.Nodes);
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var (start, len, ino, type, next) = batch.Entries[i];
@@ -136,12 +141,12 @@ public sealed class Ext2fsDirectory : Ext2fsNode, IDirectory
                     if (mode == FileMode.None && Core.GetAttr(new InodeNumber(ino), out var st) == Errno.OK) mode = st.Mode.Type();
                     var name = batch.Names.AsSpan(start, len);
                     bool dot = len == 1 && name[0] == '.';
-                    if (!sink.Add(name, ino, mode, next, dot ? this : batch.Nodes[i])) return Errno.OK;
+                    if (!sink.Add(name, ino, mode, next, dot ? this : null)) return Errno.OK;
                     pos = next;
                 }
                 if (!more) return Errno.OK;
             }
         }
-        finally { ArrayPool<byte>.Shared.Return(batch.Names); }
+        finally { t_batch = batch; }
     }
 }

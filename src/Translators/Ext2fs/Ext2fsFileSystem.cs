@@ -127,17 +127,6 @@ public sealed class Ext2fsFileSystem : IDisposable
         lock (cacheLock) return nodes.TryGetValue(ino, out var w) && w.TryGetTarget(out var n) ? n : null;
     }
 
-    /// <summary><see cref="Cached"/> for a run of inodes under one acquisition of the cache lock (readdir asks for
-    /// every entry: one lock round per entry was a fifth of a big directory's listing).</summary>
-    internal void CachedMany(ReadOnlySpan<uint> inos, Span<Ext2fsNode?> found)
-    {
-        lock (cacheLock)
-        {
-            for (int i = 0; i < inos.Length; i++)
-                found[i] = nodes.TryGetValue(inos[i], out var w) && w.TryGetTarget(out var n) ? n : null;
-        }
-    }
-
     void Prune()
     {
         var dead = new List<uint>();
