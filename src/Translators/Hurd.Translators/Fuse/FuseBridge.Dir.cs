@@ -323,8 +323,7 @@ public sealed partial class FuseBridge
             if (input.Offset > int.MaxValue) return Errno.OK;
             int entry = (int)input.Offset;
             var buf = t_dirBuffer ??= GC.AllocateUninitializedArray<byte>(DirBufferSize);
-            int bufsiz = Math.Clamp((int)input.Size, 512, buf.Length);
-            int nentries = plus ? Math.Max(1, (int)input.Size / 160 + 1) : -1;
+            int size = (int)Math.Min(input.Size, int.MaxValue);
             var id = plus ? Who(in ctx) : BridgeIdentity.Root;
             bool dirForeign = h.Node.Foreign;
             // Entries whose files the bridge already knows skip the per-entry dir_lookup, for a caller who may search
@@ -332,6 +331,14 @@ public sealed partial class FuseBridge
             bool known = plus && MaySearch(in ctx, h.Node, id);
             while (true)
             {
+                // Ask for no more entries than the rest of the reply can take: a FUSE record is at least as long as the
+                // Hurd one (24 + name vs 13 + name, both 8-aligned), so a byte bound alone fetched a quarter more short
+                // names than fit, each copied and validated twice and thrown away.
+                int room = size - writer.Length;
+                int least = plus ? FuseDirentWriter.DirentplusSize(1) : FuseDirentWriter.DirentSize(1);
+                if (room < least) return Errno.OK;
+                int nentries = room / least;
+                int bufsiz = Math.Clamp(room, 512, buf.Length);
                 var e = Fs(dir, ctx.Cancellation).dir_readdir(buf, out int len, entry, nentries, bufsiz, out int amount);
                 if (e != Errno.OK) return writer.Count > 0 ? Errno.OK : Posix(e);
                 if (amount <= 0) return Errno.OK;
@@ -345,7 +352,7 @@ public sealed partial class FuseBridge
                     bool ok;
                     if (!plus || FuseDirentWriter.IsDotOrDotDot(d.Name))
                         ok = writer.TryAdd(ino, cookie, (FuseDirentType)(uint)d.Type, d.Name);
-                    else if (writer.Length + FuseDirentWriter.DirentplusSize(d.Name.Length) > (int)Math.Min(input.Size, int.MaxValue))
+                    else if (writer.Length + FuseDirentWriter.DirentplusSize(d.Name.Length) > size)
                         ok = false; // the reply is full: no lookup for an entry it could not take (the kernel asks again from here)
                     else
                         ok = AddPlus(in ctx, ref writer, h.Node, dir, d.Name, d.Ino, (FuseDirentType)(uint)d.Type, cookie, id, known, batch);
