@@ -408,13 +408,18 @@ public sealed partial class FuseBridge
         if (_noRefs) return null;
         var b = t_known ??= new KnownBatch();
         b.Clear();
+        // The chunk's inodes, looked up in the table under one lock, then kept where the bridge holds a reference.
         var r = new HurdDirentReader(dirents);
-        while (b.Count < KnownBatch.Max && r.TryRead(out var d))
+        int seen = 0;
+        while (seen < KnownBatch.Max && r.TryRead(out var d))
+            if (!FuseDirentWriter.IsDotOrDotDot(d.Name)) b.Inos[seen++] = d.Ino;
+        _nodes.FindManyByIno(dev, b.Inos.AsSpan(0, seen), b.Nodes.AsSpan(0, seen));
+        for (int i = 0; i < seen; i++)
         {
-            if (FuseDirentWriter.IsDotOrDotDot(d.Name)) continue;
-            var n = _nodes.FindByIno(dev, d.Ino);
+            var n = b.Nodes[i];
+            b.Nodes[i] = null;
             if (n is null || n.Ref == 0) continue;
-            b.Inos[b.Count] = d.Ino;
+            b.Inos[b.Count] = b.Inos[i];
             b.Nodes[b.Count] = n;
             System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.Refs.AsSpan(b.Count * sizeof(ulong)), n.Ref);
             b.Count++;

@@ -188,6 +188,17 @@ internal sealed class NodeTable(int maxIdentityPorts, Action<ulong> releaseRef)
         lock (_lock) return _byIno.TryGetValue((dev, ino), out var n) ? n : null;
     }
 
+    /// <summary><see cref="FindByIno"/> for a run of inodes under one acquisition of the table's lock (a READDIRPLUS
+    /// chunk asks for each of its entries).</summary>
+    public void FindManyByIno(ulong dev, ReadOnlySpan<ulong> inos, Span<BridgeNode?> found)
+    {
+        lock (_lock)
+        {
+            for (int i = 0; i < inos.Length; i++)
+                found[i] = _byIno.TryGetValue((dev, inos[i]), out var n) ? n : null;
+        }
+    }
+
     /// <summary>One more lookup count on <paramref name="n"/>; false if it has been forgotten meanwhile.</summary>
     public bool TryCount(BridgeNode n)
     {
