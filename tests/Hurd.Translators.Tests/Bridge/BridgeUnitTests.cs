@@ -265,6 +265,41 @@ public sealed class BridgeUnitTests
     });
 
     [Fact(Timeout = T)]
+    public Task Readdir_MixedNameLengths_FillEachReply_AndListEveryNameOnce() => Task.Run(() =>
+    {
+        // Each dir_readdir asks for no more entries than the rest of the reply can take (counted at the shortest
+        // record): names of every length still come once each, and a reply takes as many as fit.
+        using var f = new Fixture();
+        var want = new HashSet<string> { ".", ".." };
+        for (int i = 0; i < 150; i++) want.Add(new string('n', 1 + i % 40) + i);
+        foreach (var n in want)
+            if (n is not ("." or "..")) Assert.Equal(Errno.OK, f.Root.WriteFile(n, ""));
+        Assert.Equal(Errno.OK, f.Bridge.Opendir(Ctx(1), new OpenIn(), out var od));
+        foreach (int size in new[] { 200, 1000, 4096, 65536 })
+        {
+            var names = new List<string>();
+            ulong off = 0;
+            int last = -1;
+            var buf = new byte[size];
+            while (true)
+            {
+                var w = new FuseDirentWriter(buf, plus: false);
+                Assert.Equal(Errno.OK, f.Bridge.Readdir(Ctx(1), new ReadIn { Fh = od.Fh, Offset = off, Size = (uint)size }, ref w));
+                if (w.Length == 0) break;
+                var got = ParseDirents(buf.AsSpan(0, w.Length), plus: false);
+                // The previous reply stopped only because this reply's first name would not fit in it.
+                if (last >= 0) Assert.True(last + FuseDirentWriter.DirentSize(got[0].Name.Length) > size);
+                last = w.Length;
+                names.AddRange(got.Select(g => g.Name));
+                off = got[^1].Off;
+            }
+            Assert.Equal(want.Count, names.Count);
+            Assert.Equal(want, names.ToHashSet());
+        }
+        Assert.Equal(Errno.OK, f.Bridge.Releasedir(Ctx(1), new ReleaseIn { Fh = od.Fh }));
+    });
+
+    [Fact(Timeout = T)]
     public Task Symlinks_AreMadeTheHurdWay_AndReadBack() => Task.Run(() =>
     {
         using var f = new Fixture();
