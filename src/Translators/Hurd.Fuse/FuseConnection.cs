@@ -30,7 +30,7 @@ public sealed class FuseConnection
     /// Answer OPEN and CREATE of a file opened write-only with FOPEN_DIRECT_IO (default true; <c>-o
     /// nodirect_io_writeonly</c> turns it off). In the page cache's write-through mode the kernel ends a WRITE at the
     /// first page it fills only in part, so a write(2) that starts or ends inside a page becomes two WRITEs: tar's
-    /// unaligned writes cost 4.8 WRITEs per file of an untar where direct I/O sends 2.2, one per write(2). What is
+    /// unaligned writes cost 4.8 WRITEs per file of an untar where direct I/O sends 3.1, one per write(2). What is
     /// given up is small: a write-only descriptor cannot be mmapped, the kernel
     /// invalidates any page another descriptor cached in the written range before the write is sent (fuse_direct_io),
     /// and only later reads of what was just written miss the page cache.
