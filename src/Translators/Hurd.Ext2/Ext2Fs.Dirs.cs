@@ -256,15 +256,22 @@ public sealed partial class Ext2Fs
         if (err != Errno.OK) return err;
         try
         {
-            err = ReadLiveInodeScratch(dir.Value, out var d);
-            if (err != Errno.OK) return err;
-            if (!d.IsDirectory) return Errno.ENOTDIR;
-            err = DirFind(d, name, out var slot);
-            if (err != Errno.OK) return err;
-            ino = new InodeNumber(slot.Ino);
-            return Errno.OK;
+            err = FindInDir(dir, name, out var slot);
+            if (err == Errno.OK) ino = new InodeNumber(slot.Ino);
+            return err;
         }
         finally { EndRead(); }
+    }
+
+    /// <summary>The entry <paramref name="name"/> of directory <paramref name="dir"/>, under the caller's read lock (the
+    /// scratch copy of the directory's inode is not used after it returns).</summary>
+    Errno FindInDir(InodeNumber dir, ReadOnlySpan<byte> name, out DirSlot slot)
+    {
+        slot = default;
+        var err = ReadLiveInodeScratch(dir.Value, out var d);
+        if (err != Errno.OK) return err;
+        if (!d.IsDirectory) return Errno.ENOTDIR;
+        return DirFind(d, name, out slot);
     }
 
     /// <summary>
@@ -282,13 +289,9 @@ public sealed partial class Ext2Fs
         if (err != Errno.OK) return err;
         try
         {
-            err = ReadLiveInodeScratch(dir.Value, out var d);
-            if (err != Errno.OK) return err;
-            if (!d.IsDirectory) return Errno.ENOTDIR;
-            err = DirFind(d, name, out var slot);
+            err = FindInDir(dir, name, out var slot);
             if (err != Errno.OK) return err;
             ino = new InodeNumber(slot.Ino);
-            // d (the scratch copy) is not used past this point.
             err = ReadLiveInodeScratch(slot.Ino, out var child);
             if (err != Errno.OK) return err;
             generation = child.Generation;

@@ -152,20 +152,16 @@ internal sealed partial class ProtidPort
     }
 
     public Errno noderef_lookup(ulong dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
-        out bool retry, out ulong node, out Stat st, out PortName opened)
-    {
-        retry = false;
-        node = 0;
-        st = default;
-        opened = PortName.Null;
-        if (fs.IsGoingAway) return Errno.EBUSY;
-        var start = RefProtid(dir);
-        if (start is null) return Errno.ESTALE;
-        try { return Lookup(start, name, flags, mode, open, false, out retry, out node, out _, out st, out opened); }
-        finally { Done(dir, start); }
-    }
+        out bool retry, out ulong node, out Stat st, out PortName opened) =>
+        LookupFrom(dir, name, flags, mode, open, false, out retry, out node, out _, out st, out opened);
 
     public Errno noderef_lookup_known(ulong dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open,
+        out bool retry, out ulong node, out bool known, out Stat st, out PortName opened) =>
+        LookupFrom(dir, name, flags, mode, open, true, out retry, out node, out known, out st, out opened);
+
+    /// <summary>Both lookups from reference <paramref name="dir"/>: <paramref name="shareKnown"/> answers a node the
+    /// session already holds with that reference (noderef_lookup_known).</summary>
+    private Errno LookupFrom(ulong dir, ReadOnlySpan<byte> name, OpenFlags flags, FileMode mode, bool open, bool shareKnown,
         out bool retry, out ulong node, out bool known, out Stat st, out PortName opened)
     {
         retry = false;
@@ -176,7 +172,7 @@ internal sealed partial class ProtidPort
         if (fs.IsGoingAway) return Errno.EBUSY;
         var start = RefProtid(dir);
         if (start is null) return Errno.ESTALE;
-        try { return Lookup(start, name, flags, mode, open, true, out retry, out node, out known, out st, out opened); }
+        try { return Lookup(start, name, flags, mode, open, shareKnown, out retry, out node, out known, out st, out opened); }
         finally { Done(dir, start); }
     }
 
