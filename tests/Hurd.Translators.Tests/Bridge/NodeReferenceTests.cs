@@ -25,42 +25,10 @@ public sealed class NodeReferenceTests
 
     private static FuseContext Ctx(ulong node, uint uid = 0, uint gid = 0) => BridgeFixture.Ctx(node, uid, gid);
 
-    /// <summary>A bridge over tmpfs served by the SDK's serving layer (which has node references).</summary>
-    private sealed class Served : IDisposable
-    {
-        public readonly TmpfsFileSystem Tmp = new();
-        public readonly ServedFilesystem Fs;
-        public readonly PosixClient Root;
-        public readonly SendRight Control;
-        public readonly FuseBridge Bridge;
-
-        public Served(FuseBridgeOptions? options = null)
-        {
-            Fs = new ServedFilesystem(Tmp.Root, "tmpfs");
-            Root = new PosixClient(Tmp.Root, Identity.Root);
-            Control = Fs.Control.MakeSend();
-            Assert.Equal(Errno.OK, FuseBridge.Connect(Control, options, out var b));
-            Bridge = b!;
-        }
-
-        public ulong Lookup(ulong dir, string name, uint uid = 0)
-        {
-            Assert.Equal(Errno.OK, Bridge.Lookup(Ctx(dir, uid, uid), Encoding.UTF8.GetBytes(name), out var e));
-            return e.NodeId;
-        }
-
-        public void Dispose()
-        {
-            Bridge.Dispose();
-            Control.Dispose();
-            Fs.Dispose();
-        }
-    }
-
     [Fact(Timeout = T)]
     public Task Lookup_ByRoot_MakesNoPort_AndForgetDropsTheReference() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
         int ports = f.Fs.ProtidPortCount;
         ulong a = f.Lookup(1, "a");
@@ -81,7 +49,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task CreateMkdirUnlinkRmdir_ByRoot_GoThroughReferences() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         Assert.Equal(Errno.OK, f.Bridge.Mkdir(Ctx(1), "d"u8, new MkdirIn { Mode = 0x1ED }, out var d));
         Assert.Equal(Errno.EEXIST, f.Bridge.Mkdir(Ctx(1), "d"u8, new MkdirIn { Mode = 0x1ED }, out _));
         Assert.Equal(Errno.OK, f.Bridge.Access(Ctx(d.NodeId), 7)); // root: a directory is always readable, writable, searchable
@@ -114,7 +82,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task UnlinkedFile_StaysUsable_WhileTheKernelHoldsItsNode() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         Assert.Equal(Errno.OK, f.Root.WriteFile("a", "kept"));
         ulong a = f.Lookup(1, "a");
         Assert.Equal(Errno.OK, f.Bridge.Unlink(Ctx(1), "a"u8));
@@ -132,7 +100,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task OtherCallers_OnNodesRootEnteredByReference_GetTheirOwnPermissions() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         Assert.Equal(Errno.OK, f.Root.WriteFile("secret", "s"));
         Assert.Equal(Errno.OK, f.Root.Chmod("secret", 0x180)); // 0600 root's
         Assert.Equal(Errno.OK, f.Root.WriteFile("pub", "p"));
@@ -151,7 +119,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task AnotherCallersLookup_OfANewNode_NamesItByReference_AndKeepsTheCallersPort() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         Assert.Equal(Errno.OK, f.Root.WriteFile("pub", "p"));
         Assert.Equal(Errno.OK, f.Root.WriteFile("secret", "s"));
         Assert.Equal(Errno.OK, f.Root.Chmod("secret", 0x180));
@@ -175,7 +143,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task Readdirplus_ByRoot_EntersEveryEntryByReference_AndCountsIt() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         for (int i = 0; i < 20; i++) Assert.Equal(Errno.OK, f.Root.WriteFile($"file{i:D2}", "x"));
         ulong known = f.Lookup(1, "file05");
         var nodes = ReadAllPlus(f.Bridge, 1);
@@ -221,7 +189,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public async Task ConcurrentRequests_OfSeveralIdentities_LeaveNoReferenceBehind()
     {
-        using var f = new Served(new FuseBridgeOptions { MaxIdentityPorts = 2 });
+        using var f = new ServedBridge(new FuseBridgeOptions { MaxIdentityPorts = 2 });
         Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
         Assert.Equal(Errno.OK, f.Root.Link("a", "b"));
         Assert.Equal(Errno.OK, f.Root.Mkdir("d", 0x1FF));
@@ -255,7 +223,7 @@ public sealed class NodeReferenceTests
     [Fact(Timeout = T)]
     public Task NodeReferencesOff_TheBridgeUsesPorts() => Task.Run(() =>
     {
-        using var f = new Served(new FuseBridgeOptions { NodeReferences = false });
+        using var f = new ServedBridge(new FuseBridgeOptions { NodeReferences = false });
         Assert.Equal(Errno.OK, f.Root.WriteFile("a", "data"));
         int ports = f.Fs.ProtidPortCount;
         ulong a = f.Lookup(1, "a");

@@ -22,35 +22,10 @@ public sealed class RootNoPortTests
 
     private static FuseContext Ctx(ulong node, uint uid = 0, uint gid = 0) => BridgeFixture.Ctx(node, uid, gid);
 
-    private sealed class Served : IDisposable
-    {
-        public readonly TmpfsFileSystem Tmp = new();
-        public readonly ServedFilesystem Fs;
-        public readonly PosixClient Root;
-        public readonly SendRight Control;
-        public readonly FuseBridge Bridge;
-
-        public Served()
-        {
-            Fs = new ServedFilesystem(Tmp.Root, "tmpfs");
-            Root = new PosixClient(Tmp.Root, Identity.Root);
-            Control = Fs.Control.MakeSend();
-            Assert.Equal(Errno.OK, FuseBridge.Connect(Control, null, out var b));
-            Bridge = b!;
-        }
-
-        public void Dispose()
-        {
-            Bridge.Dispose();
-            Control.Dispose();
-            Fs.Dispose();
-        }
-    }
-
     [Fact(Timeout = T)]
     public Task UntarSequence_ByRoot_MakesNoPortBeyondTheHandle() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         var create = new CreateIn { Flags = OpenFlagsLinux.O_WRONLY | OpenFlagsLinux.O_CREAT | OpenFlagsLinux.O_EXCL, Mode = 0x8180 };
         Assert.Equal(Errno.OK, f.Bridge.Create(Ctx(1), "f"u8, create, out var e, out var open));
         int ports = f.Fs.ProtidPortCount; // the handle's
@@ -90,7 +65,7 @@ public sealed class RootNoPortTests
     [Fact(Timeout = T)]
     public Task RevalidatingLookups_CountOnTheReferenceHeld() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         Assert.Equal(Errno.OK, f.Root.Mkdir("d"));
         Assert.Equal(Errno.OK, f.Bridge.Lookup(Ctx(1), "d"u8, out var first));
         for (int i = 0; i < 4; i++)
@@ -118,7 +93,7 @@ public sealed class RootNoPortTests
     [Fact(Timeout = T)]
     public Task OtherCallers_DoNotUseRootsHandle() => Task.Run(() =>
     {
-        using var f = new Served();
+        using var f = new ServedBridge();
         var create = new CreateIn { Flags = OpenFlagsLinux.O_WRONLY | OpenFlagsLinux.O_CREAT | OpenFlagsLinux.O_EXCL, Mode = 0x81A4 };
         Assert.Equal(Errno.OK, f.Bridge.Create(Ctx(1), "f"u8, create, out var e, out var open));
         // Root holds the file open: a user who does not own it still may not change it, nor read a trusted. name.
