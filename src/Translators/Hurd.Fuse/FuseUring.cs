@@ -159,13 +159,13 @@ internal sealed unsafe class FuseUring
     {
         IoUring.PinToCpu(qid);
         if (IoUring.Create(2, out IoUring? ring) != 0) return;
-        if (_schedIdle) RingPlacement.Register();
         var e = new Entry();
         byte* reply = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096);
         uint replyBytes = _payloadBytes + Headroom;
         FuseRequestSlot slot = _dispatcher.CreateSlot();
         try
         {
+            if (_schedIdle) RingPlacement.Register(); // undone in finally, whatever happens below
             e.Header = (byte*)NativeMemory.AlignedAlloc(HeaderBytes, 4096);
             new Span<byte>(e.Header, HeaderBytes).Clear();
             e.Payload = (byte*)NativeMemory.AlignedAlloc(_payloadBytes + Headroom, 4096) + Headroom;

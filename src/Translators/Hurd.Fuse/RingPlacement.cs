@@ -12,6 +12,8 @@ namespace Hurd.Fuse;
 /// from 35k to 0.6-2k IOPS). A monitor thread samples the machine's idle time (/proc/stat) every 100 ms while
 /// requests flow: below <see cref="LeaveIdle"/> idle CPUs the threads go back to normal priority at once; they return
 /// to SCHED_IDLE after <see cref="QuietSamples"/> samples in a row with at least <see cref="EnterIdle"/> idle CPUs.
+/// Without requests it samples once a second, so the first requests after a lull may run for up to a second under
+/// the last decision.
 /// </summary>
 internal static class RingPlacement
 {
@@ -28,9 +30,6 @@ internal static class RingPlacement
     private static Thread? _monitor;
     private static readonly List<Func<long>> Counters = []; // requests served, per FuseUring: the monitor sleeps longer when still
     private static bool _idle;                          // the policy the registered threads have now
-
-    /// <summary>Whether the registered threads run under SCHED_IDLE now.</summary>
-    public static bool Idle { get { lock (Gate) return _idle; } }
 
     /// <summary>The kernel ids of the queue threads placed by this class now.</summary>
     public static int[] Registered { get { lock (Gate) return [.. Threads]; } }
