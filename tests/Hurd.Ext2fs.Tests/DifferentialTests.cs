@@ -8,8 +8,7 @@ namespace Hurd.Ext2fs.Tests;
 /// (ext2 counts indirect blocks and cannot hold blocks past EOF), directory sizes (whole blocks), ZERO_RANGE (kernel
 /// tmpfs lacks it), file sizes past ext2's block-map reach (EFBIG), xattr values cut to 1000 bytes (ext2 keeps a
 /// file's xattrs in one block), lseek (SEEK_DATA/SEEK_HOLE on a directory: tmpfs EINVAL, ext2 ENXIO, as the kernel's
-/// ext2), mmap writes (the FUSE bridge applies O_APPEND to page-cache writeback: a bridge issue, not ext2's) and
-/// timestamps (the tester's coarse-tick heuristic gave a false alarm on kernel tmpfs's side).
+/// ext2) and timestamps (the tester's coarse-tick heuristic gave a false alarm on kernel tmpfs's side).
 /// </summary>
 public sealed class DifferentialTests
 {
@@ -43,7 +42,7 @@ public sealed class DifferentialTests
                     MaxFileSize = maxFileSize,
                     MaxXattrSize = 1000,
                     Times = FsxTimeCheck.Off,
-                    Disabled = [FsxOpKind.Lseek, FsxOpKind.MmapWrite],
+                    Disabled = [FsxOpKind.Lseek],
                 }));
                 Assert.True(result.Passed, $"{result.Mismatch}");
                 Assert.Equal(24_000, result.OpsRun);

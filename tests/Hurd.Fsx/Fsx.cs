@@ -121,6 +121,7 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
     private readonly HashSet<ulong> _mmapRead = new();
 
     /// <summary>Per kind: successes and failures (counted on side A), and errno counts over all kinds.</summary>
+    private readonly Dictionary<(FsxOpKind Kind, int A, int B), long> _errnoDiffs = new();
     public readonly long[] Ok = new long[FsxOp.KindCount], Failed = new long[FsxOp.KindCount], ErrnoCounts = new long[FsxOp.KindCount * 256];
 
     /// <summary>Empties both roots, runs <paramref name="ops"/>, returns the first mismatch or null.</summary>
@@ -141,17 +142,26 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
             {
                 var op = ops[i];
                 if (o.SkipDirectorySeek && IsKernelDirectorySeek(op)) continue;
+                if (o.SkipCreatOnSymlink && op.Kind == FsxOpKind.Open && (op.Flags & Libc.O_CREAT) != 0
+                    && _a.IsSymlink(op.Path!) && _b.IsSymlink(op.Path!)) continue;
                 if (o.SkipSeekDataAfterMmapRead && op.Kind == FsxOpKind.Lseek && op.Flags is Libc.SEEK_DATA or Libc.SEEK_HOLE
                     && _mmapRead.Count > 0 && _mmapRead.Contains(_a.SlotInode(op.Slot))) continue;
                 if (o.SkipSameSizeTruncate && op.Kind == FsxOpKind.Truncate
                     && _a.InodeIfSize(op.Path!, op.Length) != 0 && _b.InodeIfSize(op.Path!, op.Length) != 0) continue;
                 _a.Execute(op);
                 _b.Execute(op);
+                if (o.SettleAfterDirectoryPermissionChange > TimeSpan.Zero && _b.Ret >= 0 && MayShrinkSearch(op))
+                    Thread.Sleep(o.SettleAfterDirectoryPermissionChange);
                 if (o.SkipSeekDataAfterMmapRead && op.Kind == FsxOpKind.MmapRead && _a.Ret >= 0) _mmapRead.Add(_a.SlotInode(op.Slot));
                 hook?.Invoke(op, ref _b.Ret, ref _b.Errno);
                 after?.Invoke(op, _b.Root);
                 if (_a.Ret < 0) { Failed[(int)op.Kind]++; ErrnoCounts[(int)op.Kind * 256 + (_a.Errno & 255)]++; } else Ok[(int)op.Kind]++;
                 var reason = FsxCompare.Compare(op, _a, _b, o);
+                if (reason == null && _a.Ret < 0 && _a.Errno != _b.Errno)
+                {
+                    var key = (op.Kind, _a.Errno, _b.Errno);
+                    _errnoDiffs[key] = _errnoDiffs.GetValueOrDefault(key) + 1;
+                }
                 if (reason != null)
                 {
                     executed = i + 1;
@@ -169,6 +179,16 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
             _b.CloseAll();
         }
     }
+
+    /// <summary>A successful op after which a FUSE bridge may expire names the kernel cached: one that may have taken
+    /// search permission away from a directory, or a rename (<see cref="FsxOptions.SettleAfterDirectoryPermissionChange"/>).</summary>
+    private bool MayShrinkSearch(in FsxOp op) => op.Kind switch
+    {
+        FsxOpKind.Chmod or FsxOpKind.Chown or FsxOpKind.Setxattr or FsxOpKind.Removexattr => _b.IsDirectory(op.Path!),
+        FsxOpKind.Fchmod => _b.SlotIsDirectory(op.Slot),
+        FsxOpKind.Rename => true,
+        _ => false,
+    };
 
     /// <summary>lseek SEEK_END/SEEK_DATA/SEEK_HOLE on a slot that holds a directory on both sides
     /// (<see cref="FsxOptions.SkipDirectorySeek"/>).</summary>
@@ -240,6 +260,9 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
                 if (ErrnoCounts[k * 256 + e] > 0) sb.Append($" {ErrnoNames.Name(e)}={ErrnoCounts[k * 256 + e]}");
             sb.Append('\n');
         }
+        if (_errnoDiffs.Count > 0) sb.Append("errno differences (both sides failed; LenientErrno):\n");
+        foreach (var ((kind, ea, eb), n) in _errnoDiffs.OrderByDescending(kv => kv.Value))
+            sb.Append($"  {FsxOp.KindName(kind),-16} A {ErrnoNames.Name(ea)} B {ErrnoNames.Name(eb)}: {n}\n");
         return sb.ToString();
     }
 

@@ -84,6 +84,25 @@ public sealed class FsxOptions
     /// and stamps mtime and ctime, where Linux's tmpfs leaves them unless the file holds pages (shmem_setattr) and ext4
     /// always leaves them. truncate(2) to any other size, ftruncate and O_TRUNC are still compared.</summary>
     public bool SkipSameSizeTruncate { get; init; }
+    /// <summary>Skip (run on neither side) an open with O_CREAT of a name that is a symlink on both sides. The kernel
+    /// answers it from its cache on a FUSE mount without default_permissions (no request reaches the server), and there it
+    /// does not apply may_create_in_sticky: a symlink of another owner in a sticky world-writable directory gives ELOOP
+    /// (O_NOFOLLOW) where tmpfs and ext4 give EACCES; no FUSE server can match. Opens of symlinks without O_CREAT, and
+    /// every other op on them, are still compared.</summary>
+    public bool SkipCreatOnSymlink { get; init; }
+    /// <summary>Count an op that fails on both sides with different errnos as agreeing, and tally it in
+    /// <see cref="FsxResult.Statistics"/> ("errno differences"). For non-root runs through FUSE without
+    /// default_permissions, where the kernel answers some calls from its cache in an order no server can change (a
+    /// rename whose source is missing gives ENOENT before the search permission of the target's directory is asked),
+    /// so that a long run goes on to find outcomes that matter: one side failing, different data.</summary>
+    public bool LenientErrno { get; init; }
+    /// <summary>After an op that may take search permission away from a directory (chmod, fchmod, chown, setxattr,
+    /// removexattr of a directory) or a rename has succeeded on both sides, wait this long before the next op. A FUSE
+    /// bridge without default_permissions (ours) expires the names the kernel cached in such a directory (or moved into
+    /// one with a rename) with FUSE_NOTIFY_INVAL_ENTRY, which the kernel can only run once the request has released the
+    /// directory's lock: a caller that walks on within microseconds of its own change can still pass. 0 (the default):
+    /// no wait.</summary>
+    public TimeSpan SettleAfterDirectoryPermissionChange { get; init; }
     /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them; when
     /// minimising, in the state the minimised sequence leaves.</summary>
     public bool KeepOnFailure { get; init; }

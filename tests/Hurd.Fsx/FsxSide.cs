@@ -292,13 +292,24 @@ internal sealed unsafe class FsxSide : IDisposable
     {
         Libc.StatX st;
         if (Libc.statx(fd, RawString(""), Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &st) != 0) { Result(-1); return; }
+        bool write = op.Kind == FsxOpKind.MmapWrite;
+        if ((st.Mode & Libc.S_IFMT) == Libc.S_IFDIR)
+        {
+            // A directory's size is the filesystem's own (kernel tmpfs counts entries, ext2 whole blocks), so whether
+            // its bytes "reach" the offset must not decide the result: map its first page, which the kernel refuses on
+            // both sides alike (EACCES for a shared writable map of a read-only descriptor, else ENODEV).
+            void* dm = Libc.mmap(null, 4096, write ? Libc.PROT_READ | Libc.PROT_WRITE : Libc.PROT_READ, Libc.MAP_SHARED, fd, 0);
+            if (dm == (void*)-1) { Result(-1); return; }
+            Libc.munmap(dm, 4096);
+            Result(0);
+            return;
+        }
         // Only touch bytes below EOF: anything past the last page would raise SIGBUS and kill the tester.
         long size = (long)st.Size;
         long count = Math.Min(Math.Min(op.Length, FsxGenerator.MaxTransfer), size - op.Offset);
         if (op.Offset < 0 || count <= 0) { Result(0); return; }
         long pageOff = op.Offset & ~4095L;
         nint mapLen = (nint)(op.Offset - pageOff + count);
-        bool write = op.Kind == FsxOpKind.MmapWrite;
         void* map = Libc.mmap(null, mapLen, write ? Libc.PROT_READ | Libc.PROT_WRITE : Libc.PROT_READ, Libc.MAP_SHARED, fd, pageOff);
         if (map == (void*)-1) { Result(-1); return; }
         byte* at = (byte*)map + (op.Offset - pageOff);
@@ -364,6 +375,22 @@ internal sealed unsafe class FsxSide : IDisposable
         int fd = _fds[slot % FsxGenerator.Slots];
         return fd >= 0 && Libc.statx(fd, RawString(""), Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &st) == 0
             && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR;
+    }
+
+    /// <summary>True when <paramref name="path"/> names a directory (symlinks followed).</summary>
+    public bool IsDirectory(string path)
+    {
+        Libc.StatX st;
+        return Libc.statx(Libc.AT_FDCWD, Abs(path), 0, Libc.STATX_BASIC_STATS, &st) == 0
+            && (st.Mode & Libc.S_IFMT) == Libc.S_IFDIR;
+    }
+
+    /// <summary>True when <paramref name="path"/> names a symlink (not followed).</summary>
+    public bool IsSymlink(string path)
+    {
+        Libc.StatX st;
+        return Libc.statx(Libc.AT_FDCWD, Abs(path), Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &st) == 0
+            && (st.Mode & Libc.S_IFMT) == Libc.S_IFLNK;
     }
 
     /// <summary>The inode number of the regular file at <paramref name="path"/> (symlinks followed) if its size is

@@ -34,17 +34,7 @@ public sealed class PermissionDifferentialTests
         string kernel = w.PathOf("kernel"), ours = w.PathOf("ours");
         w.MountKernelTmpfs(kernel);
         if (fs == "tmpfs") w.MountOurTmpfs(ours);
-        else
-        {
-            if (!File.Exists("/sbin/mkfs.ext2") && !File.Exists("/usr/sbin/mkfs.ext2")) { Console.WriteLine("skipped ext2fs: no mkfs.ext2"); return; }
-            string image = w.PathOf("ext2.img");
-            using (var f = File.Create(image)) f.SetLength(64 << 20);
-            var mk = w.Exec(User.Root, "mkfs.ext2", ["-q", "-F", image], timeoutMs: 60_000);
-            Assert.True(mk.ExitCode == 0, "mkfs.ext2: " + mk);
-            Directory.CreateDirectory(ours);
-            var r = w.Hurd(User.Root, "settrans", "-a", ours, "ext2fs", image);
-            Assert.True(r.ExitCode == 0, "hurd settrans -a DIR ext2fs IMAGE: " + r);
-        }
+        else if (!w.MountOurExt2fs(ours)) { Console.WriteLine("skipped ext2fs: no mkfs.ext2"); return; }
 
         string scripts = Path.Combine(AppContext.BaseDirectory, "Scripts");
         var setup = w.Peer(User.Root, File.ReadAllText(Path.Combine(scripts, "setup.ops")), "fs", kernel, ours);

@@ -172,6 +172,21 @@ public sealed class World : IDisposable
         Assert.Contains(dir, Mounts());
     }
 
+    /// <summary>Mounts ext2fs at <paramref name="dir"/> (created) on a fresh 64 MiB image made by mkfs.ext2 in this world,
+    /// with `hurd settrans -a DIR ext2fs IMAGE`, as root. False (nothing mounted) when mkfs.ext2 is missing.</summary>
+    public bool MountOurExt2fs(string dir)
+    {
+        if (!File.Exists("/sbin/mkfs.ext2") && !File.Exists("/usr/sbin/mkfs.ext2")) return false;
+        string image = PathOf("ext2.img");
+        using (var f = File.Create(image)) f.SetLength(64 << 20);
+        var mk = Exec(User.Root, "mkfs.ext2", ["-q", "-F", image], timeoutMs: 60_000);
+        Assert.True(mk.ExitCode == 0, "mkfs.ext2: " + mk);
+        Directory.CreateDirectory(dir);
+        var r = Hurd(User.Root, "settrans", "-a", dir, "ext2fs", image);
+        Assert.True(r.ExitCode == 0, "hurd settrans -a DIR ext2fs IMAGE: " + r);
+        return true;
+    }
+
     /// <summary>Mount points under this world's directory, from /proc/self/mountinfo.</summary>
     public List<string> Mounts() => global::Hurd.Tests.Shared.Leftovers.MountsUnder(Dir);
 

@@ -273,13 +273,14 @@ public sealed class FuseSession : IDisposable
         }
     }
 
-    private Task<Errno> Queue(byte[] message)
+    private Task<Errno> Queue(byte[] message, bool waitForRoom = false)
     {
         var done = new TaskCompletionSource<Errno>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!IsRunning || _notifications.IsAddingCompleted) { done.SetResult(Errno.ENOTCONN); return done.Task; }
         try
         {
-            if (!_notifications.TryAdd((message, done))) done.SetResult(Errno.EAGAIN);
+            if (waitForRoom) _notifications.Add((message, done));
+            else if (!_notifications.TryAdd((message, done))) done.SetResult(Errno.EAGAIN);
         }
         catch (InvalidOperationException) { done.TrySetResult(Errno.ENOTCONN); }
         return done.Task;
@@ -288,8 +289,12 @@ public sealed class FuseSession : IDisposable
     /// <summary>Queues INVAL_INODE (see <see cref="FuseNotify.InvalInode"/>). The task ends with the kernel's answer (ENOENT: not cached). Never wait for it in a handler.</summary>
     public Task<Errno> NotifyInvalInode(ulong nodeId, long offset = -1, long length = 0) => Queue(FuseNotify.InvalInode(nodeId, offset, length));
 
-    /// <summary>Queues INVAL_ENTRY for <paramref name="name"/> in <paramref name="parent"/>. Never wait for it in a handler.</summary>
-    public Task<Errno> NotifyInvalEntry(ulong parent, ReadOnlySpan<byte> name, bool expireOnly = false) => Queue(FuseNotify.InvalEntry(parent, name, expireOnly));
+    /// <summary>Queues INVAL_ENTRY for <paramref name="name"/> in <paramref name="parent"/>. Never wait for it in a handler.
+    /// The queue holds 1,024 notifications: when full, the task ends with EAGAIN at once, or with
+    /// <paramref name="waitForRoom"/> the call blocks until there is room, which a handler must never ask for (the
+    /// notifications ahead may wait for the lock its own request holds).</summary>
+    public Task<Errno> NotifyInvalEntry(ulong parent, ReadOnlySpan<byte> name, bool expireOnly = false, bool waitForRoom = false) =>
+        Queue(FuseNotify.InvalEntry(parent, name, expireOnly), waitForRoom);
 
     /// <summary>Queues DELETE for <paramref name="name"/> (node <paramref name="child"/>) in <paramref name="parent"/>. Never wait for it in a handler.</summary>
     public Task<Errno> NotifyDelete(ulong parent, ulong child, ReadOnlySpan<byte> name) => Queue(FuseNotify.Delete(parent, child, name));

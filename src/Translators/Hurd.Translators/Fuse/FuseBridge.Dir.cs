@@ -208,22 +208,29 @@ public sealed partial class FuseBridge
         if ((flags & ~(RenameFlags.NoReplace | RenameFlags.Exchange)) != 0) return Errno.EINVAL;
         if (_options.ReadOnly) return Errno.EROFS;
         var id = Who(in ctx);
-        var e = NodePort(in ctx, ctx.NodeId, id, out _, out var from);
+        var e = NodePort(in ctx, ctx.NodeId, id, out var fromDir, out var from);
         if (e != Errno.OK) return e;
         try
         {
-            e = NodePort(in ctx, newParent, id, out _, out var to);
+            e = NodePort(in ctx, newParent, id, out var toDir, out var to);
             if (e != Errno.OK) return e;
             try
             {
-                if ((flags & RenameFlags.Exchange) != 0)
+                bool exchange = (flags & RenameFlags.Exchange) != 0;
+                if (exchange)
                 {
                     e = new FsExtClient(from.Right) { TimeoutMs = _timeoutMs, Cancellation = ctx.Cancellation }
                         .dir_rename2(name, to.Right.Name, newName, (Hurd.Interfaces.RenameatFlags)(int)flags);
                     // A server without fs_ext cannot exchange: EINVAL, what the kernel expects for an unsupported flag.
-                    return e is Errno.MIG_BAD_ID or Errno.EOPNOTSUPP ? Errno.EINVAL : Posix(e);
+                    if (e is Errno.MIG_BAD_ID or Errno.EOPNOTSUPP) return Errno.EINVAL;
                 }
-                return Posix(Fs(from, ctx.Cancellation).dir_rename(name, to.Right.Name, newName, (flags & RenameFlags.NoReplace) != 0));
+                else e = Fs(from, ctx.Cancellation).dir_rename(name, to.Right.Name, newName, (flags & RenameFlags.NoReplace) != 0);
+                if (e != Errno.OK) return Posix(e);
+                // The kernel moves the cached name with its entry timeout: into a directory not everyone may search, the
+                // name would let others walk on through it without the translator's check until it expires.
+                if (!SearchableByAll(toDir)) _ = Session?.NotifyInvalEntry(newParent, newName, expireOnly: true);
+                if (exchange && !SearchableByAll(fromDir)) _ = Session?.NotifyInvalEntry(ctx.NodeId, name, expireOnly: true);
+                return Errno.OK;
             }
             finally { to.Release(); }
         }
@@ -291,6 +298,55 @@ public sealed partial class FuseBridge
         if (e != Errno.OK) return e;
         open.Fh = AddHandle(opened, node);
         return Errno.OK;
+    }
+
+    /// <summary>
+    /// Expires (FUSE_NOTIFY_INVAL_ENTRY with FUSE_EXPIRE_ONLY) every name of directory <paramref name="dir"/> the kernel
+    /// may hold, so that the next walk through one asks LOOKUP, which the translator checks; the owner's walks go on
+    /// (and a mount on a name stays), where a full invalidation would detach it. The directory is read as root and the
+    /// notifications queued here, in the handler that saw the change, so that they are sent as soon as the kernel
+    /// releases the directory's lock this request holds; names past what the session's queue takes now are queued from
+    /// a pool thread, which may wait for room (a handler must not: the notifications ahead wait for that lock). Names
+    /// the kernel does not hold cost one notification each and change nothing.
+    /// </summary>
+    private void ForgetCachedNames(BridgeNode dir)
+    {
+        if (Session is { } session) ExpireNames(dir, session, 0, inHandler: true);
+    }
+
+    private void ExpireNames(BridgeNode dir, FuseSession session, int from, bool inHandler)
+    {
+        if (PortFor(dir, BridgeIdentity.Root, default, out var port) != Errno.OK) return;
+        PortRef opened;
+        Errno e;
+        try { e = Walk(port, default, OpenFlags.Read | OpenFlags.Directory | OpenFlags.NoLink, 0, BridgeIdentity.Root, default, out opened); }
+        finally { port.Release(); }
+        if (e != Errno.OK) return;
+        try
+        {
+            var buf = GC.AllocateUninitializedArray<byte>(DirBufferSize);
+            for (int entry = from; ;)
+            {
+                e = Fs(opened, default).dir_readdir(buf, out int len, entry, 512, buf.Length, out int amount);
+                if (e != Errno.OK || amount <= 0) return;
+                var reader = new HurdDirentReader(buf.AsSpan(0, len));
+                for (int i = 0; reader.TryRead(out var d); i++)
+                {
+                    if (FuseDirentWriter.IsDotOrDotDot(d.Name)) continue;
+                    var sent = session.NotifyInvalEntry(dir.NodeId, d.Name, expireOnly: true, waitForRoom: !inHandler);
+                    if (inHandler && sent.IsCompleted && sent.Result == Errno.EAGAIN)
+                    {
+                        int rest = entry + i;
+                        ThreadPool.UnsafeQueueUserWorkItem(static w => w.Bridge.ExpireNames(w.Dir, w.Session, w.From, inHandler: false),
+                            (Bridge: this, Dir: dir, Session: session, From: rest), preferLocal: false);
+                        return;
+                    }
+                }
+                if (reader.Error || !session.IsRunning) return;
+                entry += amount;
+            }
+        }
+        finally { opened.Release(); }
     }
 
     /// <inheritdoc/>

@@ -105,15 +105,17 @@ public sealed partial class FuseBridge
     private const uint FuseWriteCache = 1;
 
     /// <inheritdoc/>
-    /// <remarks>io_write at the request's offset. A page-cache writeback (FUSE_WRITE_CACHE) through an O_APPEND handle goes
-    /// to a peropen without O_APPEND (<see cref="PositionalPort"/>): the server would append it (Linux's pwrite rule for
-    /// O_APPEND), moving mmap-written pages to the end of the file.</remarks>
+    /// <remarks>io_write at the request's offset. A page-cache writeback (FUSE_WRITE_CACHE: pages written through a shared
+    /// mapping) goes to the node's uid-0 peropen without O_APPEND (<see cref="PositionalPort"/>) instead of the handle's:
+    /// through an O_APPEND handle the server would append it (Linux's pwrite rule for O_APPEND), moving mmap-written pages
+    /// to the end of the file; and as the handle's user, the server would drop the file's set-id bits, which a write(2)
+    /// does but a store through a mapping does not (Linux keeps S_ISUID/S_ISGID there).</remarks>
     public override Errno Write(in FuseContext ctx, in WriteIn input, ReadOnlySpan<byte> data, out uint written)
     {
         written = 0;
         if (_options.ReadOnly) return Errno.EROFS;
         PortRef? port;
-        if ((input.WriteFlags & FuseWriteCache) != 0 && _handles.TryGetValue(input.Fh, out var h) && h.Append)
+        if ((input.WriteFlags & FuseWriteCache) != 0 && _handles.TryGetValue(input.Fh, out var h))
         {
             var pe = PositionalPort(input.Fh, h, ctx.Cancellation, out port);
             if (pe != Errno.OK) return pe;

@@ -194,7 +194,7 @@ public sealed partial class FuseBridge
         if (name.SequenceEqual(Acl.DefaultName)) NoteDefaultAcl(node, present);
         else if (name.SequenceEqual(Acl.AccessName))
         {
-            if (Io(port, ctx.Cancellation).io_stat(out var st) == Errno.OK) node.Mode = (uint)st.Mode;
+            if (Io(port, ctx.Cancellation).io_stat(out var st) == Errno.OK) NoteMode(node, (uint)st.Mode);
             Session?.NotifyInvalInode(node.NodeId).Wait(TimeSpan.FromSeconds(1));
         }
     }

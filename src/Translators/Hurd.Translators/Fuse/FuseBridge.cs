@@ -65,8 +65,8 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         public readonly bool Root = root;
         /// <summary>Opened with O_APPEND: the server writes every io_write at the end of file.</summary>
         public readonly bool Append = append;
-        /// <summary>For an <see cref="Append"/> handle, a peropen of the same node without O_APPEND, made at the first
-        /// page-cache writeback through the handle (see <c>Write</c>); released with the handle.</summary>
+        /// <summary>A uid-0 peropen of the same node for writing, without O_APPEND, made at the first page-cache writeback
+        /// through the handle (see <c>Write</c>); released with the handle.</summary>
         public PortRef? Positional;
     }
 
@@ -484,7 +484,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         entry = default;
         entry.NodeId = n.NodeId;
         entry.Generation = 0;
-        n.Mode = (uint)st.Mode;
+        NoteMode(n, (uint)st.Mode);
         if (SearchableByAll(parent)) Split(_options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
         Split(_options.AttrTimeout, out entry.AttrValid, out entry.AttrValidNsec);
         FillAttr(in st, out entry.Attr);
@@ -498,7 +498,26 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// <see cref="Acl.ExtendedAclMode"/>) get cached entries; in the others every walk is a LOOKUP for the
     /// caller, checked by the translator (the kernel's semantics; see "Security and permissions" in architecture.md).
     /// </summary>
-    private static bool SearchableByAll(BridgeNode dir) => (dir.Mode & 0x49) == 0x49 && (dir.Mode & (uint)Acl.ExtendedAclMode) == 0;
+    private static bool SearchableByAll(BridgeNode dir) => SearchableByAll(dir.Mode);
+
+    private static bool SearchableByAll(uint mode) => (mode & 0x49) == 0x49 && (mode & (uint)Acl.ExtendedAclMode) == 0;
+
+    /// <summary>
+    /// Records <paramref name="n"/>'s mode as just seen (entry, getattr, setattr, an ACL change). When a directory stops
+    /// being searchable by all, the names the kernel cached in it while it was would let any caller walk on through
+    /// them, without the translator's search check, until their entry timeout: chmod 0700 of a directory must shut
+    /// others out at once, as on a local filesystem. So its names are dropped from the kernel's cache
+    /// (<see cref="ForgetCachedNames"/>); later walks through it are LOOKUPs the translator checks, as
+    /// <see cref="SearchableByAll(BridgeNode)"/> gives names in it no entry timeout from now on.
+    /// </summary>
+    private void NoteMode(BridgeNode n, uint mode)
+    {
+        uint old = n.Mode;
+        n.Mode = mode;
+        if ((mode & (uint)FileMode.TypeMask) == (uint)FileMode.Directory && SearchableByAll(old) && !SearchableByAll(mode)
+            && _options.EntryTimeout > TimeSpan.Zero)
+            ForgetCachedNames(n);
+    }
 
     private void FillAttrOut(in Stat st, out AttrOut attr)
     {
@@ -599,7 +618,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             if (!NoRefs(e1))
             {
                 if (e1 != Errno.OK) return Posix(e1);
-                rn.Mode = (uint)rst.Mode;
+                NoteMode(rn, (uint)rst.Mode);
                 FillAttrOut(in rst, out attr);
                 return Errno.OK;
             }
@@ -613,7 +632,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
         {
             var e = Io(port, ctx.Cancellation).io_stat(out var st);
             if (e != Errno.OK) return Posix(e);
-            if (node is not null) node.Mode = (uint)st.Mode;
+            if (node is not null) NoteMode(node, (uint)st.Mode);
             FillAttrOut(in st, out attr);
             return Errno.OK;
         }
@@ -697,7 +716,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             }
             e = Io(port, ctx.Cancellation).io_stat(out var st);
             if (e != Errno.OK) return Posix(e);
-            if (_nodes.Get(ctx.NodeId) is { } changed) changed.Mode = (uint)st.Mode;
+            if (_nodes.Get(ctx.NodeId) is { } changed) NoteMode(changed, (uint)st.Mode);
             FillAttrOut(in st, out attr);
             return Errno.OK;
         }
