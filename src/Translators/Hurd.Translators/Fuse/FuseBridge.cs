@@ -506,7 +506,7 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
     /// Records <paramref name="n"/>'s mode as just seen (entry, getattr, setattr, an ACL change). When a directory stops
     /// being searchable by all, the names the kernel cached in it while it was would let any caller walk on through
     /// them, without the translator's search check, until their entry timeout: chmod 0700 of a directory must shut
-    /// others out at once, as on a local filesystem. So its names are dropped from the kernel's cache
+    /// others out at once, as on a local filesystem. So its names are expired in the kernel's cache
     /// (<see cref="ForgetCachedNames"/>); later walks through it are LOOKUPs the translator checks, as
     /// <see cref="SearchableByAll(BridgeNode)"/> gives names in it no entry timeout from now on.
     /// </summary>
