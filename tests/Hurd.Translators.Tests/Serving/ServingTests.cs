@@ -160,4 +160,51 @@ public class ServingTests
         }
         return found;
     }
+
+    /// <summary>The names dir_readdir gives for the directory at <paramref name="path"/>, read in batches of 7.</summary>
+    private static List<string> List(SendRight root, string path)
+    {
+        Assert.Equal(Errno.OK, Lookup(root, path, OpenFlags.Read | OpenFlags.Directory, out var d));
+        using (d)
+        {
+            var names = new List<string>();
+            var buf = new byte[4096];
+            for (int entry = 0; ;)
+            {
+                Assert.Equal(Errno.OK, new FsClient(d!).dir_readdir(buf, out int len, entry, 7, buf.Length, out int amount));
+                if (amount == 0) return names;
+                var r = new DirentReader(buf.AsSpan(0, len));
+                while (r.TryRead(out var de)) names.Add(Encoding.UTF8.GetString(de.Name));
+                entry += amount;
+            }
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Readdir_AfterAnotherDirectorysPeropenIsGone_ListsOnlyItsOwnEntries()
+    {
+        await Task.Yield();
+        var (fs, root) = Serve();
+        using (fs) using (root)
+        {
+            // A large and a small directory listed in turn: the serving layer hands a closed peropen's snapshot (and its
+            // grown arrays) to the next directory opened, which must see its own entries only, from entry 0 and after.
+            Assert.Equal(Errno.OK, new FsClient(root).dir_mkdir("big"u8, (FileMode)0x1ED));
+            Assert.Equal(Errno.OK, new FsClient(root).dir_mkdir("small"u8, (FileMode)0x1ED));
+            Assert.Equal(Errno.OK, Lookup(root, "big", OpenFlags.Read, out var big));
+            using (big)
+                for (int i = 0; i < 300; i++) Assert.Equal(Errno.OK, new FsClient(big!).dir_mkdir(Encoding.UTF8.GetBytes($"entry-with-a-long-name-{i:D4}"), (FileMode)0x1ED));
+            Assert.Equal(Errno.OK, Lookup(root, "small", OpenFlags.Read, out var small));
+            using (small) Assert.Equal(Errno.OK, new FsClient(small!).dir_mkdir("x"u8, (FileMode)0x1ED));
+            for (int round = 0; round < 20; round++)
+            {
+                var b = List(root, "big");
+                Assert.Equal(302, b.Count);
+                Assert.Equal(300, b.Count(n => n.StartsWith("entry-with-a-long-name-", StringComparison.Ordinal)));
+                Thread.Sleep(2); // let the released peropen be destroyed (off the caller's thread)
+                Assert.Equal(["x"], List(root, "small").Where(n => n is not "." and not "..").ToList());
+                Thread.Sleep(2);
+            }
+        }
+    }
 }

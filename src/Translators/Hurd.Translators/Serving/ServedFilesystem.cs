@@ -24,6 +24,10 @@ public sealed class ServedFilesystem : IDisposable
 {
     private readonly ConcurrentDictionary<ulong, WeakReference<Node>> _nodes = new();
     private readonly ConditionalWeakTable<OpenFile, DirSnapshot> _snapshots = new();
+    // Snapshots of closed peropens, kept for the next directory opened: rm -rf opens every directory once, and a
+    // second listing of a large directory would otherwise grow new arrays to its size again.
+    private readonly ConcurrentBag<DirSnapshot> _spareSnapshots = new();
+    private const int SpareSnapshots = 4, SpareSnapshotEntries = 16 * 1024;
     private int _protidPorts;
     private volatile bool _goingAway;
 
@@ -122,6 +126,7 @@ public sealed class ServedFilesystem : IDisposable
     {
         if (Interlocked.Exchange(ref target.Destroyed, 1) != 0) return;
         target.Protid.Release();
+        RecycleSnapshot(target.Protid.File);
         target.ReleaseNodeRefs();
         port.Dispose();
         Interlocked.Decrement(ref _protidPorts);
@@ -259,7 +264,19 @@ public sealed class ServedFilesystem : IDisposable
         }
     }
 
-    internal DirSnapshot SnapshotOf(OpenFile f) => _snapshots.GetValue(f, _ => new DirSnapshot());
+    internal DirSnapshot SnapshotOf(OpenFile f) =>
+        _snapshots.GetOrAdd(f, static (_, spares) => spares.TryTake(out var s) ? s : new DirSnapshot(), _spareSnapshots);
+
+    /// <summary>Once <paramref name="f"/> is closed (its last protid gone, so no call can use its snapshot any more), keeps
+    /// its snapshot for another peropen, unless enough are kept or it grew past <see cref="SpareSnapshotEntries"/>.</summary>
+    private void RecycleSnapshot(OpenFile f)
+    {
+        if (!f.IsClosed || !_snapshots.TryGetValue(f, out var snap)) return;
+        _snapshots.Remove(f);
+        if (snap.Capacity > SpareSnapshotEntries || _spareSnapshots.Count >= SpareSnapshots) return;
+        snap.Clear();
+        _spareSnapshots.Add(snap);
+    }
 
     /// <summary>Stops the translators started here and destroys the control port.</summary>
     public void Dispose()
@@ -289,6 +306,9 @@ internal sealed class DirSnapshot : IDirEntrySink
     private int[] _starts = new int[64];
     private ulong[] _inos = new ulong[64];
     private FileMode[] _types = new FileMode[64];
+
+    /// <summary>How many entries the arrays hold before they grow.</summary>
+    public int Capacity => _starts.Length;
 
     /// <summary>Empties the snapshot before the directory is read again (the buffers stay).</summary>
     public void Clear()
