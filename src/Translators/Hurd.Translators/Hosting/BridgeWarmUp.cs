@@ -8,7 +8,8 @@ namespace Hurd.Translators.Hosting;
 
 /// <summary>
 /// Runs a daemon's hot paths (FUSE bridge → serving layer → the translator's nodes: lookup, create, write, read,
-/// release, getattr, setattr, access, open, mkdir, opendir, readdir, readdirplus, unlink, rmdir) a few hundred times on
+/// utimens, getxattr, chown, release, getattr, chmod, access, open, mkdir, opendir, readdir, readdirplus, unlink,
+/// rmdir) a few hundred times on
 /// a throwaway filesystem before the real one is served, so that the JIT has compiled them before the first client
 /// call rather than during it. Worth it for a daemon compiled optimized at first call (TieredCompilationQuickJit
 /// false, as tmpfs and ext2fs are): measured on a fresh ext2fs daemon, the first 2,000 creates through FUSE took
@@ -58,6 +59,12 @@ public static class BridgeWarmUp
                 if (bridge.Create(new FuseContext(Hd(ref unique, dir), default, false, default), entry, new CreateIn { Flags = 0xC1, Mode = 0x81A4 }, out var ent, out var open) != Errno.OK) return;
                 bridge.Write(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default), new WriteIn { Fh = open.Fh, Size = (uint)data.Length }, data, out _);
                 bridge.Read(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default), new ReadIn { Fh = open.Fh, Size = 4096 }, data.AsSpan(0, 4096), out _);
+                // What tar does after writing a file: futimens, fchown (the kernel asks for security.capability first), fchmod.
+                bridge.Setattr(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default),
+                    new SetattrIn { Valid = SetattrValid.Fh | SetattrValid.Mtime | SetattrValid.AtimeNow, Fh = open.Fh, Mtime = 1_000_000_000 }, out _);
+                bridge.Getxattr(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default), "security.capability"u8, default, out _);
+                bridge.Setattr(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default),
+                    new SetattrIn { Valid = SetattrValid.Fh | SetattrValid.Uid | SetattrValid.Gid, Fh = open.Fh }, out _);
                 bridge.Release(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default), new ReleaseIn { Fh = open.Fh });
                 bridge.Getattr(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default), new GetattrIn(), out _);
                 bridge.Setattr(new FuseContext(Hd(ref unique, ent.NodeId), default, false, default), new SetattrIn { Valid = SetattrValid.Mode, Mode = 0x81A4 }, out _);
