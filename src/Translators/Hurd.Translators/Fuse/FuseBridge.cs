@@ -519,6 +519,17 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             ForgetCachedNames(n);
     }
 
+    /// <summary>
+    /// A directory's attributes after a change made through any port of the filesystem the bridge serves, over IPC by
+    /// another client as well as through the mount (register with <see cref="Serving.ServedFilesystem.DirectoryChanged"/>
+    /// when both live in one process): the directory's node, if the kernel holds it, takes the new mode at once
+    /// (<see cref="NoteMode"/>: names cached in it are expired when it stops being searchable by all). Never blocks.
+    /// </summary>
+    public void DirectoryChanged(Stat st)
+    {
+        if (_nodes.FindByIno(st.Dev, st.Ino) is { } n && !n.Dead) NoteMode(n, (uint)st.Mode);
+    }
+
     private void FillAttrOut(in Stat st, out AttrOut attr)
     {
         attr = default;

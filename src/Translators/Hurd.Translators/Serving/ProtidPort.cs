@@ -143,9 +143,17 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
 
     // ---------------------------------------------------------------- file
 
-    public Errno file_chown(uint newOwner, uint newGroup) => Calls.FileChown(Protid, Node, newOwner, newGroup);
+    public Errno file_chown(uint newOwner, uint newGroup) => Changed(Calls.FileChown(Protid, Node, newOwner, newGroup));
     public Errno file_chauthor(uint newAuthor) => Errno.EOPNOTSUPP;
-    public Errno file_chmod(FileMode newMode) => Calls.FileChmod(Protid, Node, newMode);
+    public Errno file_chmod(FileMode newMode) => Changed(Calls.FileChmod(Protid, Node, newMode));
+
+    /// <summary>Passes <paramref name="e"/> on; when OK, tells the filesystem's observer of the change
+    /// (<see cref="ServedFilesystem.AttributesChanged"/>).</summary>
+    private Errno Changed(Errno e)
+    {
+        if (e == Errno.OK) fs.AttributesChanged(Protid);
+        return e;
+    }
     public Errno file_chflags(int newFlags) => Errno.EOPNOTSUPP;
     public Errno file_set_size(long newSize) => Calls.FileSetSize(Protid, newSize);
 
@@ -417,7 +425,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
     }
 
     public Errno file_set_xattr(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, Hurd.Interfaces.XattrFlags flags) =>
-        Calls.Setxattr(Protid, Node, name, value, (Hurd.Translators.XattrFlags)(int)flags);
+        Changed(Calls.Setxattr(Protid, Node, name, value, (Hurd.Translators.XattrFlags)(int)flags));
 
     public Errno file_list_xattr(int size, Span<byte> names, out int namesCount, out int length)
     {
@@ -434,7 +442,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         return e;
     }
 
-    public Errno file_remove_xattr(ReadOnlySpan<byte> name) => Calls.Removexattr(Protid, Node, name);
+    public Errno file_remove_xattr(ReadOnlySpan<byte> name) => Changed(Calls.Removexattr(Protid, Node, name));
 
     public Errno file_fallocate(FallocateFlags mode, long offset, long length) =>
         Calls.Fallocate(Protid, (FallocateMode)(int)mode, offset, length);

@@ -264,6 +264,22 @@ public sealed class ServedFilesystem : IDisposable
         }
     }
 
+    /// <summary>
+    /// Told, after a chmod, chown or xattr change of a directory made through any of this filesystem's ports succeeds,
+    /// the directory's attributes as they now are (its io_stat). A FUSE bridge in the same process registers here
+    /// (<see cref="Fuse.FuseBridge.DirectoryChanged"/>): changes made over IPC by other clients reach the kernel's
+    /// caches at once instead of when the bridge next reads the directory. Runs on the caller's thread, after the
+    /// change; must not block.
+    /// </summary>
+    public Action<Stat>? DirectoryChanged { get; set; }
+
+    /// <summary>After a successful attribute change through <paramref name="who"/>: tells <see cref="DirectoryChanged"/>
+    /// when the node is a directory.</summary>
+    internal void AttributesChanged(Protid who)
+    {
+        if (DirectoryChanged is { } tell && who.Node.IsDirectory && Calls.IoStat(who, out var st) == Errno.OK) tell(st);
+    }
+
     internal DirSnapshot SnapshotOf(OpenFile f) =>
         _snapshots.GetOrAdd(f, static (_, spares) => spares.TryTake(out var s) ? s : new DirSnapshot(), _spareSnapshots);
 
