@@ -163,11 +163,11 @@ public sealed class World : IDisposable
         Assert.True(r.ExitCode == 0, "mount -t tmpfs: " + r);
     }
 
-    /// <summary>Mounts our tmpfs at <paramref name="dir"/> (created) with `hurd settrans -a DIR tmpfs`, as root.</summary>
-    public void MountOurTmpfs(string dir)
+    /// <summary>Mounts our tmpfs at <paramref name="dir"/> (created) with `hurd settrans -a DIR tmpfs [OPTIONS]`, as root.</summary>
+    public void MountOurTmpfs(string dir, params string[] options)
     {
         Directory.CreateDirectory(dir);
-        var r = Hurd(User.Root, "settrans", "-a", dir, "tmpfs");
+        var r = Hurd(User.Root, ["settrans", "-a", dir, "tmpfs", .. options]);
         Assert.True(r.ExitCode == 0, "hurd settrans -a DIR tmpfs: " + r);
         Assert.Contains(dir, Mounts());
     }

@@ -108,6 +108,7 @@ public sealed class FuseDispatcher
         if (extLen > 0 && !ParseExtensions(ext, ref groups, ref hasGroups)) return Error(reply, h.Unique, Errno.EINVAL);
 
         CancellationToken token = slot is null ? CancellationToken.None : slot.Begin(h.Unique);
+        t_handling = true;
         try
         {
             var ctx = new FuseContext(in h, groups, hasGroups, token);
@@ -119,9 +120,16 @@ public sealed class FuseDispatcher
         }
         finally
         {
+            t_handling = false;
             slot?.End();
         }
     }
+
+    [ThreadStatic] private static bool t_handling;
+
+    /// <summary>True while the current thread runs a filesystem handler for a kernel request (whatever it calls on the
+    /// same thread, in-process IPC included, is on the kernel's behalf: the kernel already knows of its effects).</summary>
+    public static bool HandlingRequest => t_handling;
 
     /// <summary>FOPEN_DIRECT_IO for a write-only open (<see cref="FuseConnection.WriteOnlyDirectIo"/>).</summary>
     private void WriteOnlyDirect(int openFlags, ref OpenOut open)

@@ -37,7 +37,7 @@ using RetryType = Hurd.Interfaces.RetryType;
 /// has a deadline (<see cref="FuseBridgeOptions.CallTimeout"/>) and carries the FUSE request's interrupt token, so a dead
 /// or hung translator gives an error, never a hang.</para>
 /// </remarks>
-public sealed partial class FuseBridge : FuseFileSystem, IDisposable
+public sealed partial class FuseBridge : FuseFileSystem, IChangeObserver, IDisposable
 {
     private readonly IRpcTarget _control;
     private readonly FuseBridgeOptions _options;
@@ -519,15 +519,38 @@ public sealed partial class FuseBridge : FuseFileSystem, IDisposable
             ForgetCachedNames(n);
     }
 
-    /// <summary>
-    /// A directory's attributes after a change made through any port of the filesystem the bridge serves, over IPC by
-    /// another client as well as through the mount (register with <see cref="Serving.ServedFilesystem.DirectoryChanged"/>
-    /// when both live in one process): the directory's node, if the kernel holds it, takes the new mode at once
-    /// (<see cref="NoteMode"/>: names cached in it are expired when it stops being searchable by all). Never blocks.
-    /// </summary>
-    public void DirectoryChanged(Stat st)
+    // ------------------------------------------------------------------ changes made by other clients
+
+    /// <inheritdoc/>
+    /// <remarks>Not on the bridge's own handler threads: the kernel made those changes and knows of them.</remarks>
+    public bool Observes => !FuseDispatcher.HandlingRequest;
+
+    /// <inheritdoc/>
+    /// <remarks>For a node the kernel holds: its attributes are dropped (INVAL_INODE, attributes only), and its mode noted
+    /// (<see cref="NoteMode"/>: names in a directory that stops being searchable by all are expired).</remarks>
+    public void AttributesChanged(in Stat st)
     {
-        if (_nodes.FindByIno(st.Dev, st.Ino) is { } n && !n.Dead) NoteMode(n, (uint)st.Mode);
+        if (_nodes.FindByIno(st.Dev, st.Ino) is not { Dead: false } n) return;
+        NoteMode(n, (uint)st.Mode);
+        _ = Session?.NotifyInvalInode(n.NodeId);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>For a directory the kernel holds: the name is expired (the next walk through it asks LOOKUP) and the
+    /// directory's attributes (size, times, link count) dropped.</remarks>
+    public void NameChanged(in Stat dir, ReadOnlySpan<byte> name)
+    {
+        if (_nodes.FindByIno(dir.Dev, dir.Ino) is not { Dead: false } n || Session is not { } session) return;
+        _ = session.NotifyInvalEntry(n.NodeId, name, expireOnly: true);
+        _ = session.NotifyInvalInode(n.NodeId);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>For a file the kernel holds: its attributes and the cached pages of the range are dropped.</remarks>
+    public void DataChanged(in Stat st, long offset, long length)
+    {
+        if (_nodes.FindByIno(st.Dev, st.Ino) is not { Dead: false } n) return;
+        _ = Session?.NotifyInvalInode(n.NodeId, offset, length);
     }
 
     private void FillAttrOut(in Stat st, out AttrOut attr)

@@ -230,7 +230,7 @@ public static partial class TranslatorHost
                 Console.Error.WriteLine($"{name}: cannot reach its own root: {e.Message()}");
                 return 1;
             }
-            fs.DirectoryChanged = bridge!.DirectoryChanged;
+            fs.Observer = bridge;
             FuseSession session;
             try { session = FuseSession.Mount(bridge!, mo); }
             catch (FuseMountException ex)

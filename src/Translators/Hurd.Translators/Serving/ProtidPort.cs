@@ -39,7 +39,12 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
 
     // ---------------------------------------------------------------- io
 
-    public Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount) => Calls.IoWrite(Protid, offset, data, out amount);
+    public Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount)
+    {
+        var e = Calls.IoWrite(Protid, offset, data, out amount);
+        if (e == Errno.OK && amount > 0) fs.DataChanged(Protid, offset < 0 ? 0 : offset, offset < 0 ? 0 : amount);
+        return e;
+    }
 
     public Errno io_read(Span<byte> data, out int dataCount, long offset, int amount)
     {
@@ -155,7 +160,12 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         return e;
     }
     public Errno file_chflags(int newFlags) => Errno.EOPNOTSUPP;
-    public Errno file_set_size(long newSize) => Calls.FileSetSize(Protid, newSize);
+    public Errno file_set_size(long newSize)
+    {
+        var e = Calls.FileSetSize(Protid, newSize);
+        if (e == Errno.OK) fs.DataChanged(Protid, Math.Max(0, newSize), 0);
+        return e;
+    }
 
     // flock(2)-style locks are kept by the Linux kernel for FUSE mounts (no lock support is negotiated).
     public Errno file_lock(LockFlags flags) => Errno.EOPNOTSUPP;
@@ -302,17 +312,27 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         _ => DirentType.Unknown,
     };
 
-    public Errno dir_mkdir(ReadOnlySpan<byte> name, FileMode mode) => Calls.DirMkdir(Protid, name, mode, out _);
-    public Errno dir_rmdir(ReadOnlySpan<byte> name) => Calls.DirRmdir(Protid, name);
-    public Errno dir_unlink(ReadOnlySpan<byte> name) => Calls.DirUnlink(Protid, name);
+    public Errno dir_mkdir(ReadOnlySpan<byte> name, FileMode mode) => NameChanged(Calls.DirMkdir(Protid, name, mode, out _), name);
+    public Errno dir_rmdir(ReadOnlySpan<byte> name) => NameChanged(Calls.DirRmdir(Protid, name), name);
+    public Errno dir_unlink(ReadOnlySpan<byte> name) => NameChanged(Calls.DirUnlink(Protid, name), name);
+
+    /// <summary>Passes <paramref name="e"/> on; when OK, tells the filesystem's observer that <paramref name="name"/> in
+    /// this directory changed (<see cref="ServedFilesystem.NameChanged"/>).</summary>
+    private Errno NameChanged(Errno e, ReadOnlySpan<byte> name)
+    {
+        if (e == Errno.OK) fs.NameChanged(Protid, name);
+        return e;
+    }
 
     public Errno dir_link(PortName file, ReadOnlySpan<byte> name, bool excl)
     {
         try
         {
             if (IpcSpace.Current.LocalTarget(file) is not ProtidPort target || target.Fs != fs) return Errno.EXDEV;
-            if (target.Node is PendingFile pending) return pending.Realize(Protid, fs.Root, name);
-            return Calls.DirLink(Protid, target.Node, name);
+            if (target.Node is PendingFile pending) return NameChanged(pending.Realize(Protid, fs.Root, name), name);
+            var e = NameChanged(Calls.DirLink(Protid, target.Node, name), name);
+            if (e == Errno.OK) fs.AttributesChanged(target.Protid); // its link count
+            return e;
         }
         finally { IpcSpace.Current.Deallocate(file); }
     }
@@ -332,7 +352,9 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         try
         {
             if (IpcSpace.Current.LocalTarget(newdirectory) is not ProtidPort to || to.Fs != fs) return Errno.EXDEV;
-            return Calls.DirRename(Protid, oldname, to.Protid, newname, flags);
+            var e = NameChanged(Calls.DirRename(Protid, oldname, to.Protid, newname, flags), oldname);
+            if (e == Errno.OK) fs.NameChanged(to.Protid, newname);
+            return e;
         }
         finally { IpcSpace.Current.Deallocate(newdirectory); }
     }
@@ -388,7 +410,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
 
     public Errno file_reparent(PortName parent, out PortName newFile) { newFile = PortName.Null; return Errno.EOPNOTSUPP; }
 
-    public Errno file_utimens(in TimeSpec newAtime, in TimeSpec newMtime) => Calls.FileUtimens(Protid, Node, newAtime, newMtime);
+    public Errno file_utimens(in TimeSpec newAtime, in TimeSpec newMtime) => Changed(Calls.FileUtimens(Protid, Node, newAtime, newMtime));
 
     public Errno file_record_lock(RecordLockCommand cmd, ref Flock flock64, PortName rendezvous) => Errno.EOPNOTSUPP;
 

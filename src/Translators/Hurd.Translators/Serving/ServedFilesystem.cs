@@ -265,19 +265,31 @@ public sealed class ServedFilesystem : IDisposable
     }
 
     /// <summary>
-    /// Told, after a chmod, chown or xattr change of a directory made through any of this filesystem's ports succeeds,
-    /// the directory's attributes as they now are (its io_stat). A FUSE bridge in the same process registers here
-    /// (<see cref="Fuse.FuseBridge.DirectoryChanged"/>): changes made over IPC by other clients reach the kernel's
-    /// caches at once instead of when the bridge next reads the directory. Runs on the caller's thread, after the
-    /// change; must not block.
+    /// Told of the changes made through this filesystem's ports (names, attributes, data), after each succeeds. A FUSE
+    /// bridge in the same process registers here (<see cref="Fuse.FuseBridge"/>), so that what other clients change over
+    /// IPC reaches the kernel's caches at once instead of when they expire. Called on the changing caller's thread;
+    /// must not block.
     /// </summary>
-    public Action<Stat>? DirectoryChanged { get; set; }
+    public IChangeObserver? Observer { get; set; }
 
-    /// <summary>After a successful attribute change through <paramref name="who"/>: tells <see cref="DirectoryChanged"/>
-    /// when the node is a directory.</summary>
+    /// <summary>After a successful attribute change through <paramref name="who"/> (chmod, chown, utimens, xattrs).</summary>
     internal void AttributesChanged(Protid who)
     {
-        if (DirectoryChanged is { } tell && who.Node.IsDirectory && Calls.IoStat(who, out var st) == Errno.OK) tell(st);
+        if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.AttributesChanged(in st);
+    }
+
+    /// <summary>After a successful change of name <paramref name="name"/> in the directory open as <paramref name="dir"/>
+    /// (unlink, rmdir, rename, link, mkdir).</summary>
+    internal void NameChanged(Protid dir, ReadOnlySpan<byte> name)
+    {
+        if (Observer is { Observes: true } o && Calls.IoStat(dir, out var st) == Errno.OK) o.NameChanged(in st, name);
+    }
+
+    /// <summary>After a successful write or size change through <paramref name="who"/> of the bytes from
+    /// <paramref name="offset"/> (<paramref name="length"/> 0: to the end of the file).</summary>
+    internal void DataChanged(Protid who, long offset, long length)
+    {
+        if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.DataChanged(in st, offset, length);
     }
 
     internal DirSnapshot SnapshotOf(OpenFile f) =>
