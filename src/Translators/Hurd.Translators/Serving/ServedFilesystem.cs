@@ -26,7 +26,7 @@ public sealed class ServedFilesystem : IDisposable
     private readonly ConditionalWeakTable<OpenFile, DirSnapshot> _snapshots = new();
     // Snapshots of closed peropens, kept for the next directory opened: rm -rf opens every directory once, and a
     // second listing of a large directory would otherwise grow new arrays to its size again.
-    private readonly ConcurrentBag<DirSnapshot> _spareSnapshots = new();
+    private readonly Stack<DirSnapshot> _spareSnapshots = new(); // guarded by itself
     private const int SpareSnapshots = 4, SpareSnapshotEntries = 16 * 1024;
     private int _protidPorts;
     private volatile bool _goingAway;
@@ -292,8 +292,10 @@ public sealed class ServedFilesystem : IDisposable
         if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.DataChanged(in st, offset, length);
     }
 
-    internal DirSnapshot SnapshotOf(OpenFile f) =>
-        _snapshots.GetOrAdd(f, static (_, spares) => spares.TryTake(out var s) ? s : new DirSnapshot(), _spareSnapshots);
+    internal DirSnapshot SnapshotOf(OpenFile f) => _snapshots.GetOrAdd(f, static (_, spares) =>
+    {
+        lock (spares) return spares.TryPop(out var s) ? s : new DirSnapshot();
+    }, _spareSnapshots);
 
     /// <summary>Once <paramref name="f"/> is closed (its last protid gone, so no call can use its snapshot any more), keeps
     /// its snapshot for another peropen, unless enough are kept or it grew past <see cref="SpareSnapshotEntries"/>.</summary>
@@ -301,9 +303,10 @@ public sealed class ServedFilesystem : IDisposable
     {
         if (!f.IsClosed || !_snapshots.TryGetValue(f, out var snap)) return;
         _snapshots.Remove(f);
-        if (snap.Capacity > SpareSnapshotEntries || _spareSnapshots.Count >= SpareSnapshots) return;
+        if (snap.Capacity > SpareSnapshotEntries) return;
         snap.Clear();
-        _spareSnapshots.Add(snap);
+        lock (_spareSnapshots)
+            if (_spareSnapshots.Count < SpareSnapshots) _spareSnapshots.Push(snap);
     }
 
     /// <summary>Stops the translators started here and destroys the control port.</summary>
