@@ -161,15 +161,16 @@ public class ServingTests
         return found;
     }
 
-    /// <summary>The names dir_readdir gives for the directory at <paramref name="path"/>, read in batches of 7.</summary>
-    private static List<string> List(SendRight root, string path)
+    /// <summary>The names dir_readdir gives for the directory at <paramref name="path"/>, read on a new peropen in
+    /// batches of 7 from entry <paramref name="from"/>.</summary>
+    private static List<string> List(SendRight root, string path, int from = 0)
     {
         Assert.Equal(Errno.OK, Lookup(root, path, OpenFlags.Read | OpenFlags.Directory, out var d));
         using (d)
         {
             var names = new List<string>();
             var buf = new byte[4096];
-            for (int entry = 0; ;)
+            for (int entry = from; ;)
             {
                 Assert.Equal(Errno.OK, new FsClient(d!).dir_readdir(buf, out int len, entry, 7, buf.Length, out int amount));
                 if (amount == 0) return names;
@@ -204,7 +205,14 @@ public class ServingTests
                 Thread.Sleep(2); // let the released peropen be destroyed (off the caller's thread)
                 Assert.Equal(["x"], List(root, "small").Where(n => n is not "." and not "..").ToList());
                 Thread.Sleep(2);
+                // A first read past entry 0 on a new peropen: a snapshot kept with the big directory's entries (still
+                // marked filled) would hand those out here.
+                Assert.Equal(302, List(root, "big").Count);
+                Thread.Sleep(2);
+                Assert.Equal(["x"], List(root, "small", from: 2));
+                Thread.Sleep(2);
             }
+            Assert.True(fs.SnapshotsReused > 0, "no snapshot was reused: the test did not exercise the reuse");
         }
     }
 }

@@ -292,17 +292,26 @@ public sealed class ServedFilesystem : IDisposable
         if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.DataChanged(in st, offset, length);
     }
 
-    internal DirSnapshot SnapshotOf(OpenFile f) => _snapshots.GetOrAdd(f, static (_, spares) =>
+    internal DirSnapshot SnapshotOf(OpenFile f) => _snapshots.GetOrAdd(f, static (_, fs) =>
     {
-        lock (spares) return spares.TryPop(out var s) ? s : new DirSnapshot();
-    }, _spareSnapshots);
+        lock (fs._spareSnapshots)
+        {
+            if (!fs._spareSnapshots.TryPop(out var s)) return new DirSnapshot();
+            fs.SnapshotsReused++;
+            return s;
+        }
+    }, this);
+
+    /// <summary>How many peropens got a closed one's directory snapshot (tests).</summary>
+    internal int SnapshotsReused { get; private set; }
 
     /// <summary>Once <paramref name="f"/> is closed (its last protid gone, so no call can use its snapshot any more), keeps
     /// its snapshot for another peropen, unless enough are kept or it grew past <see cref="SpareSnapshotEntries"/>.</summary>
     private void RecycleSnapshot(OpenFile f)
     {
-        if (!f.IsClosed || !_snapshots.TryGetValue(f, out var snap)) return;
-        _snapshots.Remove(f);
+        // Two of the peropen's ports destroyed at once may both see it closed: only the one whose Remove takes the
+        // entry keeps the snapshot (kept twice, two directories would fill one snapshot).
+        if (!f.IsClosed || !_snapshots.TryGetValue(f, out var snap) || !_snapshots.Remove(f)) return;
         if (snap.Capacity > SpareSnapshotEntries) return;
         snap.Clear();
         lock (_spareSnapshots)
