@@ -150,8 +150,8 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
                     && _a.InodeIfSize(op.Path!, op.Length) != 0 && _b.InodeIfSize(op.Path!, op.Length) != 0) continue;
                 _a.Execute(op);
                 _b.Execute(op);
-                if (o.SettleAfterDirectoryPermissionChange > TimeSpan.Zero && _b.Ret >= 0 && MayShrinkSearch(op))
-                    Thread.Sleep(o.SettleAfterDirectoryPermissionChange);
+                if (o.SettleAfterNameExpiry > TimeSpan.Zero && _b.Ret >= 0 && MayExpireNames(op))
+                    Thread.Sleep(o.SettleAfterNameExpiry);
                 if (o.SkipSeekDataAfterMmapRead && op.Kind == FsxOpKind.MmapRead && _a.Ret >= 0) _mmapRead.Add(_a.SlotInode(op.Slot));
                 hook?.Invoke(op, ref _b.Ret, ref _b.Errno);
                 after?.Invoke(op, _b.Root);
@@ -181,8 +181,8 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
     }
 
     /// <summary>A successful op after which a FUSE bridge may expire names the kernel cached: one that may have taken
-    /// search permission away from a directory, or a rename (<see cref="FsxOptions.SettleAfterDirectoryPermissionChange"/>).</summary>
-    private bool MayShrinkSearch(in FsxOp op) => op.Kind switch
+    /// search permission away from a directory, or a rename (<see cref="FsxOptions.SettleAfterNameExpiry"/>).</summary>
+    private bool MayExpireNames(in FsxOp op) => op.Kind switch
     {
         FsxOpKind.Chmod or FsxOpKind.Chown or FsxOpKind.Setxattr or FsxOpKind.Removexattr => _b.IsDirectory(op.Path!),
         FsxOpKind.Fchmod => _b.SlotIsDirectory(op.Slot),

@@ -102,7 +102,7 @@ public sealed class FsxOptions
     /// one with a rename) with FUSE_NOTIFY_INVAL_ENTRY, which the kernel can only run once the request has released the
     /// directory's lock: a caller that walks on within microseconds of its own change can still pass. 0 (the default):
     /// no wait.</summary>
-    public TimeSpan SettleAfterDirectoryPermissionChange { get; init; }
+    public TimeSpan SettleAfterNameExpiry { get; init; }
     /// <summary>Leave the roots as they are after a mismatch (for inspection) instead of emptying them; when
     /// minimising, in the state the minimised sequence leaves.</summary>
     public bool KeepOnFailure { get; init; }

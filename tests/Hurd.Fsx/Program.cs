@@ -109,7 +109,7 @@ var options = new FsxOptions
     Seeds = soak ? (int)Math.Max(1, (soakOps + perSeed - 1) / perSeed) : seeds,
     Replay = replay != null ? FsxOp.ReadLog(replay) : null,
     Minimize = minimize, LogFile = log, Uid = uid, Gid = gid, CompareBlocks = blocks, CompareDirectorySize = dirSize,
-    Times = times, Disabled = disabled, ZeroRange = zeroRange, MaxFileSize = maxFileSize, MaxXattrSize = maxXattrSize, SkipDirectorySeek = skipDirSeek, SkipSeekDataAfterMmapRead = skipMmapSeek, SkipSameSizeTruncate = skipTruncTimes, SkipCreatOnSymlink = skipCreatSymlink, LenientErrno = lenientErrno, SettleAfterDirectoryPermissionChange = TimeSpan.FromMilliseconds(settleMs), HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
+    Times = times, Disabled = disabled, ZeroRange = zeroRange, MaxFileSize = maxFileSize, MaxXattrSize = maxXattrSize, SkipDirectorySeek = skipDirSeek, SkipSeekDataAfterMmapRead = skipMmapSeek, SkipSameSizeTruncate = skipTruncTimes, SkipCreatOnSymlink = skipCreatSymlink, LenientErrno = lenientErrno, SettleAfterNameExpiry = TimeSpan.FromMilliseconds(settleMs), HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
 };
 var result = Fsx.Run(options);
 if (stats || lenientErrno) Console.Write(result.Statistics);

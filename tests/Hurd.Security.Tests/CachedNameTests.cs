@@ -46,27 +46,22 @@ public sealed class CachedNameTests
     }
 
     /// <summary>The same when root takes search permission away over IPC (file_chmod on the translator's port, not
-    /// through the mount): the serving layer tells the bridge of the same daemon (ServedFilesystem.DirectoryChanged).</summary>
+    /// through the mount): the serving layer tells the bridge of the same daemon (ServedFilesystem.Observer).</summary>
     [Fact(Timeout = T)]
     public async Task NamesNobodyWalked_AreRefusedRightAfterRootTakesSearchAwayOverIpc()
     {
         await Task.Yield();
         if (World.Unavailable is { } why) { Console.WriteLine("skipped: " + why); return; }
         using var w = new World("names-ipc");
-        string ours = w.PathOf("ours"), scratch = w.PathOf("scratch");
+        string ours = w.PathOf("ours");
         w.MountOurTmpfs(ours);
-        Directory.CreateDirectory(Path.Combine(scratch, "d"));
         string d = Path.Combine(ours, "d"), file = Path.Combine(d, "sub", "f");
         var setup = w.Exec(User.Root, "sh", ["-c", $"mkdir -p '{d}/sub' && echo secret > '{file}' && chmod 755 '{d}' '{d}/sub' && chmod 644 '{file}'"]);
         Assert.True(setup.ExitCode == 0, "setup: " + setup);
-        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
-        using var giver = ControlGiver.Publish(w, control);
 
         var before = w.Exec(User.Nobody, "cat", [file]);
         Assert.True(before.ExitCode == 0 && before.Out.Trim() == "secret", "nobody before: " + before);
-        // The peer runs each line with libc on its first root (a scratch directory) and over IPC on the translator.
-        var chmod = w.Peer(User.Root, "chmod d 0700\n", "fs-ipc", scratch, giver.Path, ours);
-        Assert.True(chmod.ExitCode == 0 && chmod.Out.Split('\t').Last().Trim() == "OK", "chmod over IPC: " + chmod);
+        w.RootOverIpc(ours, "chmod d 0700\n");
         var after = w.Exec(User.Nobody, "cat", [file]);
         Assert.True(after.ExitCode != 0 && after.Err.Contains("Permission denied"), "nobody right after root's chmod over IPC: " + after);
     }

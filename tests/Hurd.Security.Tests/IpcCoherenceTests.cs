@@ -18,10 +18,9 @@ public sealed class IpcCoherenceTests
         await Task.Yield();
         if (World.Unavailable is { } why) { Console.WriteLine("skipped: " + why); return; }
         using var w = new World("coherence");
-        string ours = w.PathOf("ours"), scratch = w.PathOf("scratch");
+        string ours = w.PathOf("ours");
         // Caches that would outlive the test (a minute) unless the bridge drops them.
         w.MountOurTmpfs(ours, "-o", "entry_timeout=60,attr_timeout=60");
-        Directory.CreateDirectory(Path.Combine(scratch, "d"));
         string d = Path.Combine(ours, "d");
         var setup = w.Exec(User.Root, "sh", ["-c", $"mkdir '{d}' && cd '{d}' && echo one > f && echo two > g && echo three > h && echo own > w && chmod 644 f"]);
         Assert.True(setup.ExitCode == 0, "setup: " + setup);
@@ -33,13 +32,7 @@ public sealed class IpcCoherenceTests
         Assert.Equal(1, RandomAccess.Read(open, first, 0));
         Assert.Equal((byte)'o', first[0]);
 
-        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
-        using var giver = ControlGiver.Publish(w, control);
-        // The peer runs each line with libc on a scratch directory and over IPC on the translator (results: last column).
-        var ipc = w.Peer(User.Root, "chmod d/f 0600\nunlink d/g\nrename d/h d/h2\nwrite d/w\n", "fs-ipc", scratch, giver.Path, ours);
-        Assert.True(ipc.ExitCode == 0, "peer: " + ipc);
-        foreach (var line in ipc.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            Assert.True(line.Split('\t').Last().Trim() == "OK", "over IPC: " + ipc.Out);
+        w.RootOverIpc(ours, "chmod d/f 0600\nunlink d/g\nrename d/h d/h2\nwrite d/w\n");
 
         Assert.Equal("600", w.Exec(User.Root, "stat", ["-c", "%a", Path.Combine(d, "f")]).Out.Trim());
         Assert.NotEqual(0, w.Exec(User.Root, "stat", [Path.Combine(d, "g")]).ExitCode);

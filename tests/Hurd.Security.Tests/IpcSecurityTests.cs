@@ -30,7 +30,7 @@ public sealed class IpcSecurityTests
         File.WriteAllText(Path.Combine(ours, "public"), "public\n");
         File.SetUnixFileMode(Path.Combine(ours, "public"), (UnixFileMode)0x1A4);
 
-        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
+        string control = w.TranslatorControl;
         using var giver = ControlGiver.Publish(w, control);
         string giverPath = giver.Path;
 
@@ -77,8 +77,7 @@ public sealed class IpcSecurityTests
         File.SetUnixFileMode(Path.Combine(ours, "group"), (UnixFileMode)0x1A0);
         Assert.Equal(0, w.Exec(User.Root, "chgrp", ["100", Path.Combine(ours, "group")]).ExitCode);
 
-        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
-        Assert.Equal(Errno.OK, Bootstrap.Connect(control, out var ctl));
+        Assert.Equal(Errno.OK, Bootstrap.Connect(w.TranslatorControl, out var ctl));
         using var _ctl = ctl;
         Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
         Assert.Equal(Errno.OK, new FsysClient(ctl!) { TimeoutMs = 10_000 }.fsys_getroot(PortName.Null, [0], [0], OpenFlags.None, out _, retry, out _, out var rootFile));

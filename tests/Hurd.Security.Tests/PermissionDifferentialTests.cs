@@ -80,8 +80,7 @@ public sealed class PermissionDifferentialTests
         Assert.True(setup.ExitCode == 0, "setup: " + setup);
         Assert.Empty(Differences(File.ReadAllText(Path.Combine(scripts, "setup.ops")), setup.Out));
 
-        string control = Directory.GetFiles(Path.Combine(w.Runtime, "servers", "translators")).Single();
-        using var giver = ControlGiver.Publish(w, control);
+        using var giver = ControlGiver.Publish(w, w.TranslatorControl);
         string script = File.ReadAllText(Path.Combine(scripts, "user.ops"));
         var run = w.Peer(user, script, "fs-ipc", kernel, giver.Path, ours);
         Assert.True(run.ExitCode == 0, $"{user} over IPC: " + run);

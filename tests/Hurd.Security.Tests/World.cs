@@ -187,6 +187,23 @@ public sealed class World : IDisposable
         return true;
     }
 
+    /// <summary>The control socket of the one translator running in this world.</summary>
+    public string TranslatorControl => Directory.GetFiles(Path.Combine(Runtime, "servers", "translators")).Single();
+
+    /// <summary>Runs <paramref name="ops"/> (test peer script lines) as root over IPC on the translator mounted at
+    /// <paramref name="mount"/>, not through the mount, and asserts each succeeded. (The peer also runs each line with
+    /// libc on an empty scratch directory, whose results are ignored.)</summary>
+    public void RootOverIpc(string mount, string ops)
+    {
+        string scratch = PathOf("ipc-scratch");
+        Directory.CreateDirectory(scratch);
+        using var giver = ControlGiver.Publish(this, TranslatorControl);
+        var r = Peer(User.Root, ops, "fs-ipc", scratch, giver.Path, mount);
+        Assert.True(r.ExitCode == 0, "peer: " + r);
+        foreach (var line in r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            Assert.True(line.Split('\t').Last().Trim() == "OK", "over IPC: " + r.Out);
+    }
+
     /// <summary>Mount points under this world's directory, from /proc/self/mountinfo.</summary>
     public List<string> Mounts() => global::Hurd.Tests.Shared.Leftovers.MountsUnder(Dir);
 

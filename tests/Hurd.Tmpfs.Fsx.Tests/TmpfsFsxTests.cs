@@ -18,7 +18,7 @@ public sealed class TmpfsFsxTests(ITestOutputHelper log)
     /// <see cref="FsxOptions.SkipSeekDataAfterMmapRead"/>), and truncate(2) to the current size, which the Hurd can only
     /// express as ftruncate (<see cref="FsxOptions.SkipSameSizeTruncate"/>).</summary>
     /// <summary>The options of every run here; with <paramref name="user"/>, as uid and gid 1000, each directory permission
-    /// change given 2 ms to reach the kernel (<see cref="FsxOptions.SettleAfterDirectoryPermissionChange"/>).</summary>
+    /// change given 2 ms to reach the kernel (<see cref="FsxOptions.SettleAfterNameExpiry"/>).</summary>
     static FsxOptions Options(TmpfsFsxMount m, int seed, int ops, int seeds, IReadOnlyList<FsxOp>? replay = null, bool user = false) => new()
     {
         DirA = m.Ours, DirB = m.Kernel, Seed = seed, Ops = ops, Seeds = seeds, Replay = replay,
@@ -26,7 +26,7 @@ public sealed class TmpfsFsxTests(ITestOutputHelper log)
         SkipSameSizeTruncate = true,
         Minimize = true, MinimizeTimeBudget = TimeSpan.FromSeconds(60),
         Uid = user ? 1000u : null, Gid = user ? 1000u : null,
-        SettleAfterDirectoryPermissionChange = user ? TimeSpan.FromMilliseconds(2) : TimeSpan.Zero,
+        SettleAfterNameExpiry = user ? TimeSpan.FromMilliseconds(2) : TimeSpan.Zero,
     };
 
     static string Report(FsxResult r)
