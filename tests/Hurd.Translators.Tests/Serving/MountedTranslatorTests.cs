@@ -73,6 +73,80 @@ public class MountedTranslatorTests
         Assert.Empty(HelloChildren());
     }
 
+    /// <summary>A listener in this process hears of the changes a program makes through the daemon's FUSE mount: the
+    /// bridge's requests are changes like any other client's (dir_notice_changes / file_notice_changes across
+    /// processes).</summary>
+    [Fact(Timeout = 120_000)]
+    public async Task ChangeNotices_ReachAnotherProcess_ForChangesMadeThroughTheMount()
+    {
+        if (Environment.UserName != "root") return; // mounting needs root here
+        string mnt = Directory.CreateTempSubdirectory("hurd-notice-").FullName;
+        var daemon = Process.Start(new ProcessStartInfo(TranslatorLauncher.DotnetHost) { ArgumentList = { Dll("Tmpfs.Daemon", "tmpfs"), "64M", "--mount=" + mnt } })!;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            MountRecord? record = null;
+            while (DateTime.UtcNow < deadline && (record = MountRecord.Load(mnt)) is null && !daemon.HasExited) await Task.Delay(100);
+            Assert.NotNull(record);
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(record!.Control, out var control, 10_000));
+            using (control)
+            using (var dirs = new ChangeNoticeTests.Listener())
+            using (var files = new ChangeNoticeTests.Listener())
+            {
+                Span<byte> retry = stackalloc byte[HurdLimits.RetryNameMax];
+                Assert.Equal(Errno.OK, new FsysClient(control!).fsys_getroot(PortName.Null, [0u], [0u], OpenFlags.Read,
+                    out _, retry, out _, out var rootPort));
+                using var root = SendRight.FromName(rootPort.Name)!;
+                Assert.Equal(Errno.OK, dirs.Register(root, dir: true));
+                Assert.Equal("0 Null", dirs.Next());
+
+                File.WriteAllText(Path.Combine(mnt, "a"), "");
+                Assert.Equal("1 New a", dirs.Next());
+                Directory.CreateDirectory(Path.Combine(mnt, "b"));
+                Assert.Equal("2 New b", dirs.Next());
+                File.Move(Path.Combine(mnt, "a"), Path.Combine(mnt, "c"));
+                Assert.Equal("3 Unlink a", dirs.Next());
+                Assert.Equal("4 New c", dirs.Next());
+
+                Assert.Equal(Errno.OK, new FsClient(root).dir_lookup("c"u8, OpenFlags.Read, 0, out _, retry, out _, out var cPort));
+                using (var c = SendRight.FromName(cPort.Name)!)
+                    Assert.Equal(Errno.OK, files.Register(c, dir: false));
+                Assert.Equal("0 Null 0 0", files.Next());
+                // O_TRUNC of an empty file (no change of size: nothing to tell), then one write.
+                File.WriteAllText(Path.Combine(mnt, "c"), "hello");
+                Assert.Equal("1 Write 0 5", files.Next());
+
+                // A listener that stops reading loses messages, never the filesystem's time: 100,000 one-byte writes
+                // through the mount (a WRITE each) go on at full speed while its queue is full, and the ticks it gets
+                // after show the gap.
+                using var gate = new ManualResetEventSlim(false);
+                files.Gate = gate;
+                var dd = Run("dd", "if=/dev/zero", "of=" + Path.Combine(mnt, "c"), "bs=1", "count=100000", "conv=notrunc");
+                Assert.Contains("100000 bytes", dd);
+                Assert.Equal("2 Write 0 1", files.Next());
+                gate.Set();
+                // What the queue held comes now (until nothing more for half a second); then the queue has room again.
+                int queued = 0;
+                for (string m; (m = files.Next(500)) != "(none)";) queued++;
+                Assert.True(queued < 99_999, $"{queued} messages after the gate: none was dropped?");
+                File.AppendAllText(Path.Combine(mnt, "c"), "!");
+                Assert.Equal("100002 Write 100000 100001", files.Next()); // every write had its tick
+
+                File.Delete(Path.Combine(mnt, "c"));
+                Assert.Equal("5 Unlink c", dirs.Next());
+                Directory.Delete(Path.Combine(mnt, "b"));
+                Assert.Equal("6 Unlink b", dirs.Next());
+            }
+        }
+        finally
+        {
+            if (!daemon.HasExited) { daemon.Kill(); daemon.WaitForExit(10_000); }
+            Hurd.Fuse.FuseSession.UnmountPath(mnt, lazy: true);
+            MountRecord.Remove(mnt, daemon.Id);
+            try { Directory.Delete(mnt); } catch (IOException) { }
+        }
+    }
+
     private static IEnumerable<int> HelloChildren() =>
         Directory.EnumerateDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Select(int.Parse)
             .Where(pid =>

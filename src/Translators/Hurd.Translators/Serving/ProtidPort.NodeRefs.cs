@@ -186,6 +186,7 @@ internal sealed partial class ProtidPort
         opened = PortName.Null;
         var e = Calls.DirLookup(start, fs.Root, name, flags, mode, out var lr);
         if (e != Errno.OK) return e;
+        if (lr.Created) fs.Created(start, name);
         if (!lr.IsDone) { retry = true; return Errno.OK; }
         Protid? o = null;
         if (open)
@@ -222,6 +223,7 @@ internal sealed partial class ProtidPort
         {
             var e = Calls.DirMkdir(start, name, mode, out var made);
             if (e != Errno.OK) return e;
+            fs.NameChanged(start, name, DirChangedType.New);
             return NewRef(made!, out node, out st);
         }
         finally { Done(dir, start); }
@@ -231,7 +233,12 @@ internal sealed partial class ProtidPort
     {
         var start = RefProtid(dir);
         if (start is null) return Errno.ESTALE;
-        try { return directory ? Calls.DirRmdir(start, name) : Calls.DirUnlink(start, name); }
+        try
+        {
+            var e = directory ? Calls.DirRmdir(start, name) : Calls.DirUnlink(start, name);
+            if (e == Errno.OK) fs.NameChanged(start, name, DirChangedType.Unlink);
+            return e;
+        }
         finally { Done(dir, start); }
     }
 

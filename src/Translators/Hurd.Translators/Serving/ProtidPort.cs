@@ -42,7 +42,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
     public Errno io_write(ReadOnlySpan<byte> data, long offset, out int amount)
     {
         var e = Calls.IoWrite(Protid, offset, data, out amount);
-        if (e == Errno.OK && amount > 0) fs.DataChanged(Protid, offset < 0 ? 0 : offset, offset < 0 ? 0 : amount);
+        if (e == Errno.OK && amount > 0) fs.DataChanged(Protid, offset, amount);
         return e;
     }
 
@@ -152,18 +152,19 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
     public Errno file_chauthor(uint newAuthor) => Errno.EOPNOTSUPP;
     public Errno file_chmod(FileMode newMode) => Changed(Calls.FileChmod(Protid, Node, newMode));
 
-    /// <summary>Passes <paramref name="e"/> on; when OK, tells the filesystem's observer of the change
-    /// (<see cref="ServedFilesystem.AttributesChanged"/>).</summary>
-    private Errno Changed(Errno e)
+    /// <summary>Passes <paramref name="e"/> on; when OK, tells the filesystem's observer and the node's
+    /// file_notice_changes ports of the change (<see cref="ServedFilesystem.AttributesChanged"/>).</summary>
+    private Errno Changed(Errno e, bool timesOnly = false)
     {
-        if (e == Errno.OK) fs.AttributesChanged(Protid);
+        if (e == Errno.OK) fs.AttributesChanged(Protid, timesOnly);
         return e;
     }
     public Errno file_chflags(int newFlags) => Errno.EOPNOTSUPP;
     public Errno file_set_size(long newSize)
     {
+        long oldSize = fs.SizeIfWatched(Protid);
         var e = Calls.FileSetSize(Protid, newSize);
-        if (e == Errno.OK) fs.DataChanged(Protid, Math.Max(0, newSize), 0);
+        if (e == Errno.OK) fs.SizeChanged(Protid, oldSize, newSize);
         return e;
     }
 
@@ -185,7 +186,21 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         return Errno.OK;
     }
 
-    public Errno file_notice_changes(PortName port) => Errno.EOPNOTSUPP;
+    public Errno file_notice_changes(PortName port) => NoticeChanges(port, dir: false);
+
+    /// <summary>dir_notice_changes / file_notice_changes: registers the send right the client gave (this peropen must be
+    /// open for reading: the messages tell what a reader would see) with the filesystem's <see cref="ChangeNotices"/>,
+    /// which sends the NULL message at once.</summary>
+    private Errno NoticeChanges(PortName port, bool dir)
+    {
+        var right = SendRight.FromName(port);
+        if (right is null) return Errno.EINVAL;
+        Errno e = dir && Node is not IDirectory ? Errno.ENOTDIR
+            : (Protid.File.Flags & OpenFlags.Read) == 0 ? Errno.EBADF
+            : Errno.OK;
+        if (e != Errno.OK) { right.Dispose(); return e; }
+        return fs.Notices.Add(Node, right, dir);
+    }
 
     public Errno file_getcontrol(out PortName control)
     {
@@ -266,6 +281,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         }
 
         e = Calls.Open(User, lr.Node!, flags, lr.Created, out var opened);
+        if (lr.Created) fs.Created(Protid, fileName); // made even when the open then failed
         if (e != Errno.OK) return e;
         result = PortRight.MakeSend(fs.MakePort(opened!));
         return Errno.OK;
@@ -312,15 +328,16 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         _ => DirentType.Unknown,
     };
 
-    public Errno dir_mkdir(ReadOnlySpan<byte> name, FileMode mode) => NameChanged(Calls.DirMkdir(Protid, name, mode, out _), name);
-    public Errno dir_rmdir(ReadOnlySpan<byte> name) => NameChanged(Calls.DirRmdir(Protid, name), name);
-    public Errno dir_unlink(ReadOnlySpan<byte> name) => NameChanged(Calls.DirUnlink(Protid, name), name);
+    public Errno dir_mkdir(ReadOnlySpan<byte> name, FileMode mode) => NameChanged(Calls.DirMkdir(Protid, name, mode, out _), name, DirChangedType.New);
+    public Errno dir_rmdir(ReadOnlySpan<byte> name) => NameChanged(Calls.DirRmdir(Protid, name), name, DirChangedType.Unlink);
+    public Errno dir_unlink(ReadOnlySpan<byte> name) => NameChanged(Calls.DirUnlink(Protid, name), name, DirChangedType.Unlink);
 
-    /// <summary>Passes <paramref name="e"/> on; when OK, tells the filesystem's observer that <paramref name="name"/> in
-    /// this directory changed (<see cref="ServedFilesystem.NameChanged"/>).</summary>
-    private Errno NameChanged(Errno e, ReadOnlySpan<byte> name)
+    /// <summary>Passes <paramref name="e"/> on; when OK, tells the filesystem's observer and the directory's
+    /// dir_notice_changes ports that <paramref name="name"/> in this directory changed
+    /// (<see cref="ServedFilesystem.NameChanged"/>).</summary>
+    private Errno NameChanged(Errno e, ReadOnlySpan<byte> name, DirChangedType change)
     {
-        if (e == Errno.OK) fs.NameChanged(Protid, name);
+        if (e == Errno.OK) fs.NameChanged(Protid, name, change);
         return e;
     }
 
@@ -329,8 +346,8 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         try
         {
             if (IpcSpace.Current.LocalTarget(file) is not ProtidPort target || target.Fs != fs) return Errno.EXDEV;
-            if (target.Node is PendingFile pending) return NameChanged(pending.Realize(Protid, fs.Root, name), name);
-            var e = NameChanged(Calls.DirLink(Protid, target.Node, name), name);
+            if (target.Node is PendingFile pending) return NameChanged(pending.Realize(Protid, fs.Root, name), name, DirChangedType.New);
+            var e = NameChanged(Calls.DirLink(Protid, target.Node, name), name, DirChangedType.New);
             if (e == Errno.OK) fs.AttributesChanged(target.Protid); // its link count
             return e;
         }
@@ -352,8 +369,14 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         try
         {
             if (IpcSpace.Current.LocalTarget(newdirectory) is not ProtidPort to || to.Fs != fs) return Errno.EXDEV;
-            var e = NameChanged(Calls.DirRename(Protid, oldname, to.Protid, newname, flags), oldname);
-            if (e == Errno.OK) fs.NameChanged(to.Protid, newname);
+            // Libdiskfs's messages: the old name UNLINK, the new one NEW, or RENUMBER when it replaced a name (asked
+            // before the rename, and only when the target directory has listeners). An exchange renumbers both.
+            bool exchange = (flags & Translators.RenameFlags.Exchange) != 0;
+            bool replaces = exchange || (fs.Notices.WatchesDir(to.Node)
+                && Calls.DirLookup(to.Protid, fs.Root, newname, OpenFlags.NoTrans | OpenFlags.NoLink, 0, out _) == Errno.OK);
+            var e = NameChanged(Calls.DirRename(Protid, oldname, to.Protid, newname, flags), oldname,
+                exchange ? DirChangedType.Renumber : DirChangedType.Unlink);
+            if (e == Errno.OK) fs.NameChanged(to.Protid, newname, replaces ? DirChangedType.Renumber : DirChangedType.New);
             return e;
         }
         finally { IpcSpace.Current.Deallocate(newdirectory); }
@@ -371,7 +394,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         newnode = fs.MakePort(new Protid(User, new OpenFile(pending, flags & OpenFlags.AccessMask)));
         return Errno.OK;
     }
-    public Errno dir_notice_changes(PortName port) => Errno.EOPNOTSUPP;
+    public Errno dir_notice_changes(PortName port) => NoticeChanges(port, dir: true);
 
     public Errno file_set_translator(TransFlags passiveFlags, TransFlags activeFlags, GoAwayFlags oldtransFlags, ReadOnlySpan<byte> passive, PortName active)
     {
@@ -410,7 +433,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
 
     public Errno file_reparent(PortName parent, out PortName newFile) { newFile = PortName.Null; return Errno.EOPNOTSUPP; }
 
-    public Errno file_utimens(in TimeSpec newAtime, in TimeSpec newMtime) => Changed(Calls.FileUtimens(Protid, Node, newAtime, newMtime));
+    public Errno file_utimens(in TimeSpec newAtime, in TimeSpec newMtime) => Changed(Calls.FileUtimens(Protid, Node, newAtime, newMtime), timesOnly: true);
 
     public Errno file_record_lock(RecordLockCommand cmd, ref Flock flock64, PortName rendezvous) => Errno.EOPNOTSUPP;
 
@@ -466,8 +489,18 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
 
     public Errno file_remove_xattr(ReadOnlySpan<byte> name) => Changed(Calls.Removexattr(Protid, Node, name));
 
-    public Errno file_fallocate(FallocateFlags mode, long offset, long length) =>
-        Calls.Fallocate(Protid, (FallocateMode)(int)mode, offset, length);
+    /// <remarks>Hole punching and zeroing change bytes (a write of the range), collapsing and inserting everything
+    /// from the offset on; an allocation that grows the file extends it.</remarks>
+    public Errno file_fallocate(FallocateFlags mode, long offset, long length)
+    {
+        long oldSize = fs.SizeIfWatched(Protid);
+        var e = Calls.Fallocate(Protid, (FallocateMode)(int)mode, offset, length);
+        if (e != Errno.OK) return e;
+        if ((mode & (FallocateFlags.CollapseRange | FallocateFlags.InsertRange)) != 0) fs.DataChanged(Protid, offset, 0); // all that follows moved
+        else if ((mode & (FallocateFlags.PunchHole | FallocateFlags.ZeroRange)) != 0) fs.DataChanged(Protid, offset, length);
+        else if (oldSize >= 0 && Calls.IoStat(Protid, out var st) == Errno.OK && st.Size != oldSize) fs.SizeChanged(Protid, oldSize, st.Size);
+        return e;
+    }
 
     public Errno file_copy_range(long inOffset, PortName outFile, long outOffset, long length, int flags, out long copied)
     {
@@ -475,7 +508,9 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         try
         {
             if (IpcSpace.Current.LocalTarget(outFile) is not ProtidPort to || to.Fs != fs) return Errno.EXDEV;
-            return Calls.CopyFileRange(Protid, inOffset, to.Protid, outOffset, length, out copied);
+            var e = Calls.CopyFileRange(Protid, inOffset, to.Protid, outOffset, length, out copied);
+            if (e == Errno.OK && copied > 0) fs.DataChanged(to.Protid, outOffset, copied);
+            return e;
         }
         finally { IpcSpace.Current.Deallocate(outFile); }
     }

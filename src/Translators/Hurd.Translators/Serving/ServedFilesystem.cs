@@ -272,25 +272,67 @@ public sealed class ServedFilesystem : IDisposable
     /// </summary>
     public IChangeObserver? Observer { get; set; }
 
-    /// <summary>After a successful attribute change through <paramref name="who"/> (chmod, chown, utimens, xattrs).</summary>
-    internal void AttributesChanged(Protid who)
+    /// <summary>The ports told of each node's changes (dir_notice_changes / file_notice_changes).</summary>
+    internal ChangeNotices Notices { get; } = new();
+
+    /// <summary>After a successful attribute change through <paramref name="who"/> (chmod, chown, utimens, xattrs, link
+    /// count): the observer, and FILE_CHANGED_META to the node's ports unless only its times changed
+    /// (<paramref name="timesOnly"/>: the Hurd sends nothing for times alone).</summary>
+    internal void AttributesChanged(Protid who, bool timesOnly = false)
     {
         if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.AttributesChanged(in st);
+        if (!timesOnly) Notices.FileChanged(who.Node, FileChangedType.Meta, 0, 0);
     }
 
     /// <summary>After a successful change of name <paramref name="name"/> in the directory open as <paramref name="dir"/>
-    /// (unlink, rmdir, rename, link, mkdir).</summary>
-    internal void NameChanged(Protid dir, ReadOnlySpan<byte> name)
+    /// (made, removed, replaced): the observer, and <paramref name="change"/> to the directory's ports.</summary>
+    internal void NameChanged(Protid dir, ReadOnlySpan<byte> name, DirChangedType change)
     {
         if (Observer is { Observes: true } o && Calls.IoStat(dir, out var st) == Errno.OK) o.NameChanged(in st, name);
+        Notices.DirChanged(dir.Node, change, name);
     }
 
-    /// <summary>After a successful write or size change through <paramref name="who"/> of the bytes from
-    /// <paramref name="offset"/> (<paramref name="length"/> 0: to the end of the file).</summary>
+    /// <summary>After a lookup from <paramref name="start"/> created <paramref name="path"/> (O_CREAT): DIR_CHANGED_NEW
+    /// in the directory that holds it, looked up again when the path has more than one name (only when someone
+    /// listens).</summary>
+    internal void Created(Protid start, ReadOnlySpan<byte> path)
+    {
+        while (path.Length > 1 && path[^1] == (byte)'/') path = path[..^1];
+        int slash = path.LastIndexOf((byte)'/');
+        if (slash < 0) { NameChanged(start, path, DirChangedType.New); return; }
+        bool observed = Observer is { Observes: true };
+        if ((!observed && !Notices.Any) || slash == 0) return;
+        if (Calls.DirLookup(start, Root, path[..slash], OpenFlags.NoTrans, 0, out var lr) != Errno.OK
+            || !lr.IsDone || lr.Node is not { } dir) return;
+        var name = path[(slash + 1)..];
+        if (observed && Calls.Stat(start, dir, out var st) == Errno.OK) Observer!.NameChanged(in st, name);
+        Notices.DirChanged(dir, DirChangedType.New, name);
+    }
+
+    /// <summary>After a successful write through <paramref name="who"/> of <paramref name="length"/> bytes at
+    /// <paramref name="offset"/> (-1: at the file pointer, not known here; length 0: everything from the offset on): the
+    /// observer (that range, or the whole file), and FILE_CHANGED_WRITE to the node's ports (-1 for a bound not known).</summary>
     internal void DataChanged(Protid who, long offset, long length)
     {
-        if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.DataChanged(in st, offset, length);
+        if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK)
+            o.DataChanged(in st, offset < 0 ? 0 : offset, offset < 0 ? 0 : length);
+        Notices.FileChanged(who.Node, FileChangedType.Write, offset < 0 ? -1 : offset, offset < 0 || length == 0 ? -1 : offset + length);
     }
+
+    /// <summary>After the size of the node open as <paramref name="who"/> went from <paramref name="oldSize"/> (-1: not
+    /// known) to <paramref name="newSize"/>: the observer (everything from the new end), and FILE_CHANGED_TRUNCATE or
+    /// FILE_CHANGED_EXTEND (0, new size) to the node's ports, as libdiskfs's file_set_size sends them.</summary>
+    internal void SizeChanged(Protid who, long oldSize, long newSize)
+    {
+        if (Observer is { Observes: true } o && Calls.IoStat(who, out var st) == Errno.OK) o.DataChanged(in st, Math.Max(0, newSize), 0);
+        if (oldSize >= 0 && oldSize != newSize)
+            Notices.FileChanged(who.Node, newSize < oldSize ? FileChangedType.Truncate : FileChangedType.Extend, 0, newSize);
+    }
+
+    /// <summary>The size of the node open as <paramref name="who"/> when its file_notice_changes ports will want to
+    /// know how a size change went (-1 otherwise: no stat is paid).</summary>
+    internal long SizeIfWatched(Protid who) =>
+        Notices.WatchesFile(who.Node) && Calls.IoStat(who, out var st) == Errno.OK ? st.Size : -1;
 
     internal DirSnapshot SnapshotOf(OpenFile f) => _snapshots.GetOrAdd(f, static (_, fs) =>
     {
@@ -328,6 +370,7 @@ public sealed class ServedFilesystem : IDisposable
         Control.Dispose();
         DotDot?.Dispose();
         Interlocked.Exchange(ref _auth, null)?.Dispose();
+        Notices.Clear();
     }
 }
 
