@@ -5,9 +5,8 @@ namespace Hurd.Security.Tests;
 /// <summary>
 /// What another client changes over IPC (not through the mount) is seen through the mount at once, not when the
 /// kernel's caches expire: the serving layer tells the FUSE bridge of the same daemon (ServedFilesystem.Observer),
-/// which drops the attributes, names (a miss too) and pages the kernel holds. Mounted with a minute of entry, negative entry
-/// and attribute timeout,
-/// so that each check fails without it.
+/// which drops the attributes, names (a miss too) and pages the kernel holds. Mounted with a minute of entry, negative
+/// entry and attribute timeout, so that each check fails without it.
 /// </summary>
 public sealed class IpcCoherenceTests
 {
