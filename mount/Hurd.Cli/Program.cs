@@ -48,6 +48,7 @@ public static class Program
         ["boot"] = Cli.Commands.Boot.RunBoot,
         ["halt"] = Cli.Commands.Boot.RunHalt,
         ["mkfs.ext2"] = Cli.Commands.MkfsExt2.Run,
+        ["watch"] = Cli.Commands.Watch.Run,
     };
 
     internal const string Usage = """
@@ -62,6 +63,8 @@ public static class Program
           showtrans       show a node's translator
           stat            show a node's Hurd status (translated or not, the passive record)
           fsysopts        show or change a running translator's options
+          watch           print a node's changes as its translator reports them
+          mkfs.ext2       make an ext2 image (IMAGE SIZE)
           --help, -h      show this help
           --version, -V   show the version
 
