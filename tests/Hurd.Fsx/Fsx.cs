@@ -144,6 +144,8 @@ internal sealed class FsxRunner(string rootA, string rootB, FsxOptions o) : IDis
                 if (o.SkipDirectorySeek && IsKernelDirectorySeek(op)) continue;
                 if (o.SkipCreatOnSymlink && op.Kind == FsxOpKind.Open && (op.Flags & Libc.O_CREAT) != 0
                     && _a.IsSymlink(op.Path!) && _b.IsSymlink(op.Path!)) continue;
+                if (o.SkipDotWhenUnsearchable && o.Uid is uint du && (op.Path == "." || op.Path2 == ".")
+                    && _a.RootUnsearchable(du, o.Gid ?? du)) continue;
                 if (o.SkipSeekDataAfterMmapRead && op.Kind == FsxOpKind.Lseek && op.Flags is Libc.SEEK_DATA or Libc.SEEK_HOLE
                     && _mmapRead.Count > 0 && _mmapRead.Contains(_a.SlotInode(op.Slot))) continue;
                 if (o.SkipSameSizeTruncate && op.Kind == FsxOpKind.Truncate

@@ -90,6 +90,13 @@ public sealed class FsxOptions
     /// (O_NOFOLLOW) where tmpfs and ext4 give EACCES; no FUSE server can match. Opens of symlinks without O_CREAT, and
     /// every other op on them, are still compared.</summary>
     public bool SkipCreatOnSymlink { get; init; }
+    /// <summary>Skip (run on neither side) an op on the path "." while the caller (<see cref="Uid"/>) may not search the
+    /// root. The kernel checks search permission on the directory a walk starts from even for "." (tmpfs and ext4:
+    /// EACCES), but on a FUSE mount without default_permissions it leaves permissions to the server, and "." never
+    /// reaches the server: the op goes to the directory itself, which cannot tell it was reached through ".", so it
+    /// checks what the op needs (ownership for utimensat, read for an open) and may allow it. No FUSE server can match.
+    /// Ops on every other path are still compared (a name in an unsearchable directory is a LOOKUP the server refuses).</summary>
+    public bool SkipDotWhenUnsearchable { get; init; }
     /// <summary>Count an op that fails on both sides with different errnos as agreeing, and tally it in
     /// <see cref="FsxResult.Statistics"/> ("errno differences"). For non-root runs through FUSE without
     /// default_permissions, where the kernel answers some calls from its cache in an order no server can change (a

@@ -393,6 +393,17 @@ internal sealed unsafe class FsxSide : IDisposable
             && (st.Mode & Libc.S_IFMT) == Libc.S_IFLNK;
     }
 
+    /// <summary>True when <paramref name="uid"/> (group <paramref name="gid"/>, not root) may not search the run's root
+    /// directory by its mode bits (stat as the caller: the root's parent is searchable).</summary>
+    public bool RootUnsearchable(uint uid, uint gid)
+    {
+        if (uid == 0) return false;
+        Libc.StatX st;
+        if (Libc.statx(Libc.AT_FDCWD, RawString(Root), 0, Libc.STATX_BASIC_STATS, &st) != 0) return false;
+        uint x = st.Uid == uid ? 0x40u : st.Gid == gid ? 0x8u : 0x1u;
+        return (st.Mode & x) == 0;
+    }
+
     /// <summary>The inode number of the regular file at <paramref name="path"/> (symlinks followed) if its size is
     /// <paramref name="size"/>, else 0.</summary>
     public ulong InodeIfSize(string path, long size)

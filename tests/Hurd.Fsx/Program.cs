@@ -6,7 +6,7 @@ const string Usage = """
 usage: fsx --a DIR_A --b DIR_B [--seed N] [--ops N] [--seeds K] [--soak [--soak-ops N]]
            [--replay FILE] [--log FILE] [--minimize] [--uid U] [--gid G]
            [--no-blocks] [--no-dir-size] [--times off|conservative|strict] [--disable op,op] [--no-zero-range] [--max-file-size N] [--max-xattr-size N] [--keep] [--stats]
-           [--skip-dir-seek] [--skip-seek-data-after-mmap-read] [--skip-same-size-truncate] [--skip-creat-on-symlink] [--lenient-errno] [--settle-ms N] [--inject short-write]
+           [--skip-dir-seek] [--skip-seek-data-after-mmap-read] [--skip-same-size-truncate] [--skip-creat-on-symlink] [--skip-dot-unsearchable] [--lenient-errno] [--settle-ms N] [--inject short-write]
   Runs a random operation sequence (reproducible from --seed) on both directories and compares every result.
   --seeds K     run seeds N..N+K-1, --ops operations each (each from empty roots)
   --soak        10,000,000 operations in batches of --ops (default 100,000) over successive seeds
@@ -16,6 +16,7 @@ usage: fsx --a DIR_A --b DIR_B [--seed N] [--ops N] [--seeds K] [--soak [--soak-
   --skip-seek-data-after-mmap-read  skip SEEK_DATA/SEEK_HOLE on files mmap-read before (kernel tmpfs fills holes on faults)
   --skip-same-size-truncate  skip truncate(2) to the current size (the Hurd's is open + file_set_size, i.e. ftruncate)
   --skip-creat-on-symlink  skip O_CREAT opens of a symlink (FUSE without default_permissions: the kernel skips its sticky-directory rule)
+  --skip-dot-unsearchable  as --uid, skip ops on "." while the root is not searchable (FUSE without default_permissions: "." never reaches the server)
   --lenient-errno  both sides failing with different errnos agree (tallied; printed with --stats)
   --settle-ms N   wait N ms after a chmod/chown/xattr change of a directory on B (a FUSE bridge drops cached names after it)
   --skip-dir-seek  skip lseek SEEK_END/SEEK_DATA/SEEK_HOLE on directory fds (FUSE: the kernel answers those, not the server)
@@ -27,7 +28,7 @@ string? a = null, b = null, replay = null, log = null;
 int seed = 1, seeds = 1;
 int? ops = null;
 long soakOps = 10_000_000;
-bool skipDirSeek = false, skipMmapSeek = false, skipTruncTimes = false, skipCreatSymlink = false, lenientErrno = false;
+bool skipDirSeek = false, skipMmapSeek = false, skipTruncTimes = false, skipCreatSymlink = false, skipDot = false, lenientErrno = false;
 int settleMs = 0;
 bool soak = false, stats = false, zeroRange = true, minimize = false, blocks = true, dirSize = true, keep = false;
 long maxFileSize = long.MaxValue;
@@ -63,6 +64,7 @@ try
             case "--no-zero-range": zeroRange = false; break;
             case "--skip-dir-seek": skipDirSeek = true; break;
             case "--skip-creat-on-symlink": skipCreatSymlink = true; break;
+            case "--skip-dot-unsearchable": skipDot = true; break;
             case "--lenient-errno": lenientErrno = true; break;
             case "--settle-ms": settleMs = int.Parse(Next(), ci); break;
             case "--skip-same-size-truncate": skipTruncTimes = true; break;
@@ -109,7 +111,7 @@ var options = new FsxOptions
     Seeds = soak ? (int)Math.Max(1, (soakOps + perSeed - 1) / perSeed) : seeds,
     Replay = replay != null ? FsxOp.ReadLog(replay) : null,
     Minimize = minimize, LogFile = log, Uid = uid, Gid = gid, CompareBlocks = blocks, CompareDirectorySize = dirSize,
-    Times = times, Disabled = disabled, ZeroRange = zeroRange, MaxFileSize = maxFileSize, MaxXattrSize = maxXattrSize, SkipDirectorySeek = skipDirSeek, SkipSeekDataAfterMmapRead = skipMmapSeek, SkipSameSizeTruncate = skipTruncTimes, SkipCreatOnSymlink = skipCreatSymlink, LenientErrno = lenientErrno, SettleAfterNameExpiry = TimeSpan.FromMilliseconds(settleMs), HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
+    Times = times, Disabled = disabled, ZeroRange = zeroRange, MaxFileSize = maxFileSize, MaxXattrSize = maxXattrSize, SkipDirectorySeek = skipDirSeek, SkipSeekDataAfterMmapRead = skipMmapSeek, SkipSameSizeTruncate = skipTruncTimes, SkipCreatOnSymlink = skipCreatSymlink, SkipDotWhenUnsearchable = skipDot, LenientErrno = lenientErrno, SettleAfterNameExpiry = TimeSpan.FromMilliseconds(settleMs), HookB = hook, KeepOnFailure = keep, Progress = Console.Out,
 };
 var result = Fsx.Run(options);
 if (stats || lenientErrno) Console.Write(result.Statistics);
