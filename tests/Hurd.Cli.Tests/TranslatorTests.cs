@@ -244,6 +244,19 @@ public class TranslatorTests
             r = s.Hurd("halt", mnt);
             Ok(r);
             Assert.Contains("nothing was running", r.Out);
+
+            // A disk image left not clean (a daemon killed while writable) is served read-only; boot says so.
+            string image = Path.Combine(s.Runtime, "disk.img");
+            Assert.DoesNotContain("disk", s.Hurd("boot", mnt).Err);
+            Ok(s.Hurd("halt", mnt));
+            using (var h = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+                RandomAccess.Write(h, new byte[2], 1024 + 0x3A); // s_state: neither VALID nor ERROR
+            r = s.Hurd("boot", mnt);
+            Ok(r);
+            Assert.Contains($"hurd boot: {image} was not cleanly unmounted (or is in use elsewhere): /disk will be read-only", r.Err);
+            Assert.Contains("Read-only file system", s.Exec("touch", [mnt + "/disk/x"]).Err);
+            Ok(s.Hurd("halt", mnt));
+            NothingLeft(s);
         });
     }
 

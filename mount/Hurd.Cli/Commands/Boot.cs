@@ -87,6 +87,7 @@ public static class Boot
             InstallAuth(mnt, auth);
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/hello", Translator = ["hello"] });
             string image = DiskImage();
+            if (DiskWarning(image) is { } warning) Console.Error.WriteLine($"hurd boot: {image} {warning}");
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/disk", Translator = ["ext2fs", image] });
         }
         catch
@@ -160,6 +161,26 @@ public static class Boot
         var e = Hurd.Ext2.Mkfs.Create(image, DefaultDiskBytes, new Hurd.Ext2.MkfsOptions(), out var message);
         if (e != Hurd.Ipc.Abi.Errno.OK) throw new CommandFailed($"{image}: mkfs.ext2: {message}");
         return image;
+    }
+
+    /// <summary>What ext2fs will make of the disk image when /disk is first looked up, if not a plain writable mount:
+    /// an image not marked clean (a daemon killed while it was writable, or in use elsewhere) or with errors recorded
+    /// is served read-only, as the Hurd's ext2fs does, and the daemon only says so in its log. Null when clean.</summary>
+    public static string? DiskWarning(string image)
+    {
+        var sb = new byte[1024];
+        try
+        {
+            using var h = File.OpenHandle(image);
+            if (RandomAccess.Read(h, sb, 1024) != sb.Length) return "is not an ext2 image (too short): /disk will not mount";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return $"cannot be read ({ex.Message}): /disk will not mount"; }
+        var super = new Hurd.Ext2.Superblock(sb);
+        if (super.Magic != Hurd.Ext2.Superblock.Ext2Magic) return "is not an ext2 image: /disk will not mount";
+        string? why = (super.State & Hurd.Ext2.Superblock.StateError) != 0 ? "has errors recorded"
+            : (super.State & Hurd.Ext2.Superblock.StateValid) == 0 ? "was not cleanly unmounted (or is in use elsewhere)"
+            : null;
+        return why is null ? null : $"{why}: /disk will be read-only; repair it with e2fsck -fy {image} while the system is halted";
     }
 
     /// <summary>hurd halt.</summary>
