@@ -160,7 +160,7 @@ public class ChangeNoticeTests
     }
 
     [Fact(Timeout = T)]
-    public async Task Refusals_AndAListenerThatIsGone_IsDropped()
+    public async Task Refusals_AListenerThatIsGone_IsDropped_AndTheLimit()
     {
         await Task.Yield();
         var (fs, root) = Serve();
@@ -188,6 +188,22 @@ public class ChangeNoticeTests
             while (fs.Notices.Registrations != 1 && DateTime.UtcNow < deadline) await Task.Delay(10);
             Assert.Equal(1, fs.Notices.Registrations);
             Assert.Equal(["0 Null", "1 New d"], l.Drain());
+
+            // A bounded number per node: a client cannot make every change cost unbounded sends.
+            var many = new List<Listener>();
+            try
+            {
+                for (int i = 1; i < ChangeNotices.MaxPerNode; i++)
+                {
+                    many.Add(new Listener());
+                    Assert.Equal(Errno.OK, many[^1].Register(root, dir: true));
+                }
+                many.Add(new Listener());
+                Assert.Equal(Errno.ENOSPC, many[^1].Register(root, dir: true));
+                Assert.Equal(ChangeNotices.MaxPerNode, fs.Notices.Registrations);
+                Assert.Equal(Errno.OK, many[^1].Register(root, dir: false)); // files are counted apart
+            }
+            finally { foreach (var x in many) x.Dispose(); }
         }
     }
 }

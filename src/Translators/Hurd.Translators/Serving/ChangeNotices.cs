@@ -33,9 +33,13 @@ internal sealed class ChangeNotices
         public uint DirTick, FileTick;
     }
 
-    readonly Dictionary<ulong, Watched> _byIno = new();
+    // By inode number and generation: an inode number reused for a new file (ext2 reuses freed inodes) names another
+    // node, which those who watched the old one must not hear of.
+    readonly Dictionary<(ulong Ino, uint Gen), Watched> _byIno = new();
     readonly Lock _lock = new();
     int _total; // registrations; read without the lock by every change (0: nothing to do)
+
+    static (ulong, uint) Key(Node node) => (node.Ino, node.Generation);
 
     /// <summary>Registrations now.</summary>
     public int Registrations => Volatile.Read(ref _total);
@@ -47,14 +51,14 @@ internal sealed class ChangeNotices
     public bool WatchesDir(Node node)
     {
         if (!Any) return false;
-        lock (_lock) return _byIno.TryGetValue(node.Ino, out var w) && w.Dir.Count > 0;
+        lock (_lock) return _byIno.TryGetValue(Key(node), out var w) && w.Dir.Count > 0;
     }
 
     /// <summary>True when <paramref name="node"/> has file registrations.</summary>
     public bool WatchesFile(Node node)
     {
         if (!Any) return false;
-        lock (_lock) return _byIno.TryGetValue(node.Ino, out var w) && w.File.Count > 0;
+        lock (_lock) return _byIno.TryGetValue(Key(node), out var w) && w.File.Count > 0;
     }
 
     /// <summary>
@@ -66,46 +70,50 @@ internal sealed class ChangeNotices
     {
         // Never wait on the client's queue: a send that cannot go at once fails (ETIMEDOUT) instead.
         port.Timeout = TimeSpan.Zero;
+        var key = Key(node);
         uint tick;
         lock (_lock)
         {
             if (_total >= MaxTotal) { port.Dispose(); return Errno.ENOSPC; }
-            if (!_byIno.TryGetValue(node.Ino, out var w)) _byIno[node.Ino] = w = new Watched();
-            var list = dir ? w.Dir : w.File;
-            if (list.Count >= MaxPerNode) { Trim(node.Ino, w); port.Dispose(); return Errno.ENOSPC; }
-            tick = dir ? w.DirTick : w.FileTick;
+            _byIno.TryGetValue(key, out var w);
+            if (w is not null && (dir ? w.Dir : w.File).Count >= MaxPerNode) { port.Dispose(); return Errno.ENOSPC; }
+            tick = w is null ? 0 : dir ? w.DirTick : w.FileTick;
         }
         var client = new FsNotifyClient(port);
         var e = dir ? client.dir_changed(tick, DirChangedType.Null, default) : client.file_changed(tick, FileChangedType.Null, 0, 0);
         if (e != Errno.OK) { port.Dispose(); return e; }
         lock (_lock)
         {
-            if (!_byIno.TryGetValue(node.Ino, out var w)) _byIno[node.Ino] = w = new Watched();
-            (dir ? w.Dir : w.File).Add(port);
-            _total++;
+            if (!_byIno.TryGetValue(key, out var w)) _byIno[key] = w = new Watched();
+            var list = dir ? w.Dir : w.File;
+            // Checked again: registrations made while this one's NULL message went out count too.
+            if (_total >= MaxTotal || list.Count >= MaxPerNode) e = Errno.ENOSPC;
+            else { list.Add(port); _total++; }
+            Trim(key, w);
         }
-        port.OnDeadName(_ => Remove(node.Ino, port));
+        if (e != Errno.OK) { port.Dispose(); return e; }
+        port.OnDeadName(_ => Remove(key, port));
         return Errno.OK;
     }
 
     /// <summary>Tells the ports registered on directory <paramref name="dir"/> that <paramref name="name"/> changed.</summary>
     public void DirChanged(Node dir, DirChangedType change, ReadOnlySpan<byte> name)
     {
-        if (!Any || Take(dir.Ino, isDir: true, out uint tick) is not { } ports) return;
-        foreach (var p in ports) Sent(dir.Ino, p, new FsNotifyClient(p).dir_changed(tick, change, name));
+        if (!Any || Take(Key(dir), isDir: true, out uint tick) is not { } ports) return;
+        foreach (var p in ports) Sent(Key(dir), p, new FsNotifyClient(p).dir_changed(tick, change, name));
     }
 
     /// <summary>Tells the ports registered on file <paramref name="file"/> of a change of its bytes in
     /// [<paramref name="start"/>, <paramref name="end"/>) (-1: unknown) or of its attributes.</summary>
     public void FileChanged(Node file, FileChangedType change, long start, long end)
     {
-        if (!Any || Take(file.Ino, isDir: false, out uint tick) is not { } ports) return;
-        foreach (var p in ports) Sent(file.Ino, p, new FsNotifyClient(p).file_changed(tick, change, start, end));
+        if (!Any || Take(Key(file), isDir: false, out uint tick) is not { } ports) return;
+        foreach (var p in ports) Sent(Key(file), p, new FsNotifyClient(p).file_changed(tick, change, start, end));
     }
 
     /// <summary>The node's ports (a copy: the sends run without the lock, since a port served in this process runs its
     /// handler on the sending thread) and its next tick; null when none.</summary>
-    List<SendRight>? Take(ulong ino, bool isDir, out uint tick)
+    List<SendRight>? Take((ulong, uint) ino, bool isDir, out uint tick)
     {
         tick = 0;
         lock (_lock)
@@ -120,13 +128,13 @@ internal sealed class ChangeNotices
 
     /// <summary>After a send: a port that is gone (or no longer a right) leaves the list; a full queue only loses this
     /// message.</summary>
-    void Sent(ulong ino, SendRight port, Errno e)
+    void Sent((ulong, uint) ino, SendRight port, Errno e)
     {
         if (e is Errno.OK or Errno.ETIMEDOUT or Errno.EAGAIN) return;
         Remove(ino, port);
     }
 
-    void Remove(ulong ino, SendRight port)
+    void Remove((ulong, uint) ino, SendRight port)
     {
         lock (_lock)
         {
@@ -140,7 +148,7 @@ internal sealed class ChangeNotices
 
     /// <summary>Forgets a node's entry once nothing is registered on it (its ticks restart at 0 with the next
     /// registration: the NULL message carries the tick, so a client never compares ticks across registrations).</summary>
-    void Trim(ulong ino, Watched w)
+    void Trim((ulong, uint) ino, Watched w)
     {
         if (w.Dir.Count == 0 && w.File.Count == 0) _byIno.Remove(ino);
     }
