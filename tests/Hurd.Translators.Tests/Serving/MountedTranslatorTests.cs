@@ -28,20 +28,36 @@ public class MountedTranslatorTests
         return o;
     }
 
+    /// <summary>Starts the tmpfs daemon mounted on a new directory and waits (60 s at most) for its mount record.</summary>
+    private static async Task<(Process Daemon, string Mnt, MountRecord Record)> StartTmpfs(string prefix)
+    {
+        string mnt = Directory.CreateTempSubdirectory(prefix).FullName;
+        var daemon = Process.Start(new ProcessStartInfo(TranslatorLauncher.DotnetHost) { ArgumentList = { Dll("Tmpfs.Daemon", "tmpfs"), "64M", "--mount=" + mnt } })!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        MountRecord? record = null;
+        while (DateTime.UtcNow < deadline && (record = MountRecord.Load(mnt)) is null && !daemon.HasExited) await Task.Delay(100);
+        if (record is null) Stop(daemon, mnt);
+        Assert.NotNull(record);
+        Assert.Equal(daemon.Id, record!.Pid);
+        return (daemon, mnt, record);
+    }
+
+    /// <summary>Kills the daemon and leaves no mount, record or directory behind.</summary>
+    private static void Stop(Process daemon, string mnt)
+    {
+        if (!daemon.HasExited) { daemon.Kill(); daemon.WaitForExit(10_000); }
+        Hurd.Fuse.FuseSession.UnmountPath(mnt, lazy: true);
+        MountRecord.Remove(mnt, daemon.Id);
+        try { Directory.Delete(mnt); } catch (IOException) { }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task PassiveHello_InsideMountedTmpfs_AppearsInTheSameMount()
     {
         if (Environment.UserName != "root") return; // mounting needs root here
-        string mnt = Directory.CreateTempSubdirectory("hurd-passive-").FullName;
-        var daemon = Process.Start(new ProcessStartInfo(TranslatorLauncher.DotnetHost) { ArgumentList = { Dll("Tmpfs.Daemon", "tmpfs"), "64M", "--mount=" + mnt } })!;
+        var (daemon, mnt, record) = await StartTmpfs("hurd-passive-");
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            MountRecord? record = null;
-            while (DateTime.UtcNow < deadline && (record = MountRecord.Load(mnt)) is null && !daemon.HasExited) await Task.Delay(100);
-            Assert.NotNull(record);
-            Assert.Equal(daemon.Id, record!.Pid);
-
             var le = Bootstrap.Lookup(record.Control, out var control, 10_000);
             Assert.True(le == Errno.OK, $"lookup of {Bootstrap.PathOf(record.Control)} (exists: {File.Exists(Bootstrap.PathOf(record.Control))}): {le}");
             using (control)
@@ -60,13 +76,7 @@ public class MountedTranslatorTests
             Assert.Equal("passive!\n", Run("cat", Path.Combine(mnt, "hello")));
             Assert.Contains("regular file", Run("stat", "-c", "%F", Path.Combine(mnt, "hello")));
         }
-        finally
-        {
-            if (!daemon.HasExited) { daemon.Kill(); daemon.WaitForExit(10_000); }
-            Hurd.Fuse.FuseSession.UnmountPath(mnt, lazy: true);
-            MountRecord.Remove(mnt, daemon.Id);
-            try { Directory.Delete(mnt); } catch (IOException) { }
-        }
+        finally { Stop(daemon, mnt); }
         // The hello child exits when its parent is gone (it polls its parent pid).
         var until = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < until && HelloChildren().Any()) await Task.Delay(100);
@@ -80,15 +90,10 @@ public class MountedTranslatorTests
     public async Task ChangeNotices_ReachAnotherProcess_ForChangesMadeThroughTheMount()
     {
         if (Environment.UserName != "root") return; // mounting needs root here
-        string mnt = Directory.CreateTempSubdirectory("hurd-notice-").FullName;
-        var daemon = Process.Start(new ProcessStartInfo(TranslatorLauncher.DotnetHost) { ArgumentList = { Dll("Tmpfs.Daemon", "tmpfs"), "64M", "--mount=" + mnt } })!;
+        var (daemon, mnt, record) = await StartTmpfs("hurd-notice-");
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            MountRecord? record = null;
-            while (DateTime.UtcNow < deadline && (record = MountRecord.Load(mnt)) is null && !daemon.HasExited) await Task.Delay(100);
-            Assert.NotNull(record);
-            Assert.Equal(Errno.OK, Bootstrap.Lookup(record!.Control, out var control, 10_000));
+            Assert.Equal(Errno.OK, Bootstrap.Lookup(record.Control, out var control, 10_000));
             using (control)
             using (var dirs = new ChangeNoticeTests.Listener())
             using (var files = new ChangeNoticeTests.Listener())
@@ -138,13 +143,7 @@ public class MountedTranslatorTests
                 Assert.Equal("6 Unlink b", dirs.Next());
             }
         }
-        finally
-        {
-            if (!daemon.HasExited) { daemon.Kill(); daemon.WaitForExit(10_000); }
-            Hurd.Fuse.FuseSession.UnmountPath(mnt, lazy: true);
-            MountRecord.Remove(mnt, daemon.Id);
-            try { Directory.Delete(mnt); } catch (IOException) { }
-        }
+        finally { Stop(daemon, mnt); }
     }
 
     private static IEnumerable<int> HelloChildren() =>
