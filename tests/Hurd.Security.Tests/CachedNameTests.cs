@@ -2,8 +2,8 @@ namespace Hurd.Security.Tests;
 
 /// <summary>
 /// Names the kernel caches in a directory while everyone may search it (with the entry timeout) must not outlive that
-/// permission: once root's chmod 0700, chown or setfacl of the directory returns, a user who walked through it a moment before
-/// is refused, as on a local filesystem, not only after the entry timeout. Without default_permissions the kernel walks
+/// permission: once root's chmod 0700, chown or setfacl of the directory returns, a user who walked through it a
+/// moment before is refused, as on a local filesystem, not only after the entry timeout. Without default_permissions the kernel walks
 /// a cached name without asking the translator, so the bridge drops the directory's names from the kernel's cache when
 /// it answers the change (FuseBridge.NoteMode).
 /// </summary>

@@ -80,7 +80,8 @@ internal sealed class ChangeNotices
             tick = w is null ? 0 : dir ? w.DirTick : w.FileTick;
         }
         var client = new FsNotifyClient(port);
-        var e = dir ? client.dir_changed(tick, DirChangedType.Null, default) : client.file_changed(tick, FileChangedType.Null, 0, 0);
+        var e = dir ? client.dir_changed(tick, DirChangedType.Null, default)
+            : client.file_changed(tick, FileChangedType.Null, 0, 0);
         if (e != Errno.OK) { port.Dispose(); return e; }
         lock (_lock)
         {
