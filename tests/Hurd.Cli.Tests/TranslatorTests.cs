@@ -245,16 +245,42 @@ public class TranslatorTests
             Ok(r);
             Assert.Contains("nothing was running", r.Out);
 
-            // A disk image left not clean (a daemon killed while writable) is served read-only; boot says so.
+            // A disk image left not clean (a daemon killed while writable): boot checks it with e2fsck -p, as a system's
+            // boot does, and /disk is writable again.
             string image = Path.Combine(s.Runtime, "disk.img");
             Assert.DoesNotContain("disk", s.Hurd("boot", mnt).Err);
             Ok(s.Hurd("halt", mnt));
-            using (var h = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            void Unclean()
+            {
+                using var h = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite);
                 RandomAccess.Write(h, new byte[2], 1024 + 0x3A); // s_state: neither VALID nor ERROR
+            }
+            Unclean();
             r = s.Hurd("boot", mnt);
             Ok(r);
-            Assert.Contains($"hurd boot: {image} was not cleanly unmounted (or is in use elsewhere): /disk will be read-only", r.Err);
-            Assert.Contains("Read-only file system", s.Exec("touch", [mnt + "/disk/x"]).Err);
+            // (exit 1: e2fsck wrote the superblock, the state flag at least)
+            Assert.Matches($@"hurd boot: {System.Text.RegularExpressions.Regex.Escape(image)} was not cleanly unmounted: checked with e2fsck -p \(exit [01]\)", r.Out);
+            Assert.DoesNotContain("read-only", r.Err);
+            Ok(s.Exec("touch", [mnt + "/disk/x"]));
+            Ok(s.Hurd("halt", mnt));
+            // ... but not while a process has the image open (a translator using it elsewhere): then /disk is read-only,
+            // and boot says so.
+            Unclean();
+            using (var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh")
+                { ArgumentList = { "-c", $"exec sleep 120 < '{image}'" }, UseShellExecute = false })!)
+            {
+                try
+                {
+                    var fd0 = $"/proc/{holder.Id}/fd/0";
+                    for (int i = 0; i < 100 && !(File.Exists(fd0) && new FileInfo(fd0).LinkTarget == image); i++) Thread.Sleep(50);
+                    r = s.Hurd("boot", mnt);
+                    Ok(r);
+                    Assert.Contains($"hurd boot: {image} was not cleanly unmounted (or is in use elsewhere): /disk will be read-only", r.Err);
+                    Assert.Contains($"(pid {holder.Id} has it open)", r.Err);
+                    Assert.Contains("Read-only file system", s.Exec("touch", [mnt + "/disk/y"]).Err);
+                }
+                finally { holder.Kill(); holder.WaitForExit(10_000); }
+            }
             Ok(s.Hurd("halt", mnt));
             NothingLeft(s);
         });

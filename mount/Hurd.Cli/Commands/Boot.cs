@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Hurd.Interfaces;
 using Hurd.Ipc.Abi;
 using Hurd.Ipc.Transport;
@@ -87,7 +88,7 @@ public static class Boot
             InstallAuth(mnt, auth);
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/hello", Translator = ["hello"] });
             string image = DiskImage();
-            if (DiskWarning(image) is { } warning) Console.Error.WriteLine($"hurd boot: {image} {warning}");
+            if (CheckDisk(image) is { } warning) Console.Error.WriteLine($"hurd boot: {image} {warning}");
             Settrans.Apply(new SettransOptions { Passive = true, Create = true, Node = mnt + "/disk", Translator = ["ext2fs", image] });
         }
         catch
@@ -178,9 +179,58 @@ public static class Boot
         var super = new Hurd.Ext2.Superblock(sb);
         if (super.Magic != Hurd.Ext2.Superblock.Ext2Magic) return "is not an ext2 image: /disk will not mount";
         string? why = (super.State & Hurd.Ext2.Superblock.StateError) != 0 ? "has errors recorded"
-            : (super.State & Hurd.Ext2.Superblock.StateValid) == 0 ? "was not cleanly unmounted (or is in use elsewhere)"
+            : (super.State & Hurd.Ext2.Superblock.StateValid) == 0 ? NotClean + " (or is in use elsewhere)"
             : null;
         return why is null ? null : $"{why}: /disk will be read-only; repair it with e2fsck -fy {image} while the system is halted";
+    }
+
+    /// <summary>
+    /// What a system's boot does with a filesystem not marked clean (the Hurd's /etc/rc, Debian's fsck at boot):
+    /// `e2fsck -p` (preen: the fixes that need no decision), unless a process has the image open (a translator using it
+    /// elsewhere: checking under it would damage it). Returns what to warn of, or null when the disk is clean now.
+    /// </summary>
+    public static string? CheckDisk(string image)
+    {
+        if (DiskWarning(image) is not { } warning) return null;
+        if (!warning.StartsWith(NotClean, StringComparison.Ordinal)) return warning;
+        if (OpenedBy(image) is { } pid) return $"{warning} (pid {pid} has it open)";
+        var psi = new ProcessStartInfo("e2fsck") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-p");
+        psi.ArgumentList.Add(image);
+        Process? p;
+        try { p = Process.Start(psi); }
+        catch (System.ComponentModel.Win32Exception) { return warning + " (e2fsck is not installed)"; }
+        if (p is null) return warning;
+        using (p)
+        {
+            var err = p.StandardError.ReadToEndAsync();
+            var output = p.StandardOutput.ReadToEnd();
+            if (!p.WaitForExit(300_000)) { p.Kill(); return warning + " (e2fsck -p took over 5 minutes: stopped)"; }
+            // 0: clean now, 1: errors corrected; anything else asks for a decision (e2fsck -fy).
+            Console.Out.WriteLine($"hurd boot: {image} was not cleanly unmounted: checked with e2fsck -p (exit {p.ExitCode})");
+            if ((p.ExitCode & ~1) != 0)
+                return $"{warning} (e2fsck -p exit {p.ExitCode}: {(output + err.Result).Trim().Split('\n').LastOrDefault()})";
+        }
+        return DiskWarning(image);
+    }
+
+    const string NotClean = "was not cleanly unmounted";
+
+    /// <summary>A process that has <paramref name="path"/> open (from /proc/PID/fd: all of them for root, one's own
+    /// otherwise), or null.</summary>
+    static int? OpenedBy(string path)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                foreach (var fd in Directory.EnumerateFileSystemEntries(Path.Combine(dir, "fd")))
+                    if (new FileInfo(fd).LinkTarget == path) return pid;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
+        return null;
     }
 
     /// <summary>hurd halt.</summary>
