@@ -129,7 +129,7 @@ public class ChangeNoticeTests
     }
 
     [Fact(Timeout = T)]
-    public async Task FileChanges_WritesSizesAndAttributes_NotTimesAlone()
+    public async Task FileChanges_WritesSizesAttributesAndAllocation_NotTimesAlone()
     {
         await Task.Yield();
         var (fs, root) = Serve();
@@ -156,6 +156,10 @@ public class ChangeNoticeTests
             Assert.Equal("5 Write 3 5", l.Next());
             Assert.Equal(Errno.OK, file.file_set_xattr("user.k"u8, "v"u8, 0));
             Assert.Equal("6 Meta 0 0", l.Next());
+            Assert.Equal(Errno.OK, file.file_fallocate(FallocateFlags.None, 0, 8192));
+            Assert.Equal("7 Extend 0 8192", l.Next());
+            Assert.Equal(Errno.OK, file.file_fallocate(FallocateFlags.KeepSize | FallocateFlags.PunchHole, 0, 4096));
+            Assert.Equal("8 Write 0 4096", l.Next());
         }
     }
 
