@@ -173,7 +173,8 @@ public sealed class Ext2fsFileSystem : IDisposable
     }
 
     /// <summary>The periodic sync (libdiskfs's sync thread): every <see cref="Ext2fsOptions.SyncInterval"/> seconds
-    /// the core writes back and fsyncs; 0 (--no-sync) or synchronous mode waits for an option change.</summary>
+    /// the core writes back in slices and fsyncs (<see cref="Ext2Fs.SyncInSlices"/>); 0 (--no-sync) or synchronous
+    /// mode waits for an option change.</summary>
     void SyncLoop()
     {
         var handles = new WaitHandle[] { stopSync.WaitHandle, syncChanged };
@@ -183,7 +184,7 @@ public sealed class Ext2fsFileSystem : IDisposable
             int ms = o.SyncInterval > 0 && !o.Synchronous ? (int)Math.Min(int.MaxValue, o.SyncInterval * 1000L) : Timeout.Infinite;
             int which = WaitHandle.WaitAny(handles, ms);
             if (which == 0) return;
-            if (which == WaitHandle.WaitTimeout && !Core.IsReadOnly) Core.Sync();
+            if (which == WaitHandle.WaitTimeout && !Core.IsReadOnly) Core.SyncInSlices();
         }
     }
 

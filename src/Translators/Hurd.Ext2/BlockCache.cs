@@ -129,12 +129,25 @@ internal sealed class BlockCache
         return durable ? _dev.Flush() : Errno.OK;
     }
 
-    Errno WriteDirtyLocked()
+    /// <summary>Writes the <paramref name="maxBlocks"/> lowest-numbered dirty blocks (a slice of a background sync:
+    /// the caller holds the filesystem's lock only this long); <paramref name="left"/> is how many stay dirty.</summary>
+    public Errno FlushSome(int maxBlocks, out int left)
+    {
+        lock (_lock)
+        {
+            var err = WriteDirtyLocked(maxBlocks);
+            left = _dirtyCount;
+            return err;
+        }
+    }
+
+    Errno WriteDirtyLocked(int maxBlocks = int.MaxValue)
     {
         if (_dirtyCount == 0) return Errno.OK;
         var dirty = new List<uint>(_dirtyCount);
         foreach (var (k, e) in _map) if (e.Dirty) dirty.Add(k);
         dirty.Sort();
+        if (dirty.Count > maxBlocks) dirty.RemoveRange(maxBlocks, dirty.Count - maxBlocks);
         const int MaxRun = 256;
         byte[]? run = null;
         Errno result = Errno.OK;
