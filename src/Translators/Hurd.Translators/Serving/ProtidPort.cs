@@ -498,7 +498,7 @@ internal sealed partial class ProtidPort(ServedFilesystem fs, Protid protid) : I
         if (e != Errno.OK) return e;
         if ((mode & (FallocateFlags.CollapseRange | FallocateFlags.InsertRange)) != 0) fs.DataChanged(Protid, offset, 0); // all that follows moved
         else if ((mode & (FallocateFlags.PunchHole | FallocateFlags.ZeroRange)) != 0) fs.DataChanged(Protid, offset, length);
-        else if ((mode & FallocateFlags.KeepSize) == 0 && Calls.IoStat(Protid, out var st) == Errno.OK) fs.SizeChanged(Protid, oldSize, st.Size);
+        else if ((mode & FallocateFlags.KeepSize) == 0) fs.SizeMayHaveChanged(Protid, oldSize);
         return e;
     }
 

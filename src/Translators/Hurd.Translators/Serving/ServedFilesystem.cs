@@ -329,6 +329,14 @@ public sealed class ServedFilesystem : IDisposable
             Notices.FileChanged(who.Node, newSize < oldSize ? FileChangedType.Truncate : FileChangedType.Extend, 0, newSize);
     }
 
+    /// <summary>After a change that may have moved the size (an allocation that may grow the file): the new size is asked
+    /// for only when an observer or the node's ports will be told (the FUSE bridge's own fallocate pays no stat).</summary>
+    internal void SizeMayHaveChanged(Protid who, long oldSize)
+    {
+        if (oldSize < 0 && Observer is not { Observes: true }) return;
+        if (Calls.IoStat(who, out var st) == Errno.OK) SizeChanged(who, oldSize, st.Size);
+    }
+
     /// <summary>The size of the node open as <paramref name="who"/> when its file_notice_changes ports will want to
     /// know how a size change went (-1 otherwise: no stat is paid).</summary>
     internal long SizeIfWatched(Protid who) =>
